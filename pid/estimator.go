@@ -1,0 +1,745 @@
+package pid
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+)
+
+// The reference implementation's numerical conventions (spec §3).
+const (
+	denomEps   = 1e-10 // added to p_u(s) p(t) in the fraction's denominator
+	fracFloor  = 1e-7  // fractions below this are replaced by 1
+	entropyEps = 1e-10 // H(T) = -sum_t p(t) log2(p(t) + entropyEps)
+)
+
+const invLn2 = 1 / math.Ln2
+
+// Result holds one decomposition. Allocate it with Lattice.NewResult and
+// reuse it: the estimators overwrite its slices.
+type Result struct {
+	Icap  []float64 // I^sx of every antichain, goal order, bits
+	Atoms []float64 // the atoms Pi, goal order, bits
+	HT    float64   // H(T) with the reference's epsilon, bits
+	HRes  float64   // H(T) - I(T; S)
+	G     float64   // gamma · (Atoms, HRes); 0 when no goal was given
+}
+
+// NewResult allocates a Result for this lattice.
+func (l *Lattice) NewResult() *Result {
+	return &Result{Icap: make([]float64, l.NumAtoms()), Atoms: make([]float64, l.NumAtoms())}
+}
+
+// Vector appends the goal-ordered vector (atoms..., H_res) to dst.
+func (r *Result) Vector(dst []float64) []float64 {
+	return append(append(dst, r.Atoms...), r.HRes)
+}
+
+// Errors returned for bad data. Shape mismatches between arguments are
+// programmer errors and panic instead.
+var (
+	ErrNoSamples   = errors.New("pid: no samples")
+	ErrProbability = errors.New("pid: probability outside [0, 1] or NaN")
+	ErrNegativeBin = errors.New("pid: negative bin index")
+	ErrShape       = errors.New("pid: bad table shape")
+	ErrNotNormal   = errors.New("pid: table does not sum to 1")
+	ErrTarget      = errors.New("pid: target value out of range")
+)
+
+// An Estimator decomposes one distribution at a time, reusing its buffers
+// from call to call: after the first few calls at a given size it allocates
+// nothing. It is not safe for concurrent use; give each goroutine its own
+// (Layer does).
+//
+// Internally every input becomes a list of occupied cells with a probability
+// per target value. For each nonempty source subset u the cells are grouped
+// by their projection on u, and each antichain is evaluated on the groups of
+// the union of its members, where its p_u and p_ut are constant. Work is
+// O(cells × Σ_alpha terms(alpha)) with at most 2^n - 1 inclusion-exclusion
+// terms per antichain, and at most one cell per sample.
+type Estimator struct {
+	lat  *Lattice
+	n    int
+	full uint8
+
+	// Cells: K target values, p[c*K+t], and the source bins of each cell.
+	k     int
+	cells int
+	p     []float64
+	bins  [MaxSources][]int32
+
+	// Per source subset u (indexed by its mask): the group of each cell,
+	// the number of groups, a representative cell per group and the marginal
+	// p_u(g, t) and p_u(g).
+	gid   [1 << MaxSources][]int32
+	ngrp  [1 << MaxSources]int
+	rep   [1 << MaxSources][]int32
+	pmt   [1 << MaxSources][]float64
+	pm    [1 << MaxSources][]float64
+	table groupTable
+
+	// proj[U][u][g] is the group on u of the U-group g, for u ⊆ U.
+	proj [1 << MaxSources][1 << MaxSources][]int32
+
+	pt []float64 // p(t)
+
+	// Gradient accumulators: per union mask, per group and t; constants per t.
+	gradU     [1 << MaxSources][]float64
+	gradConst []float64
+	rsum      [1 << MaxSources][]float64 // R summed onto each subset's groups
+	rU        []float64                  // R on the groups of one antichain's union
+	wt        []float64                  // W(t)
+	gradCell  []float64
+
+	weights  []float64
+	lastGoal []float64
+
+	// Sample form: the cell of each sample.
+	cellOf []int32
+
+	usedU  [1 << MaxSources]bool // union masks with gradient this call
+	putBuf []float64             // p_ut for targets with more than maxTargets values
+}
+
+// maxTargets is the largest number of target values handled without a heap
+// buffer for p_ut.
+const maxTargets = 8
+
+// NewEstimator returns an estimator for the lattice's number of sources.
+func NewEstimator(l *Lattice) *Estimator {
+	return &Estimator{lat: l, n: l.n, full: uint8(1<<l.n - 1), weights: make([]float64, l.NumAtoms())}
+}
+
+// Samples decomposes the soft histogram of a binary target T in {-1, +1}:
+// sample m lies in the cell with bin bins[k][m] for source k and adds
+// theta[m]/N to p(cell, +1) and (1-theta[m])/N to p(cell, -1) (target index
+// 1 and 0 in the dense form). bins has one slice per source, each as long as
+// theta; bin indices are any non-negative int32, and their range does not
+// affect the cost. goal may be nil; if not, it has Lattice.GoalLen entries
+// and res.G is set, and if dTheta is non-nil (len(theta) entries) it receives
+// dG/dtheta[m]. It returns an error if there are no samples, a theta is NaN
+// or outside [0, 1], or a bin is negative. It panics if the number of bin
+// slices or their lengths do not match theta, if dTheta is given without a
+// goal, or if goal or dTheta have the wrong length.
+func (e *Estimator) Samples(res *Result, bins [][]int32, theta []float64, goal []float64, dTheta []float64) error {
+	nS := len(theta)
+	e.checkBins(bins, nS)
+	e.checkGoal(goal, dTheta != nil)
+	if dTheta != nil && len(dTheta) != nS {
+		panic(fmt.Sprintf("pid: dTheta has %d entries for %d samples", len(dTheta), nS))
+	}
+	if nS == 0 {
+		return ErrNoSamples
+	}
+	for m, th := range theta {
+		if !(th >= 0 && th <= 1) {
+			return fmt.Errorf("%w: theta[%d] = %v", ErrProbability, m, th)
+		}
+	}
+	e.k = 2
+	e.reserve(nS)
+	if err := e.groupSamples(bins, nS); err != nil {
+		return err
+	}
+	inv := 1 / float64(nS)
+	for m := 0; m < nS; m++ {
+		c := e.cellOf[m]
+		e.p[2*c] += (1 - theta[m]) * inv
+		e.p[2*c+1] += theta[m] * inv
+	}
+
+	grad := goal != nil && dTheta != nil
+	e.decompose(res, goal, grad)
+	if grad {
+		for m := 0; m < nS; m++ {
+			c := e.cellOf[m]
+			dTheta[m] = (e.gradCell[2*c+1] - e.gradCell[2*c]) * inv
+		}
+	}
+	return nil
+}
+
+// Counts decomposes the empirical distribution of samples with a discrete
+// target of k values: sample m lies in the cell with bin bins[k][m] for
+// source k and has target value target[m] in [0, k). Like Samples, its cost
+// depends on the samples, not on the range of the bins. There is no
+// gradient; goal may be nil. Errors: no samples, a negative bin, a target
+// outside [0, k). It panics if the lengths do not match or k < 1.
+func (e *Estimator) Counts(res *Result, bins [][]int32, target []int32, k int, goal []float64) error {
+	nS := len(target)
+	e.checkBins(bins, nS)
+	e.checkGoal(goal, false)
+	if k < 1 {
+		panic(fmt.Sprintf("pid: %d target values", k))
+	}
+	if nS == 0 {
+		return ErrNoSamples
+	}
+	for m, t := range target {
+		if t < 0 || int(t) >= k {
+			return fmt.Errorf("%w: target[%d] = %d, want 0 to %d", ErrTarget, m, t, k-1)
+		}
+	}
+	e.k = k
+	if err := e.groupSamples(bins, nS); err != nil {
+		return err
+	}
+	inv := 1 / float64(nS)
+	for m, t := range target {
+		e.p[int(e.cellOf[m])*k+int(t)] += inv
+	}
+	e.decompose(res, goal, false)
+	return nil
+}
+
+func (e *Estimator) checkBins(bins [][]int32, nS int) {
+	if len(bins) != e.n {
+		panic(fmt.Sprintf("pid: %d bin slices for %d sources", len(bins), e.n))
+	}
+	for k := range bins {
+		if len(bins[k]) != nS {
+			panic(fmt.Sprintf("pid: source %d has %d bins for %d samples", k+1, len(bins[k]), nS))
+		}
+	}
+}
+
+// groupSamples numbers the occupied cells in the order samples first reach
+// them, sets e.cellOf, e.cells and each cell's bins, and zeroes e.p for e.k
+// target values.
+func (e *Estimator) groupSamples(bins [][]int32, nS int) error {
+	// Pack a sample's bins into one key when they fit in 64 bits (always, for
+	// the trainer's bin counts); otherwise chain the sources through the table.
+	var width [MaxSources]uint
+	total := uint(0)
+	for k := 0; k < e.n; k++ {
+		var or int32
+		for _, b := range bins[k] {
+			or |= b
+		}
+		if or < 0 {
+			for m, b := range bins[k] {
+				if b < 0 {
+					return fmt.Errorf("%w: source %d, sample %d: %d", ErrNegativeBin, k+1, m, b)
+				}
+			}
+		}
+		width[k] = uint(bits.Len32(uint32(or)))
+		total += width[k]
+	}
+	e.cellOf = grow32(e.cellOf, nS)
+	e.table.reset(nS)
+	if total <= 64 {
+		for m := 0; m < nS; m++ {
+			var key uint64
+			shift := uint(0)
+			for k := 0; k < e.n; k++ {
+				key |= uint64(bins[k][m]) << shift
+				shift += width[k]
+			}
+			e.cellOf[m] = e.table.id(key)
+		}
+	} else {
+		// Chain: the group of sources 1..k is the pair (group of 1..k-1, bin k).
+		for m := 0; m < nS; m++ {
+			e.cellOf[m] = e.table.id(uint64(bins[0][m]))
+		}
+		for k := 1; k < e.n; k++ {
+			e.table.reset(nS)
+			for m := 0; m < nS; m++ {
+				e.cellOf[m] = e.table.id(uint64(e.cellOf[m])<<32 | uint64(bins[k][m]))
+			}
+		}
+	}
+	e.cells = int(e.table.n)
+	e.p = growF(e.p, e.cells*e.k)
+	clear(e.p)
+	for k := 0; k < e.n; k++ {
+		e.bins[k] = grow32(e.bins[k], e.cells)
+		dst := e.bins[k]
+		for m, c := range e.cellOf[:nS] {
+			dst[c] = bins[k][m]
+		}
+	}
+	return nil
+}
+
+// Dense decomposes a full joint table p over (S_1, ..., S_n, T), row-major
+// with T fastest; shape gives the number of values of each source, then of T
+// (any number of target values). goal may be nil; if not, res.G is set, and
+// dP, if non-nil, receives dG/dp for every entry, with p_u held constant as
+// in the reference's autograd. Errors: a shape of the wrong rank or with a
+// dimension below 1, a table whose length does not match the shape, an entry
+// that is negative, NaN or infinite, a table that does not sum to 1 within
+// 1e-9. It panics if dP is given without a goal or has the wrong length.
+func (e *Estimator) Dense(res *Result, shape []int, p []float64, goal []float64, dP []float64) error {
+	if len(shape) != e.n+1 {
+		return fmt.Errorf("%w: %d dimensions, want %d sources and the target", ErrShape, len(shape), e.n)
+	}
+	size := 1
+	for i, d := range shape {
+		if d < 1 || d > math.MaxInt32 {
+			return fmt.Errorf("%w: dimension %d has %d values", ErrShape, i+1, d)
+		}
+		size *= d
+	}
+	if size != len(p) {
+		return fmt.Errorf("%w: shape %v has %d entries, table has %d", ErrShape, shape, size, len(p))
+	}
+	e.checkGoal(goal, dP != nil)
+	if dP != nil && len(dP) != len(p) {
+		panic(fmt.Sprintf("pid: dP has %d entries for a table of %d", len(dP), len(p)))
+	}
+	sum := 0.0
+	for i, v := range p {
+		if !(v >= 0) || math.IsInf(v, 1) {
+			return fmt.Errorf("%w: entry %d is %v", ErrProbability, i, v)
+		}
+		sum += v
+	}
+	if math.Abs(sum-1) > 1e-9 {
+		return fmt.Errorf("%w: sum is %.17g", ErrNotNormal, sum)
+	}
+
+	e.k = shape[e.n]
+	e.cells = size / e.k
+	e.p = growF(e.p, size)
+	copy(e.p, p)
+	for k := 0; k < e.n; k++ {
+		e.bins[k] = grow32(e.bins[k], e.cells)
+	}
+	// Row-major: the last source varies fastest.
+	for c := 0; c < e.cells; c++ {
+		r := c
+		for k := e.n - 1; k >= 0; k-- {
+			e.bins[k][c] = int32(r % shape[k])
+			r /= shape[k]
+		}
+	}
+	grad := goal != nil && dP != nil
+	e.decompose(res, goal, grad)
+	if grad {
+		copy(dP, e.gradCell[:size])
+	}
+	return nil
+}
+
+// reserve sizes every per-cell and per-group buffer for up to cells cells of
+// a binary target at once, so that a Layer's workers, which see neurons with
+// different numbers of cells, stop allocating after their first call.
+func (e *Estimator) reserve(cells int) {
+	if cap(e.p) >= 2*cells {
+		return
+	}
+	e.table.reset(cells)
+	e.cellOf = make([]int32, cells)
+	e.pt = make([]float64, 2)
+	e.gradConst = make([]float64, 2)
+	e.wt = make([]float64, 2)
+	e.lastGoal = make([]float64, 0, e.lat.GoalLen())
+	e.p = make([]float64, 2*cells)
+	e.gradCell = make([]float64, 2*cells)
+	e.rU = make([]float64, 2*cells)
+	for k := 0; k < e.n; k++ {
+		e.bins[k] = make([]int32, cells)
+	}
+	for u := 1; u <= int(e.full); u++ {
+		e.gid[u] = make([]int32, cells)
+		e.rep[u] = make([]int32, cells)
+		e.pmt[u] = make([]float64, 2*cells)
+		e.pm[u] = make([]float64, cells)
+		e.gradU[u] = make([]float64, 2*cells)
+		e.rsum[u] = make([]float64, 2*cells)
+		for v := 1; v <= int(e.full); v++ {
+			if v&u == v {
+				e.proj[u][v] = make([]int32, cells)
+			}
+		}
+	}
+}
+
+func (e *Estimator) checkGoal(goal []float64, wantGrad bool) {
+	if goal != nil && len(goal) != e.lat.GoalLen() {
+		panic(fmt.Sprintf("pid: goal has %d entries, want %d", len(goal), e.lat.GoalLen()))
+	}
+	if wantGrad && goal == nil {
+		panic("pid: a gradient needs a goal")
+	}
+}
+
+// decompose computes the I^sx values, atoms and entropies of the cells in
+// e.p / e.bins, and with grad the gradient of G for every cell and t in
+// e.gradCell.
+func (e *Estimator) decompose(res *Result, goal []float64, grad bool) {
+	K := e.k
+	C := e.cells
+	full := e.full
+
+	// Group the cells by their projection on every subset u. A subset's key
+	// chains the group on u without its highest source with that source's
+	// bin, so keys never overflow whatever the bin range.
+	for u := uint8(1); u <= full; u++ {
+		hi := uint(bits.Len8(u) - 1)
+		rest := u &^ (1 << hi)
+		e.gid[u] = grow32(e.gid[u], C)
+		g := e.gid[u]
+		if u == full {
+			for c := range g {
+				g[c] = int32(c)
+			}
+			e.ngrp[u] = C
+		} else {
+			e.table.reset(C)
+			src := e.bins[hi]
+			if rest == 0 {
+				for c := 0; c < C; c++ {
+					g[c] = e.table.id(uint64(src[c]))
+				}
+			} else {
+				prev := e.gid[rest]
+				for c := 0; c < C; c++ {
+					g[c] = e.table.id(uint64(prev[c])<<32 | uint64(src[c]))
+				}
+			}
+			e.ngrp[u] = int(e.table.n)
+		}
+		G := e.ngrp[u]
+		e.rep[u] = grow32(e.rep[u], G)
+		e.pmt[u] = growF(e.pmt[u], G*K)
+		e.pm[u] = growF(e.pm[u], G)
+		rep, pmt, pm := e.rep[u], e.pmt[u][:G*K], e.pm[u][:G]
+		clear(pmt)
+		clear(pm)
+		for c := C - 1; c >= 0; c-- {
+			gc := int(g[c])
+			rep[gc] = int32(c)
+			row := e.p[c*K : c*K+K]
+			for t, v := range row {
+				pmt[gc*K+t] += v
+			}
+		}
+		for gc := 0; gc < G; gc++ {
+			s := 0.0
+			for _, v := range pmt[gc*K : gc*K+K] {
+				s += v
+			}
+			pm[gc] = s
+		}
+	}
+	// Group maps from every union mask U to its subsets.
+	for U := uint8(1); U <= full; U++ {
+		G := e.ngrp[U]
+		rep := e.rep[U][:G]
+		for u := uint8(1); u <= full; u++ {
+			if u&U != u {
+				continue
+			}
+			e.proj[U][u] = grow32(e.proj[U][u], G)
+			pr := e.proj[U][u]
+			gu := e.gid[u]
+			for g, c := range rep {
+				pr[g] = gu[c]
+			}
+		}
+	}
+
+	e.pt = growF(e.pt, K)
+	pt := e.pt[:K]
+	clear(pt)
+	for c := 0; c < C; c++ {
+		for t := 0; t < K; t++ {
+			pt[t] += e.p[c*K+t]
+		}
+	}
+
+	if goal != nil {
+		e.setWeights(goal)
+	}
+	if grad {
+		for U := uint8(1); U <= full; U++ {
+			e.gradU[U] = growF(e.gradU[U], e.ngrp[U]*K)
+			clear(e.gradU[U][:e.ngrp[U]*K])
+			e.rsum[U] = growF(e.rsum[U], e.ngrp[U]*K)
+		}
+		e.gradConst = growF(e.gradConst, K)
+		clear(e.gradConst[:K])
+		e.wt = growF(e.wt, K)
+	}
+
+	for a, chain := range e.lat.antichains {
+		w := 0.0
+		if goal != nil {
+			w = e.weights[a]
+		}
+		if K == 2 {
+			res.Icap[a] = e.isx2(a, chain.Union(), w, grad && w != 0)
+		} else {
+			res.Icap[a] = e.isx(a, chain.Union(), w, grad && w != 0)
+		}
+	}
+
+	// H(T), H_res and the goal.
+	ht := 0.0
+	for _, v := range pt {
+		ht -= v * math.Log2(v+entropyEps)
+	}
+	res.HT = ht
+	res.HRes = ht - res.Icap[e.lat.top]
+	e.lat.Atoms(res.Atoms, res.Icap)
+	res.G = 0
+	if goal != nil {
+		na := e.lat.NumAtoms()
+		g := goal[na] * res.HRes
+		for k, v := range res.Atoms {
+			g += goal[k] * v
+		}
+		res.G = g
+	}
+	if !grad {
+		return
+	}
+	gres := goal[e.lat.NumAtoms()]
+	for t := 0; t < K; t++ {
+		v := pt[t]
+		e.gradConst[t] += gres * (-math.Log2(v+entropyEps) - v/((v+entropyEps)*math.Ln2))
+	}
+	e.gradCell = growF(e.gradCell, C*K)
+	gc := e.gradCell[:C*K]
+	for c := 0; c < C; c++ {
+		copy(gc[c*K:c*K+K], e.gradConst[:K])
+	}
+	for U := uint8(1); U <= full; U++ {
+		gU := e.gradU[U]
+		gid := e.gid[U]
+		if !e.usedU[U] {
+			continue
+		}
+		for c := 0; c < C; c++ {
+			row := gU[int(gid[c])*K : int(gid[c])*K+K]
+			for t, v := range row {
+				gc[c*K+t] += v
+			}
+		}
+	}
+	clear(e.usedU[:])
+}
+
+func (e *Estimator) setWeights(goal []float64) {
+	if e.lastGoal != nil && equalFloats(e.lastGoal, goal) {
+		return
+	}
+	e.lat.Weights(e.weights, goal)
+	e.lastGoal = append(e.lastGoal[:0], goal...)
+}
+
+// isx returns I^sx of antichain a, whose members' union is U, and with grad
+// adds w · dI/dp to the gradient accumulators.
+func (e *Estimator) isx(a int, U uint8, w float64, grad bool) float64 {
+	K := e.k
+	G := e.ngrp[U]
+	terms := e.lat.terms[a]
+	pmtU := e.pmt[U]
+	pt := e.pt[:K]
+	var gU []float64
+	if grad {
+		e.usedU[U] = true
+		gU = e.gradU[U]
+		e.rU = growF(e.rU, G*K)
+		clear(e.wt[:K])
+		for _, tm := range terms {
+			clear(e.rsum[tm.subset][:e.ngrp[tm.subset]*K])
+		}
+	}
+	var put [maxTargets]float64
+	var putDyn []float64
+	if K > maxTargets {
+		e.putBuf = growF(e.putBuf, K)
+		putDyn = e.putBuf[:K]
+	}
+	sum := 0.0
+	for g := 0; g < G; g++ {
+		pu := 0.0
+		pv := put[:]
+		if putDyn != nil {
+			pv = putDyn
+		}
+		pv = pv[:K]
+		clear(pv)
+		for _, tm := range terms {
+			h := int(e.proj[U][tm.subset][g])
+			pu += tm.coef * e.pm[tm.subset][h]
+			row := e.pmt[tm.subset][h*K : h*K+K]
+			for t, v := range row {
+				pv[t] += tm.coef * v
+			}
+		}
+		for t := 0; t < K; t++ {
+			den := pu*pt[t] + denomEps
+			frac := pv[t] / den
+			pst := pmtU[g*K+t]
+			if !(frac >= fracFloor) {
+				if grad {
+					e.rU[g*K+t] = 0
+				}
+				continue
+			}
+			lf := log2(frac)
+			sum += pst * lf
+			if grad {
+				gU[g*K+t] += w * lf
+				e.rU[g*K+t] = pst / pv[t]
+				e.wt[t] += pst * pu / den
+			}
+		}
+	}
+	if !grad {
+		return sum
+	}
+	// Sum R onto every term's subset, then read the sums back at each group.
+	for _, tm := range terms {
+		pr := e.proj[U][tm.subset]
+		rs := e.rsum[tm.subset]
+		for g := 0; g < G; g++ {
+			h := int(pr[g])
+			for t := 0; t < K; t++ {
+				rs[h*K+t] += e.rU[g*K+t]
+			}
+		}
+	}
+	scale := w * invLn2
+	for _, tm := range terms {
+		pr := e.proj[U][tm.subset]
+		rs := e.rsum[tm.subset]
+		f := scale * tm.coef
+		for g := 0; g < G; g++ {
+			h := int(pr[g])
+			for t := 0; t < K; t++ {
+				gU[g*K+t] += f * rs[h*K+t]
+			}
+		}
+	}
+	for t := 0; t < K; t++ {
+		e.gradConst[t] -= scale * e.wt[t]
+	}
+	return sum
+}
+
+// isx2 is isx for a binary target, the trainer's case, with the loops over
+// target values unrolled.
+func (e *Estimator) isx2(a int, U uint8, w float64, grad bool) float64 {
+	G := e.ngrp[U]
+	var tv [1 << MaxSources]struct {
+		proj []int32
+		pm   []float64
+		pmt  []float64
+		coef float64
+	}
+	terms := e.lat.terms[a]
+	for j, tm := range terms {
+		tv[j].proj = e.proj[U][tm.subset][:G]
+		tv[j].pm = e.pm[tm.subset]
+		tv[j].pmt = e.pmt[tm.subset]
+		tv[j].coef = tm.coef
+	}
+	tl := tv[:len(terms)]
+	pmtU := e.pmt[U][:2*G]
+	pt0, pt1 := e.pt[0], e.pt[1]
+	var gU, rU []float64
+	var w0, w1 float64
+	if grad {
+		e.usedU[U] = true
+		gU = e.gradU[U][:2*G]
+		e.rU = growF(e.rU, 2*G)
+		rU = e.rU[:2*G]
+		for _, tm := range terms {
+			clear(e.rsum[tm.subset][:2*e.ngrp[tm.subset]])
+		}
+	}
+	sum := 0.0
+	for g := 0; g < G; g++ {
+		var pu, q0, q1 float64
+		for _, tm := range tl {
+			h := tm.proj[g]
+			pu += tm.coef * tm.pm[h]
+			q0 += tm.coef * tm.pmt[2*h]
+			q1 += tm.coef * tm.pmt[2*h+1]
+		}
+		p0, p1 := pmtU[2*g], pmtU[2*g+1]
+		den0 := pu*pt0 + denomEps
+		den1 := pu*pt1 + denomEps
+		f0 := q0 / den0
+		f1 := q1 / den1
+		if f0 >= fracFloor {
+			l := log2(f0)
+			sum += p0 * l
+			if grad {
+				gU[2*g] += w * l
+				rU[2*g] = p0 / q0
+				w0 += p0 * pu / den0
+			}
+		} else if grad {
+			rU[2*g] = 0
+		}
+		if f1 >= fracFloor {
+			l := log2(f1)
+			sum += p1 * l
+			if grad {
+				gU[2*g+1] += w * l
+				rU[2*g+1] = p1 / q1
+				w1 += p1 * pu / den1
+			}
+		} else if grad {
+			rU[2*g+1] = 0
+		}
+	}
+	if !grad {
+		return sum
+	}
+	for j, tm := range terms {
+		pr := tl[j].proj
+		rs := e.rsum[tm.subset]
+		for g, h := range pr {
+			rs[2*h] += rU[2*g]
+			rs[2*h+1] += rU[2*g+1]
+		}
+	}
+	scale := w * invLn2
+	for j, tm := range terms {
+		pr := tl[j].proj
+		rs := e.rsum[tm.subset]
+		f := scale * tm.coef
+		for g, h := range pr {
+			gU[2*g] += f * rs[2*h]
+			gU[2*g+1] += f * rs[2*h+1]
+		}
+	}
+	e.gradConst[0] -= scale * w0
+	e.gradConst[1] -= scale * w1
+	return sum
+}
+
+func equalFloats(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func growF(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+func grow32(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n)
+	}
+	return s[:n]
+}

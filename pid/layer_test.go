@@ -1,0 +1,201 @@
+package pid
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// layerBatch simulates one minibatch of a trivariate hidden layer as the
+// trainer produces it (row-major sample × neuron): a feedforward drive spread
+// over several bins, a context that takes one of 10 label values, a lateral
+// input, all binned on [-20, 20] like the paper's fixed binning.
+type layerBatch struct {
+	batch, neurons int
+	bins           [][]int32
+	theta          []float64
+}
+
+func newLayerBatch(seed uint64, batch, neurons, nbins int) *layerBatch {
+	r := rand.New(rand.NewPCG(seed, 1))
+	lb := &layerBatch{batch: batch, neurons: neurons, bins: make([][]int32, 3), theta: make([]float64, batch*neurons)}
+	for k := range lb.bins {
+		lb.bins[k] = make([]int32, batch*neurons)
+	}
+	ctx := make([]float64, 10*neurons)
+	for i := range ctx {
+		ctx[i] = 3 * r.NormFloat64()
+	}
+	bin := func(x float64) int32 {
+		x = math.Max(-20+1e-4, math.Min(20, x))
+		b := int32(math.Ceil((x+20)/40*float64(nbins))) - 1
+		return max(b, 0)
+	}
+	for m := 0; m < batch; m++ {
+		label := r.IntN(10)
+		for i := 0; i < neurons; i++ {
+			f := 4 * r.NormFloat64()
+			c := ctx[label*neurons+i]
+			l := 2 * r.NormFloat64()
+			j := m*neurons + i
+			lb.bins[0][j], lb.bins[1][j], lb.bins[2][j] = bin(f), bin(c), bin(l)
+			lb.theta[j] = 1 / (1 + math.Exp(-f*(0.8+0.1/(1+math.Exp(-2*f*c))+0.1/(1+math.Exp(-2*f*l)))))
+		}
+	}
+	return lb
+}
+
+// tpeGoal is context-lateral/opt_1_100_tpe (goals_reference.yaml).
+var tpeGoal = []float64{0.3307283306516516, 0.9780761799548087, -0.9935002057481923, 0.40173303106031233, 0.2427806207519021, 0.6255375402143335, 0.47128370476190684, 0.02120506738070921, 0.06053998481721795, -0.9469786302806626, -0.01985334149032275, -0.9676614963177035, -0.6924498112774857, 0.42701490050101726, 0.9736446648870112, 0.7369645864450716, -0.12183291675207343, -0.21512478790202927, 0.035001249394734923}
+
+func newResults(lat *Lattice, n int) []*Result {
+	res := make([]*Result, n)
+	for i := range res {
+		res[i] = lat.NewResult()
+	}
+	return res
+}
+
+// TestLayerMatchesEstimator checks that the parallel layer gives, bit for
+// bit, what one estimator gives neuron by neuron, whatever the threads.
+func TestLayerMatchesEstimator(t *testing.T) {
+	lb := newLayerBatch(1, 200, 13, 20)
+	lat := MustLattice(3)
+	est := NewEstimator(lat)
+	want := newResults(lat, lb.neurons)
+	wantD := make([]float64, len(lb.theta))
+	col := make([][]int32, 3)
+	th := make([]float64, lb.batch)
+	d := make([]float64, lb.batch)
+	for i := 0; i < lb.neurons; i++ {
+		for k := range col {
+			col[k] = make([]int32, lb.batch)
+			for m := range col[k] {
+				col[k][m] = lb.bins[k][m*lb.neurons+i]
+			}
+		}
+		for m := range th {
+			th[m] = lb.theta[m*lb.neurons+i]
+		}
+		if err := est.Samples(want[i], col, th, tpeGoal, d); err != nil {
+			t.Fatal(err)
+		}
+		for m, v := range d {
+			wantD[m*lb.neurons+i] = v
+		}
+	}
+	for _, threads := range []int{1, 2, 5, 32} {
+		y := NewLayer(lat, threads)
+		got := newResults(lat, lb.neurons)
+		gotD := make([]float64, len(lb.theta))
+		for rep := 0; rep < 2; rep++ { // the second call reuses every buffer
+			if err := y.Compute(got, lb.bins, lb.theta, lb.batch, lb.neurons, tpeGoal, gotD); err != nil {
+				t.Fatal(err)
+			}
+			for i := range got {
+				if got[i].G != want[i].G || got[i].HRes != want[i].HRes {
+					t.Fatalf("threads %d neuron %d: G %v, want %v", threads, i, got[i].G, want[i].G)
+				}
+				for a := range got[i].Atoms {
+					if got[i].Atoms[a] != want[i].Atoms[a] {
+						t.Fatalf("threads %d neuron %d atom %d differs", threads, i, a)
+					}
+				}
+			}
+			for j := range gotD {
+				if gotD[j] != wantD[j] {
+					t.Fatalf("threads %d: dtheta[%d] = %v, want %v", threads, j, gotD[j], wantD[j])
+				}
+			}
+		}
+		y.Close()
+	}
+}
+
+func TestLayerError(t *testing.T) {
+	lb := newLayerBatch(2, 50, 6, 20)
+	lb.theta[7*6+4] = math.NaN() // sample 7 of neuron 4
+	lb.theta[9*6+5] = 2          // sample 9 of neuron 5
+	lat := MustLattice(3)
+	y := NewLayer(lat, 3)
+	defer y.Close()
+	err := y.Compute(newResults(lat, 6), lb.bins, lb.theta, lb.batch, lb.neurons, nil, nil)
+	if !errors.Is(err, ErrProbability) || err.Error() != "neuron 4: pid: probability outside [0, 1] or NaN: theta[7] = NaN" {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// TestLayerNoAllocs: the steady state of a training loop allocates nothing.
+func TestLayerNoAllocs(t *testing.T) {
+	lb := newLayerBatch(3, 256, 20, 20)
+	lat := MustLattice(3)
+	for _, threads := range []int{1, 2} {
+		y := NewLayer(lat, threads)
+		res := newResults(lat, lb.neurons)
+		d := make([]float64, len(lb.theta))
+		allocs := testing.AllocsPerRun(5, func() {
+			if err := y.Compute(res, lb.bins, lb.theta, lb.batch, lb.neurons, tpeGoal, d); err != nil {
+				t.Fatal(err)
+			}
+		})
+		y.Close()
+		if allocs != 0 {
+			t.Errorf("threads %d: %v allocations per call, want 0", threads, allocs)
+		}
+	}
+}
+
+// BenchmarkLayer is the target: PID and gradient of a 100-neuron
+// trivariate layer, batch 1024, at 20 and 100 bins per source, on 1 and 2
+// threads. The same source values are binned at both resolutions.
+func BenchmarkLayer(b *testing.B) {
+	lat := MustLattice(3)
+	for _, nbins := range []int{20, 100} {
+		lb := newLayerBatch(4, 1024, 100, nbins)
+		for _, threads := range []int{1, 2} {
+			b.Run(benchName(nbins, threads), func(b *testing.B) {
+				y := NewLayer(lat, threads)
+				defer y.Close()
+				res := newResults(lat, lb.neurons)
+				d := make([]float64, len(lb.theta))
+				// Warm up first: buffers are sized on the first call.
+				if err := y.Compute(res, lb.bins, lb.theta, lb.batch, lb.neurons, tpeGoal, d); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := y.Compute(res, lb.bins, lb.theta, lb.batch, lb.neurons, tpeGoal, d); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/batch")
+				b.ReportMetric(lb.cellsPerNeuron(), "cells/neuron")
+			})
+		}
+	}
+}
+
+func benchName(nbins, threads int) string {
+	return "bins=" + itoa(nbins) + "/threads=" + itoa(threads)
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+func (lb *layerBatch) cellsPerNeuron() float64 {
+	total := 0
+	for i := 0; i < lb.neurons; i++ {
+		seen := map[[3]int32]bool{}
+		for m := 0; m < lb.batch; m++ {
+			j := m*lb.neurons + i
+			seen[[3]int32{lb.bins[0][j], lb.bins[1][j], lb.bins[2][j]}] = true
+		}
+		total += len(seen)
+	}
+	return float64(total) / float64(lb.neurons)
+}
