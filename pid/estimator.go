@@ -87,10 +87,14 @@ type Estimator struct {
 	// Gradient accumulators: per union mask, per group and t; constants per t.
 	gradU     [1 << MaxSources][]float64
 	gradConst []float64
-	rsum      [1 << MaxSources][]float64 // R summed onto each subset's groups
-	rU        []float64                  // R on the groups of one antichain's union
-	wt        []float64                  // W(t)
-	gradCell  []float64
+	// qacc[U][u] accumulates, on the groups of union U, the sum over the
+	// antichains with that union of w · coef_u · R / ln 2. R's marginals are
+	// linear, so summing first lets one scatter per (U, u) pair replace one
+	// per antichain and term.
+	qacc     [1 << MaxSources][1 << MaxSources][]float64
+	qUsed    [1 << MaxSources][1 << MaxSources]bool
+	wt       []float64 // W(t)
+	gradCell []float64
 
 	weights  []float64
 	lastGoal []float64
@@ -339,7 +343,6 @@ func (e *Estimator) reserve(cells int) {
 	e.lastGoal = make([]float64, 0, e.lat.GoalLen())
 	e.p = make([]float64, 2*cells)
 	e.gradCell = make([]float64, 2*cells)
-	e.rU = make([]float64, 2*cells)
 	for k := 0; k < e.n; k++ {
 		e.bins[k] = make([]int32, cells)
 	}
@@ -349,10 +352,10 @@ func (e *Estimator) reserve(cells int) {
 		e.pmt[u] = make([]float64, 2*cells)
 		e.pm[u] = make([]float64, cells)
 		e.gradU[u] = make([]float64, 2*cells)
-		e.rsum[u] = make([]float64, 2*cells)
 		for v := 1; v <= int(e.full); v++ {
 			if v&u == v {
 				e.proj[u][v] = make([]int32, cells)
+				e.qacc[u][v] = make([]float64, 2*cells)
 			}
 		}
 	}
@@ -459,7 +462,12 @@ func (e *Estimator) decompose(res *Result, goal []float64, grad bool) {
 		for U := uint8(1); U <= full; U++ {
 			e.gradU[U] = growF(e.gradU[U], e.ngrp[U]*K)
 			clear(e.gradU[U][:e.ngrp[U]*K])
-			e.rsum[U] = growF(e.rsum[U], e.ngrp[U]*K)
+			for u := uint8(1); u <= full; u++ {
+				if u&U == u {
+					e.qacc[U][u] = growF(e.qacc[U][u], e.ngrp[U]*K)
+					clear(e.qacc[U][u][:e.ngrp[U]*K])
+				}
+			}
 		}
 		e.gradConst = growF(e.gradConst, K)
 		clear(e.gradConst[:K])
@@ -503,6 +511,30 @@ func (e *Estimator) decompose(res *Result, goal []float64, grad bool) {
 		v := pt[t]
 		e.gradConst[t] += gres * (-math.Log2(v+entropyEps) - v/((v+entropyEps)*math.Ln2))
 	}
+	// Scatter the R sums from each union's groups onto each subset's groups,
+	// where they join that subset's direct log terms.
+	for U := uint8(1); U <= full; U++ {
+		for u := uint8(1); u <= full; u++ {
+			if !e.qUsed[U][u] {
+				continue
+			}
+			e.qUsed[U][u] = false
+			e.usedU[u] = true
+			q, dst, pr := e.qacc[U][u], e.gradU[u], e.proj[U][u][:e.ngrp[U]]
+			if K == 2 {
+				for g, h := range pr {
+					dst[2*h] += q[2*g]
+					dst[2*h+1] += q[2*g+1]
+				}
+				continue
+			}
+			for g, h := range pr {
+				for t := 0; t < K; t++ {
+					dst[int(h)*K+t] += q[g*K+t]
+				}
+			}
+		}
+	}
 	e.gradCell = growF(e.gradCell, C*K)
 	gc := e.gradCell[:C*K]
 	for c := 0; c < C; c++ {
@@ -533,7 +565,8 @@ func (e *Estimator) setWeights(goal []float64) {
 }
 
 // isx returns I^sx of antichain a, whose members' union is U, and with grad
-// adds w · dI/dp to the gradient accumulators.
+// adds w · dI/dp to the gradient accumulators: the log term to gradU[U], the
+// R terms to qacc[U], the W term to gradConst.
 func (e *Estimator) isx(a int, U uint8, w float64, grad bool) float64 {
 	K := e.k
 	G := e.ngrp[U]
@@ -544,26 +577,22 @@ func (e *Estimator) isx(a int, U uint8, w float64, grad bool) float64 {
 	if grad {
 		e.usedU[U] = true
 		gU = e.gradU[U]
-		e.rU = growF(e.rU, G*K)
 		clear(e.wt[:K])
 		for _, tm := range terms {
-			clear(e.rsum[tm.subset][:e.ngrp[tm.subset]*K])
+			e.qUsed[U][tm.subset] = true
 		}
 	}
 	var put [maxTargets]float64
-	var putDyn []float64
+	pv := put[:]
 	if K > maxTargets {
 		e.putBuf = growF(e.putBuf, K)
-		putDyn = e.putBuf[:K]
+		pv = e.putBuf
 	}
+	pv = pv[:K]
+	scale := w * invLn2
 	sum := 0.0
 	for g := 0; g < G; g++ {
 		pu := 0.0
-		pv := put[:]
-		if putDyn != nil {
-			pv = putDyn
-		}
-		pv = pv[:K]
 		clear(pv)
 		for _, tm := range terms {
 			h := int(e.proj[U][tm.subset][g])
@@ -576,50 +605,26 @@ func (e *Estimator) isx(a int, U uint8, w float64, grad bool) float64 {
 		for t := 0; t < K; t++ {
 			den := pu*pt[t] + denomEps
 			frac := pv[t] / den
-			pst := pmtU[g*K+t]
 			if !(frac >= fracFloor) {
-				if grad {
-					e.rU[g*K+t] = 0
-				}
 				continue
 			}
+			pst := pmtU[g*K+t]
 			lf := log2(frac)
 			sum += pst * lf
 			if grad {
 				gU[g*K+t] += w * lf
-				e.rU[g*K+t] = pst / pv[t]
+				r := scale * pst / pv[t]
+				for _, tm := range terms {
+					e.qacc[U][tm.subset][g*K+t] += tm.coef * r
+				}
 				e.wt[t] += pst * pu / den
 			}
 		}
 	}
-	if !grad {
-		return sum
-	}
-	// Sum R onto every term's subset, then read the sums back at each group.
-	for _, tm := range terms {
-		pr := e.proj[U][tm.subset]
-		rs := e.rsum[tm.subset]
-		for g := 0; g < G; g++ {
-			h := int(pr[g])
-			for t := 0; t < K; t++ {
-				rs[h*K+t] += e.rU[g*K+t]
-			}
+	if grad {
+		for t := 0; t < K; t++ {
+			e.gradConst[t] -= scale * e.wt[t]
 		}
-	}
-	scale := w * invLn2
-	for _, tm := range terms {
-		pr := e.proj[U][tm.subset]
-		rs := e.rsum[tm.subset]
-		f := scale * tm.coef
-		for g := 0; g < G; g++ {
-			h := int(pr[g])
-			for t := 0; t < K; t++ {
-				gU[g*K+t] += f * rs[h*K+t]
-			}
-		}
-	}
-	for t := 0; t < K; t++ {
-		e.gradConst[t] -= scale * e.wt[t]
 	}
 	return sum
 }
@@ -632,6 +637,7 @@ func (e *Estimator) isx2(a int, U uint8, w float64, grad bool) float64 {
 		proj []int32
 		pm   []float64
 		pmt  []float64
+		q    []float64
 		coef float64
 	}
 	terms := e.lat.terms[a]
@@ -639,21 +645,21 @@ func (e *Estimator) isx2(a int, U uint8, w float64, grad bool) float64 {
 		tv[j].proj = e.proj[U][tm.subset][:G]
 		tv[j].pm = e.pm[tm.subset]
 		tv[j].pmt = e.pmt[tm.subset]
+		tv[j].q = e.qacc[U][tm.subset]
 		tv[j].coef = tm.coef
+		if grad {
+			e.qUsed[U][tm.subset] = true
+		}
 	}
 	tl := tv[:len(terms)]
 	pmtU := e.pmt[U][:2*G]
 	pt0, pt1 := e.pt[0], e.pt[1]
-	var gU, rU []float64
+	scale := w * invLn2
+	var gU []float64
 	var w0, w1 float64
 	if grad {
 		e.usedU[U] = true
 		gU = e.gradU[U][:2*G]
-		e.rU = growF(e.rU, 2*G)
-		rU = e.rU[:2*G]
-		for _, tm := range terms {
-			clear(e.rsum[tm.subset][:2*e.ngrp[tm.subset]])
-		}
 	}
 	sum := 0.0
 	for g := 0; g < G; g++ {
@@ -669,52 +675,36 @@ func (e *Estimator) isx2(a int, U uint8, w float64, grad bool) float64 {
 		den1 := pu*pt1 + denomEps
 		f0 := q0 / den0
 		f1 := q1 / den1
+		var r0, r1 float64
 		if f0 >= fracFloor {
 			l := log2(f0)
 			sum += p0 * l
 			if grad {
 				gU[2*g] += w * l
-				rU[2*g] = p0 / q0
+				r0 = scale * p0 / q0
 				w0 += p0 * pu / den0
 			}
-		} else if grad {
-			rU[2*g] = 0
 		}
 		if f1 >= fracFloor {
 			l := log2(f1)
 			sum += p1 * l
 			if grad {
 				gU[2*g+1] += w * l
-				rU[2*g+1] = p1 / q1
+				r1 = scale * p1 / q1
 				w1 += p1 * pu / den1
 			}
-		} else if grad {
-			rU[2*g+1] = 0
+		}
+		if grad {
+			for _, tm := range tl {
+				tm.q[2*g] += tm.coef * r0
+				tm.q[2*g+1] += tm.coef * r1
+			}
 		}
 	}
-	if !grad {
-		return sum
+	if grad {
+		e.gradConst[0] -= scale * w0
+		e.gradConst[1] -= scale * w1
 	}
-	for j, tm := range terms {
-		pr := tl[j].proj
-		rs := e.rsum[tm.subset]
-		for g, h := range pr {
-			rs[2*h] += rU[2*g]
-			rs[2*h+1] += rU[2*g+1]
-		}
-	}
-	scale := w * invLn2
-	for j, tm := range terms {
-		pr := tl[j].proj
-		rs := e.rsum[tm.subset]
-		f := scale * tm.coef
-		for g, h := range pr {
-			gU[2*g] += f * rs[2*h]
-			gU[2*g+1] += f * rs[2*h+1]
-		}
-	}
-	e.gradConst[0] -= scale * w0
-	e.gradConst[1] -= scale * w1
 	return sum
 }
 
