@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"goalsearch/trainer/goals"
+)
+
+type goalsOptions struct {
+	Name string
+	JSON bool
+}
+
+func newGoalsCmd(s streams) *cobra.Command {
+	opts := &goalsOptions{}
+	cmd := &cobra.Command{
+		Use:   "goals [PRESET]",
+		Short: "List the built-in goal presets, or show one with its atom labels",
+		Long: `goals lists the goal vectors published with the paper's reference
+implementation, embedded in goalsearch as presets named SETUP/NAME ('naive'
+is the paper's heuristic goal for that setup). With a preset name it prints
+the vector, one weight per atom, in goal order.`,
+		Example: `  goalsearch goals
+  goalsearch goals context-lateral/opt_1_100_tpe`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Name = args[0]
+			}
+			return runGoals(opts, s)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON for scripts")
+	return cmd
+}
+
+type goalJSON struct {
+	Name   string    `json:"name"`
+	Setup  string    `json:"setup"`
+	Labels []string  `json:"labels"`
+	Gamma  []float64 `json:"gamma"`
+}
+
+func runGoals(opts *goalsOptions, s streams) error {
+	var list []goalJSON
+	for _, p := range goals.Presets() {
+		if opts.Name != "" && p.FullName() != opts.Name {
+			continue
+		}
+		labels, err := goals.Labels(p.Setup)
+		if err != nil {
+			return err
+		}
+		list = append(list, goalJSON{p.FullName(), p.Setup, labels, p.Gamma})
+	}
+	if opts.Name != "" && len(list) == 0 {
+		return fmt.Errorf("no preset %q; 'goalsearch goals' lists them", opts.Name)
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(s.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	}
+	w := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+	if opts.Name != "" {
+		g := list[0]
+		fmt.Fprintf(w, "%s (setup %s)\n", g.Name, g.Setup)
+		for i, l := range g.Labels {
+			fmt.Fprintf(w, "%s\t% .4f\n", l, g.Gamma[i])
+		}
+		return w.Flush()
+	}
+	fmt.Fprintf(w, "preset\tweights\tlargest weights\n")
+	for _, g := range list {
+		fmt.Fprintf(w, "%s\t%d\t%s\n", g.Name, len(g.Gamma), largest(g.Labels, g.Gamma, 3))
+	}
+	return w.Flush()
+}
+
+// largest describes the k weights of largest magnitude, the quickest way to
+// tell goals apart.
+func largest(labels []string, g []float64, k int) string {
+	idx := make([]int, len(g))
+	for i := range idx {
+		idx[i] = i
+	}
+	for i := 0; i < len(idx); i++ {
+		for j := i + 1; j < len(idx); j++ {
+			if abs(g[idx[j]]) > abs(g[idx[i]]) {
+				idx[i], idx[j] = idx[j], idx[i]
+			}
+		}
+	}
+	out := ""
+	for _, i := range idx[:min(k, len(idx))] {
+		if g[i] == 0 {
+			break
+		}
+		if out != "" {
+			out += "  "
+		}
+		out += fmt.Sprintf("%s %+.2f", labels[i], g[i])
+	}
+	return out
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

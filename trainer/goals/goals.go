@@ -1,0 +1,238 @@
+// Package goals holds the goal vectors a neuron can be given: the paper's
+// published vectors, embedded in the binary as presets, and the parsing of a
+// user's --goal argument (a preset name, a comma-separated vector, or a YAML
+// file) for a given setup.
+//
+// A goal vector has one weight per PID atom of the setup's hidden layer, in
+// the lattice's goal order (package pid), then one for H_res: 5 numbers for
+// the bivariate setups, 19 for the trivariate ones.
+package goals
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"goalsearch/pid"
+)
+
+// goals.yaml is ../shared/goals_reference.yaml: the vectors published with
+// the reference implementation, in goal order.
+//
+//go:embed goals.yaml
+var presetYAML []byte
+
+// A Preset is a published goal vector for one setup.
+type Preset struct {
+	Setup string    `yaml:"setup"`
+	Name  string    `yaml:"name"`
+	Gamma []float64 `yaml:"gamma"`
+}
+
+// FullName is how presets are named on the command line: setup/name.
+func (p Preset) FullName() string { return p.Setup + "/" + p.Name }
+
+// sourceNames gives the hidden layer's source classes of every setup that
+// has a hidden-layer goal: F feedforward (the image), C context (the label,
+// or the output layer's feedback), L lateral.
+var sourceNames = map[string][]string{
+	"context":                  {"F", "C"},
+	"lateral":                  {"F", "L"},
+	"context-lateral":          {"F", "C", "L"},
+	"context-lateral-feedback": {"F", "C", "L"},
+}
+
+// ErrNoGoal is returned for a setup whose hidden layer has no PID goal.
+var ErrNoGoal = errors.New("goals: setup has no hidden-layer goal")
+
+// Sources returns the names of the hidden layer's source classes of a setup,
+// or ErrNoGoal.
+func Sources(setup string) ([]string, error) {
+	names, ok := sourceNames[setup]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q (setups with goals: %s)", ErrNoGoal, setup, strings.Join(Setups(), ", "))
+	}
+	return names, nil
+}
+
+// Setups lists the setups that take a goal, sorted.
+func Setups() []string {
+	var s []string
+	for k := range sourceNames {
+		s = append(s, k)
+	}
+	sort.Strings(s)
+	return s
+}
+
+// Labels returns the labels of a setup's goal vector with source names, such
+// as {F}{CL}, then H_res.
+func Labels(setup string) ([]string, error) {
+	names, err := Sources(setup)
+	if err != nil {
+		return nil, err
+	}
+	return pid.MustLattice(len(names)).Labels(names), nil
+}
+
+// Presets returns every embedded preset, in file order.
+func Presets() []Preset {
+	var f struct {
+		Goals []Preset `yaml:"goals"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(presetYAML))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		panic("goals: embedded goals.yaml: " + err.Error()) // checked by the tests
+	}
+	return f.Goals
+}
+
+// Lookup finds a preset by its full name (context-lateral/opt_1_100_tpe), or
+// by its short name (opt_1_100_tpe) for the given setup.
+func Lookup(name, setup string) (Preset, bool) {
+	for _, p := range Presets() {
+		if p.FullName() == name || (p.Setup == setup && p.Name == name) {
+			return p, true
+		}
+	}
+	return Preset{}, false
+}
+
+// Parse turns a --goal argument into a goal vector for setup:
+//
+//   - a preset name, full (context/naive) or short (naive);
+//   - comma-separated numbers, one per atom in goal order, then H_res;
+//   - a YAML file (ending .yaml or .yml) holding either `gamma: [...]`
+//     or `atoms: {"{F}{C}": 1, ...}` keyed by labels, with source names or
+//     numbers, unlisted atoms 0; an optional `setup:` must match.
+//
+// Errors name the setup's expected atoms.
+func Parse(spec, setup string) ([]float64, error) {
+	labels, err := Labels(setup)
+	if err != nil {
+		return nil, err
+	}
+	expect := func() string {
+		return fmt.Sprintf("setup %s wants %d weights in this order: %s", setup, len(labels), strings.Join(labels, " "))
+	}
+	spec = strings.TrimSpace(spec)
+	if spec == "" {
+		return nil, fmt.Errorf("--goal is empty; %s", expect())
+	}
+	if p, ok := Lookup(spec, setup); ok {
+		if p.Setup != setup {
+			return nil, fmt.Errorf("--goal %s is a preset for setup %s, not %s", spec, p.Setup, setup)
+		}
+		return append([]float64(nil), p.Gamma...), nil
+	}
+	if strings.HasSuffix(spec, ".yaml") || strings.HasSuffix(spec, ".yml") {
+		return parseFile(spec, setup, labels, expect)
+	}
+	if _, err := strconv.ParseFloat(spec, 64); err != nil && !strings.Contains(spec, ",") {
+		return nil, fmt.Errorf("--goal %q: no such preset for %s (presets: %s)", spec, setup, strings.Join(presetNames(setup), ", "))
+	}
+	parts := strings.Split(spec, ",")
+	g := make([]float64, 0, len(parts))
+	for i, s := range parts {
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return nil, fmt.Errorf("--goal: weight %d %q is not a number; %s", i+1, s, expect())
+		}
+		g = append(g, v)
+	}
+	return g, Check(g, setup)
+}
+
+// Check reports whether g is a valid goal for setup: the right length and
+// finite weights.
+func Check(g []float64, setup string) error {
+	labels, err := Labels(setup)
+	if err != nil {
+		return err
+	}
+	if len(g) != len(labels) {
+		return fmt.Errorf("goal has %d weights; setup %s wants %d in this order: %s", len(g), setup, len(labels), strings.Join(labels, " "))
+	}
+	for i, v := range g {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("goal weight %d (%s) is %v; weights must be finite", i+1, labels[i], v)
+		}
+	}
+	return nil
+}
+
+func parseFile(path, setup string, labels []string, expect func() string) ([]float64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--goal: %w", err)
+	}
+	var f struct {
+		Setup string             `yaml:"setup"`
+		Gamma []float64          `yaml:"gamma"`
+		Atoms map[string]float64 `yaml:"atoms"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("--goal %s: %v (want `gamma: [...]` or `atoms: {label: weight}`)", path, err)
+	}
+	if f.Setup != "" && f.Setup != setup {
+		return nil, fmt.Errorf("--goal %s is for setup %s, not %s", path, f.Setup, setup)
+	}
+	switch {
+	case f.Gamma != nil && f.Atoms != nil:
+		return nil, fmt.Errorf("--goal %s: give gamma or atoms, not both", path)
+	case f.Gamma != nil:
+		if err := Check(f.Gamma, setup); err != nil {
+			return nil, fmt.Errorf("--goal %s: %w", path, err)
+		}
+		return f.Gamma, nil
+	case f.Atoms != nil:
+		names, _ := Sources(setup)
+		numbered := pid.MustLattice(len(names)).Labels(nil)
+		g := make([]float64, len(labels))
+		for key, v := range f.Atoms {
+			i := indexOf(labels, key)
+			if i < 0 {
+				i = indexOf(numbered, key)
+			}
+			if i < 0 {
+				return nil, fmt.Errorf("--goal %s: unknown atom %q; %s", path, key, expect())
+			}
+			g[i] = v
+		}
+		if err := Check(g, setup); err != nil {
+			return nil, fmt.Errorf("--goal %s: %w", path, err)
+		}
+		return g, nil
+	}
+	return nil, fmt.Errorf("--goal %s: no gamma or atoms; %s", path, expect())
+}
+
+func indexOf(s []string, v string) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}
+
+func presetNames(setup string) []string {
+	var n []string
+	for _, p := range Presets() {
+		if p.Setup == setup {
+			n = append(n, p.FullName())
+		}
+	}
+	return n
+}

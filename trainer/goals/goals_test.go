@@ -1,0 +1,91 @@
+package goals
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPresets(t *testing.T) {
+	ps := Presets()
+	// goals_reference.yaml has 16 vectors: 3 context, 10 context-lateral, 3 lateral.
+	if len(ps) != 16 {
+		t.Fatalf("%d presets, want 16", len(ps))
+	}
+	for _, p := range ps {
+		if err := Check(p.Gamma, p.Setup); err != nil {
+			t.Errorf("%s: %v", p.FullName(), err)
+		}
+	}
+	p, ok := Lookup("context-lateral/opt_1_100_tpe", "")
+	if !ok || p.Gamma[0] != 0.3307283306516516 || len(p.Gamma) != 19 {
+		t.Fatalf("opt_1_100_tpe: %v %v", ok, p.Gamma)
+	}
+}
+
+func TestLabels(t *testing.T) {
+	l, err := Labels("context-lateral")
+	if err != nil || len(l) != 19 || l[4] != "{F}{CL}" || l[18] != "H_res" {
+		t.Fatalf("%v %v", l, err)
+	}
+	l, _ = Labels("lateral")
+	if strings.Join(l, " ") != "{F} {L} {F}{L} {FL} H_res" {
+		t.Errorf("lateral labels %v", l)
+	}
+	if _, err := Labels("backprop"); err == nil {
+		t.Error("backprop has no goal")
+	}
+}
+
+func TestParse(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(s), 0o644)
+		return p
+	}
+	good := []struct {
+		spec, setup string
+		want        []float64
+	}{
+		{"context/naive", "context", []float64{0, 0, 1, 0, 0}},
+		{"naive", "lateral", []float64{1, 0, 0, 0, 0}},
+		{"0.1, -0.2,1,0,0", "context", []float64{0.1, -0.2, 1, 0, 0}},
+		{write("g.yaml", "gamma: [0, 1, 0, 0, 0]\n"), "context", []float64{0, 1, 0, 0, 0}},
+		{write("a.yml", "setup: context\natoms:\n  \"{F}{C}\": 1\n  \"{2}\": 0.5\n"), "context", []float64{0, 0.5, 1, 0, 0}},
+	}
+	for _, c := range good {
+		g, err := Parse(c.spec, c.setup)
+		if err != nil {
+			t.Errorf("%s: %v", c.spec, err)
+			continue
+		}
+		for i := range c.want {
+			if g[i] != c.want[i] {
+				t.Errorf("%s: %v, want %v", c.spec, g, c.want)
+				break
+			}
+		}
+	}
+	bad := []struct {
+		spec, setup, msg string
+	}{
+		{"1,2,3", "context", "goal has 3 weights; setup context wants 5 in this order: {F} {C} {F}{C} {FC} H_res"},
+		{"1,2,x,4,5", "context", `weight 3 "x" is not a number`},
+		{"0,0,NaN,0,0", "context", "goal weight 3 ({F}{C}) is NaN"},
+		{"opt_9", "context", `no such preset for context (presets: context/naive, context/opt_1_100, context/opt_2_100)`},
+		{"context/naive", "context-lateral", "is a preset for setup context, not context-lateral"},
+		{"", "context", "--goal is empty"},
+		{"naive", "backprop", "setup has no hidden-layer goal"},
+		{write("u.yaml", "gama: [1]\n"), "context", "field gama not found"},
+		{write("v.yaml", "atoms:\n  \"{X}\": 1\n"), "context", `unknown atom "{X}"`},
+		{write("w.yaml", "setup: lateral\ngamma: [1,0,0,0,0]\n"), "context", "is for setup lateral, not context"},
+		{filepath.Join(dir, "missing.yaml"), "context", "no such file"},
+	}
+	for _, c := range bad {
+		if _, err := Parse(c.spec, c.setup); err == nil || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%q for %s: error %v, want %q", c.spec, c.setup, err, c.msg)
+		}
+	}
+}
