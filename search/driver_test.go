@@ -1,0 +1,318 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"goalsearch/store"
+	"goalsearch/store/boltstore"
+)
+
+// genSampler is a small generation-based sampler for the driver's tests: it
+// proposes 4 points a generation around the best point told so far, so its
+// proposals depend on the values, as CMA-ES's do.
+type genSampler struct {
+	box Box
+	st  genState
+	rng *rand.PCG
+}
+
+type genState struct {
+	Gen   int       `json:"gen"`
+	Best  []float64 `json:"best"`
+	BestV float64   `json:"best_v"`
+	Pts   [][]float64
+	Asked bool
+	RNG   []byte
+}
+
+func newGenSampler(box Box, seed uint64) *genSampler {
+	return &genSampler{box: box, rng: rand.NewPCG(seed, 1), st: genState{BestV: math.Inf(1)}}
+}
+
+func (g *genSampler) Name() string { return "test" }
+
+func (g *genSampler) Ask(int) ([][]float64, error) {
+	if g.st.Asked {
+		return nil, ErrProtocol
+	}
+	r := rand.New(g.rng)
+	g.st.Pts = nil
+	for i := 0; i < 4; i++ {
+		x := make([]float64, g.box.Dim())
+		for j := range x {
+			c := 0.0
+			if g.st.Best != nil {
+				c = g.st.Best[j]
+			}
+			x[j] = math.Max(g.box.Lower[j], math.Min(g.box.Upper[j], c+0.3*r.NormFloat64()))
+		}
+		g.st.Pts = append(g.st.Pts, x)
+	}
+	g.st.Asked = true
+	g.st.Gen++
+	return g.st.Pts, nil
+}
+
+func (g *genSampler) Tell(v []float64) error {
+	if !g.st.Asked || len(v) != len(g.st.Pts) {
+		return ErrProtocol
+	}
+	for i, x := range v {
+		if x < g.st.BestV { // NaN never wins
+			g.st.BestV, g.st.Best = x, g.st.Pts[i]
+		}
+	}
+	g.st.Asked = false
+	return nil
+}
+
+func (g *genSampler) State() (SamplerState, error) {
+	b, _ := g.rng.MarshalBinary()
+	g.st.RNG = b
+	st := g.st
+	if math.IsInf(st.BestV, 1) {
+		st.BestV = 1e300
+	}
+	data, err := json.Marshal(st)
+	return SamplerState{Version: 1, Data: data}, err
+}
+
+func (g *genSampler) Restore(s SamplerState) error {
+	if s.Version != 1 {
+		return ErrState
+	}
+	var st genState
+	if err := json.Unmarshal(s.Data, &st); err != nil {
+		return err
+	}
+	g.st = st
+	return g.rng.UnmarshalBinary(st.RNG)
+}
+
+func openStore(t *testing.T, path string) store.Store {
+	t.Helper()
+	s, err := boltstore.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func sphereStudy(name string, dim int, pruner string) store.Study {
+	sp := store.SearchSpace{}
+	for i := 0; i < dim; i++ {
+		sp.Labels = append(sp.Labels, fmt.Sprintf("x%d", i+1))
+		sp.Lower = append(sp.Lower, -1)
+		sp.Upper = append(sp.Upper, 1)
+	}
+	return store.Study{
+		Name: name, Setup: store.Setup{Name: "sphere"}, Space: sp,
+		Objective: store.Objective{Metric: "val_acc", Direction: store.Maximize},
+		Sampler:   store.SamplerConfig{Name: "test"}, Pruner: store.PrunerConfig{Name: pruner}, Seed: 7,
+	}
+}
+
+func runStudy(t *testing.T, st store.Store, study store.Study, obj Objective, opts Options) Summary {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := st.CreateStudy(ctx, study); err != nil {
+		t.Fatal(err)
+	}
+	sp, _ := NewSpace(study.Space)
+	sum, err := Run(ctx, st, study.Name, obj, newGenSampler(sp.Box(), study.Seed), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// comparable strips what legitimately differs between runs (times, the
+// worker's name) from a study's dump.
+func comparable(t *testing.T, st store.Store, name string) store.Dump {
+	t.Helper()
+	d, err := st.Export(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Study.CreatedAt = time.Time{}
+	for i := range d.Trials {
+		tr := &d.Trials[i]
+		tr.Created, tr.Started, tr.Finished, tr.WallTime, tr.Worker, tr.Attempt = time.Time{}, time.Time{}, time.Time{}, 0, "", 0
+		for j := range tr.Epochs {
+			tr.Epochs[j].Seconds = 0
+		}
+	}
+	for i := range d.SamplerStates {
+		d.SamplerStates[i].CreatedAt = time.Time{}
+	}
+	return d
+}
+
+func TestRunBudgetAndGenerations(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "s.db"))
+	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 3, Epochs: 2})
+	sum := runStudy(t, st, sphereStudy("a", 3, ""), obj, Options{Workers: 3, Trials: 10})
+	if sum.Finished != 10 || sum.Complete != 10 || sum.Best == nil {
+		t.Fatalf("summary %+v", sum)
+	}
+	trials, _ := st.Trials(context.Background(), "a")
+	// 3 generations of 4 were needed for 10 trials; the last 2 wait queued.
+	if len(trials) != 12 || trials[10].State != store.Queued || trials[11].Generation != 3 {
+		t.Fatalf("%d trials, last %+v", len(trials), trials[len(trials)-1])
+	}
+	states, _ := st.SamplerStates(context.Background(), "a")
+	if len(states) != 3 {
+		t.Fatalf("%d sampler states, want 3", len(states))
+	}
+	// Every complete trial has 2 epochs and its value is -f(gamma).
+	for _, tr := range trials[:10] {
+		want := 0.0
+		for _, g := range tr.Gamma {
+			want -= (g - 0.3) * (g - 0.3)
+		}
+		if len(tr.Epochs) != 2 || math.Abs(*tr.Value-want) > 1e-12 {
+			t.Fatalf("trial %d: %d epochs, value %v, want %v", tr.Number, len(tr.Epochs), *tr.Value, want)
+		}
+	}
+	// A second run with a larger budget goes on from there.
+	sum = runStudy(t, st, sphereStudy("a", 3, ""), obj, Options{Workers: 2, Trials: 14})
+	if sum.Finished != 14 {
+		t.Fatalf("after resume: %+v", sum)
+	}
+}
+
+// TestResumeIsExact stops a search softly and with a cancelled context at
+// several points and checks that the finished study equals one run without
+// interruption.
+func TestResumeIsExact(t *testing.T) {
+	dir := t.TempDir()
+	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 4, Epochs: 3, Sleep: 3 * time.Millisecond})
+	ref := openStore(t, filepath.Join(dir, "ref.db"))
+	runStudy(t, ref, sphereStudy("s", 4, ""), obj, Options{Workers: 2, Trials: 17})
+	want := comparable(t, ref, "s")
+
+	st := openStore(t, filepath.Join(dir, "cut.db"))
+	stopped := 0
+	for i, budget := range []int{3, 6, 9, 13, 17} {
+		stop := make(chan struct{})
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			time.Sleep(time.Duration(5+i*3) * time.Millisecond)
+			if i%2 == 0 {
+				close(stop)
+			} else {
+				cancel()
+			}
+		}()
+		study := sphereStudy("s", 4, "")
+		st.CreateStudy(ctx, study)
+		sp, _ := NewSpace(study.Space)
+		sum, err := Run(ctx, st, "s", obj, newGenSampler(sp.Box(), 7), Options{Workers: 2, Trials: budget, Stop: stop})
+		if sum.Stopped {
+			stopped++
+		}
+		if err != nil && !errors.Is(err, context.Canceled) {
+			t.Fatal(err)
+		}
+		cancel()
+	}
+	if stopped < 3 {
+		t.Fatalf("only %d of 5 runs were interrupted", stopped)
+	}
+	// Finish whatever the interruptions left.
+	sp, _ := NewSpace(sphereStudy("s", 4, "").Space)
+	if _, err := Run(context.Background(), st, "s", obj, newGenSampler(sp.Box(), 7), Options{Workers: 2, Trials: 17}); err != nil {
+		t.Fatal(err)
+	}
+	got := comparable(t, st, "s")
+	if !reflect.DeepEqual(got.Trials, want.Trials) {
+		for i := range want.Trials {
+			if i >= len(got.Trials) || !reflect.DeepEqual(got.Trials[i], want.Trials[i]) {
+				t.Fatalf("trial %d differs:\n got %+v\nwant %+v", i, got.Trials[min(i, len(got.Trials)-1)], want.Trials[i])
+			}
+		}
+		t.Fatalf("%d trials, want %d", len(got.Trials), len(want.Trials))
+	}
+	if !reflect.DeepEqual(got.SamplerStates, want.SamplerStates) {
+		t.Fatal("sampler states differ")
+	}
+}
+
+func TestFailedTrialsDoNotStopTheSearch(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "s.db"))
+	// f > 1.5 fails: points far from the optimum diverge.
+	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 6, Fail: 1.5})
+	sum := runStudy(t, st, sphereStudy("f", 6, ""), obj, Options{Workers: 2, Trials: 16})
+	if sum.Finished != 16 || sum.Failed == 0 || sum.Complete == 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	trials, _ := st.Trials(context.Background(), "f")
+	for _, tr := range trials {
+		if tr.State == store.Failed && tr.Reason == "" {
+			t.Fatalf("trial %d failed without a reason", tr.Number)
+		}
+	}
+}
+
+func TestPruning(t *testing.T) {
+	for _, pruner := range []string{"asha", "median"} {
+		st := openStore(t, filepath.Join(t.TempDir(), "s.db"))
+		obj, _ := NewSynthetic("rastrigin", SyntheticConfig{Dim: 3, Epochs: 9})
+		sum := runStudy(t, st, sphereStudy("p", 3, pruner), obj, Options{Workers: 1, Trials: 20})
+		if sum.Finished != 20 || sum.Pruned == 0 || sum.Complete == 0 {
+			t.Fatalf("%s: %+v", pruner, sum)
+		}
+		trials, _ := st.Trials(context.Background(), "p")
+		for _, tr := range trials {
+			if tr.State == store.Pruned && (len(tr.Epochs) >= 9 || tr.Value == nil) {
+				t.Fatalf("%s: pruned trial %d has %d epochs, value %v", pruner, tr.Number, len(tr.Epochs), tr.Value)
+			}
+		}
+	}
+}
+
+func TestASHARungs(t *testing.T) {
+	p, err := NewPruner("asha", nil, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.(*ASHA).Rungs; !reflect.DeepEqual(got, []int{1, 3, 9, 27, 81}) {
+		t.Fatalf("rungs %v", got)
+	}
+	curves := map[int][]float64{0: {0.9}, 1: {0.5}, 2: {0.7}}
+	// Three trials at rung 1: only the best third goes on.
+	if p.Prune(0, 1, curves) || !p.Prune(1, 1, curves) || !p.Prune(2, 1, curves) {
+		t.Error("asha kept the wrong trials")
+	}
+	if _, err := NewPruner("bogus", nil, 10); err == nil {
+		t.Error("unknown pruner accepted")
+	}
+}
+
+func TestSpace(t *testing.T) {
+	sp, err := NewSpace(store.SearchSpace{Labels: []string{"a", "b", "c"}, Lower: []float64{-1, -1, -1}, Upper: []float64{1, 1, 1},
+		Fixed: map[string]float64{"c": 0}, UnitNorm: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp.Box().Dim() != 2 {
+		t.Fatalf("box %v", sp.Box())
+	}
+	g := sp.Gamma([]float64{0.3, 0.4})
+	if math.Abs(g[0]-0.6) > 1e-15 || math.Abs(g[1]-0.8) > 1e-15 || g[2] != 0 {
+		t.Fatalf("gamma %v", g)
+	}
+	if _, err := NewSpace(store.SearchSpace{Labels: []string{"a"}, Lower: []float64{1}, Upper: []float64{-1}}); err == nil {
+		t.Error("empty bounds accepted")
+	}
+}
