@@ -72,8 +72,9 @@ type LayerConfig struct {
 	// Seed seeds the layer's random streams: weight initialisation, mask
 	// fan-in and output sampling each use their own PCG stream of it.
 	Seed uint64
-	// Threads is the number of goroutines of the PID engine. If Threads is
-	// 0, 1 is used.
+	// Threads is the number of goroutines of the PID engine, and of the
+	// matrix products and the activation (linear*.go). Results do not
+	// depend on it. If Threads is 0, 1 is used.
 	Threads int
 }
 
@@ -179,7 +180,10 @@ type Layer struct {
 	capBatch int
 	batch    int // samples in the last Forward; 0 before any
 	dense    []denseInput
-	in       []linearInput // in[k] = &dense[k]
+	sparse   []sparseInput // mostly-zero inputs and raw images (linear_sparse.go)
+	in       []linearInput // in[k] = &dense[k] or &sparse[k]
+	pool     *linPool      // matrix-product workers (linear_pool.go); nil for one thread
+	actTask  actTask       // the activation over the pool's threads (linear_pool.go)
 	s        [][]float64   // sources s_k
 	theta    []float64
 	dth      [][]float64 // dtheta/ds_k
@@ -259,6 +263,7 @@ func NewLayer(cfg LayerConfig) (*Layer, error) {
 	l.sampleSrc = rand.NewPCG(cfg.Seed, streamSample)
 	l.sampleRNG = rand.New(l.sampleSrc)
 	l.dense = make([]denseInput, n)
+	l.sparse = make([]sparseInput, n)
 	l.in = make([]linearInput, n)
 	return l, nil
 }
@@ -409,6 +414,12 @@ func (l *Layer) ensure(batch int) {
 // same batch. Forward keeps x until the next Forward, and Learn reads it: the
 // caller must not modify it in between. Shape mismatches panic.
 func (l *Layer) Forward(x [][]float64, batch int) {
+	l.forward(x, batch, nil, 0, 0)
+}
+
+// forward is Forward, with source class 1 taken from raw images instead if
+// raw is not nil (see ForwardImage, image.go).
+func (l *Layer) forward(x [][]float64, batch int, raw []uint8, mean, std float64) {
 	if len(x) != l.n {
 		panic(fmt.Sprintf("trainer: %d inputs for %d source classes", len(x), l.n))
 	}
@@ -417,10 +428,16 @@ func (l *Layer) Forward(x [][]float64, batch int) {
 	}
 	for k, xk := range x {
 		if xk == nil {
+			if k == 0 && raw != nil {
+				continue
+			}
 			if l.in[k] == nil || batch != l.batch {
 				panic(fmt.Sprintf("trainer: source %d reused without a previous Forward of batch %d", k+1, batch))
 			}
 			continue
+		}
+		if k == 0 && raw != nil {
+			panic("trainer: ForwardImage given both raw images and x[0]")
 		}
 		if len(xk) < batch*l.inputs[k] {
 			panic(fmt.Sprintf("trainer: input %d has %d values, want %d×%d", k+1, len(xk), batch, l.inputs[k]))
@@ -428,15 +445,24 @@ func (l *Layer) Forward(x [][]float64, batch int) {
 	}
 	l.ensure(batch)
 	size := batch * l.neurons
+	p := l.linPool()
 	for k, xk := range x {
-		if xk == nil {
+		in := l.inputs[k]
+		switch {
+		case k == 0 && raw != nil:
+			l.sparse[k].setImage(raw, in, batch, l.neurons, mean, std)
+			l.in[k] = &l.sparse[k]
+		case xk == nil:
 			continue
+		case l.sparse[k].setDense(xk[:batch*in], in, batch, l.neurons, sparseLimit(batch, in)):
+			l.in[k] = &l.sparse[k]
+		default:
+			l.dense[k].set(xk[:batch*in], in)
+			l.in[k] = &l.dense[k]
 		}
-		l.dense[k] = denseInput{x: xk[:batch*l.inputs[k]], in: l.inputs[k]}
-		l.in[k] = &l.dense[k]
-		l.in[k].forward(l.s[k][:size], l.w[k], l.b[k], batch, l.neurons)
+		l.in[k].forward(p, l.s[k][:size], l.w[k], l.b[k], batch, l.neurons)
 	}
-	l.act.Apply(l.theta[:size], l.dth, l.s)
+	l.activate(p, batch)
 	l.batch = batch
 }
 
@@ -514,7 +540,7 @@ func (l *Layer) backward() {
 		for j, g := range l.gTheta[:size] {
 			gs[j] = g * dth[j]
 		}
-		l.in[k].backward(l.gw[k], l.gb[k], gs, l.batch, l.neurons)
+		l.in[k].backward(l.pool, l.gw[k], l.gb[k], gs, l.batch, l.neurons)
 		if m := l.masks[k]; m != nil {
 			for j, v := range m {
 				l.gw[k][j] *= v
@@ -523,9 +549,10 @@ func (l *Layer) backward() {
 	}
 }
 
-// Close stops the PID engine's goroutines. The layer must not be used
-// afterwards.
+// Close stops the PID engine's goroutines and the matrix-product workers.
+// The layer must not be used afterwards.
 func (l *Layer) Close() {
+	l.pool.stop()
 	if l.engine != nil {
 		l.engine.Close()
 		l.engine = nil

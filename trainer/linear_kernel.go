@@ -1,0 +1,49 @@
+package trainer
+
+import "math"
+
+// axpyRows is the one kernel behind every product of this package:
+//
+//	acc[i] = fma(val[t], rows[int(idx[t])*stride+i], acc[i])   for t = 0, 1, ..., len(idx)-1 in turn
+//
+// for every i < len(acc): acc accumulates a linear combination of rows of a
+// row-major matrix, term after term, with one fused multiply-add (a single
+// rounding) per element and term. Every element therefore sees the same
+// operations in the same order whether the vectorised kernel (AVX2, amd64)
+// or the portable loop computes it, and whichever goroutine does: the
+// results are bit-identical across threads and across machines.
+//
+// The kernel keeps up to 60 accumulators in vector registers and streams the
+// rows, so a product costs one load and one fused multiply-add per element
+// and term, and no store. rows must hold every row idx names:
+// int(idx[t])*stride + len(acc) <= len(rows), idx[t] >= 0, and
+// len(val) >= len(idx). The callers build idx themselves and guarantee it;
+// axpyRows checks only the lengths it can check cheaply.
+func axpyRows(acc, rows []float64, stride int, idx []int32, val []float64) {
+	if len(idx) == 0 || len(acc) == 0 {
+		return
+	}
+	if len(val) < len(idx) || len(rows) < len(acc) {
+		panic("trainer: axpyRows: short val or rows")
+	}
+	done := 0
+	if useAVX2 {
+		done = axpyRowsAVX2(acc, rows, stride, idx, val)
+	}
+	if done < len(acc) {
+		axpyRowsGo(acc[done:], rows[done:], stride, idx, val)
+	}
+}
+
+// axpyRowsGo is axpyRows in portable Go.
+func axpyRowsGo(acc, rows []float64, stride int, idx []int32, val []float64) {
+	n := len(acc)
+	val = val[:len(idx)]
+	for t, j := range idx {
+		v := val[t]
+		r := rows[int(j)*stride:][:n]
+		for i, x := range r {
+			acc[i] = math.FMA(v, x, acc[i])
+		}
+	}
+}

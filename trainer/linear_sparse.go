@@ -1,0 +1,343 @@
+package trainer
+
+import "encoding/binary"
+
+// sparseInput is a batch × in input of which most entries equal one value
+// x0, stored as per-sample lists of the other entries:
+//
+//	x[m, j] = x0 + val[k]  if j = idx[k] for some off[m] <= k < off[m+1],
+//	x[m, j] = x0           otherwise.
+//
+// Two kinds use it. A raw 8-bit image standardised as x = (raw - mean)/std
+// lists its non-zero pixels with val = raw/std and has x0 = -mean/std
+// (setImage). A dense float64 input that is mostly 0 (a one-hot label, the
+// all-zero lateral input of the first recurrent step, a withheld label)
+// lists its non-zero entries with x0 = 0 (setDense). Then
+//
+//	s[m, i]  = sum_k w[i, idx[k]] val[k] + (b[i] + x0 sum_j w[i, j])
+//	dw[i, j] = sum_{m, k: idx[k] = j} ds[m, i] val[k] + x0 db[i],   db[i] = sum_m ds[m, i]
+//
+// which cost a multiply-add per listed entry and neuron rather than per
+// entry and neuron. Both products run on axpyRows over transposed matrices
+// (in × neurons): forward sums s[m, :] = sum_k val[k] wt[idx[k], :] over
+// sample m's list, backward first turns the per-sample lists into per-input
+// lists (sample, value) and sums gt[j, :] = sum val ds[m, :] over input j's
+// list, then transposes gt into dw.
+//
+// Threads. Forward splits the samples into blocks of about equal numbers of
+// listed entries; each s[m, i] sums its entries in increasing j. Backward
+// splits the inputs j into ranges of about equal numbers of listed entries;
+// each gradient entry sums over the samples in increasing m. Results are
+// therefore bit-identical whatever the number of threads.
+type sparseInput struct {
+	in, batch int
+	x0        float64
+	off       []int     // batch+1 offsets into idx and val
+	idx       []int32   // listed input indices, increasing within a sample
+	val       []float64 // listed values minus x0
+	lut       [256]float64
+
+	wt   []float64 // in × neurons: w transposed (forward)
+	base []float64 // neurons: b[i] + x0 sum_j w[i, j]
+	gt   []float64 // in × neurons: dw transposed (backward)
+
+	// The lists by input (backward): input j's entries are
+	// colIdx[cnt[j]:cnt[j+1]] (samples, increasing) and colVal likewise.
+	cnt    []int // in+1: entries with an index < j
+	pos    []int // in: fill cursor
+	colIdx []int32
+	colVal []float64
+
+	// The product in progress, for run.
+	op         linOp
+	neurons    int
+	s, w, b    []float64
+	dw, db, ds []float64
+}
+
+// reserve sizes the lists for up to limit entries and the transposed
+// matrices for neurons; it allocates only when they grow.
+func (sp *sparseInput) reserve(batch, in, neurons, limit int) {
+	if cap(sp.off) < batch+1 {
+		sp.off = make([]int, batch+1)
+	}
+	if cap(sp.idx) < limit {
+		sp.idx = make([]int32, limit)
+		sp.val = make([]float64, limit)
+		sp.colIdx = make([]int32, limit)
+		sp.colVal = make([]float64, limit)
+	}
+	if cap(sp.wt) < in*neurons {
+		sp.wt = make([]float64, in*neurons)
+		sp.gt = make([]float64, in*neurons)
+	}
+	if cap(sp.cnt) < in+1 {
+		sp.cnt = make([]int, in+1)
+		sp.pos = make([]int, in)
+	}
+	if cap(sp.base) < neurons {
+		sp.base = make([]float64, neurons)
+	}
+	sp.off = sp.off[:batch+1]
+	sp.idx, sp.val = sp.idx[:cap(sp.idx)], sp.val[:cap(sp.val)]
+	sp.in, sp.batch = in, batch
+}
+
+// setImage lists the non-zero pixels of batch raw images of in pixels each
+// (row-major), standardised as (raw - mean)/std.
+func (sp *sparseInput) setImage(raw []uint8, in, batch, neurons int, mean, std float64) {
+	sp.reserve(batch, in, neurons, batch*in)
+	sp.x0 = -mean / std
+	for v := range sp.lut {
+		sp.lut[v] = float64(v) / std
+	}
+	n := 0
+	idx, val := sp.idx, sp.val
+	for m := 0; m < batch; m++ {
+		sp.off[m] = n
+		row := raw[m*in : (m+1)*in]
+		j := 0
+		// Skip zero runs eight pixels at a time: MNIST is ~81 % zeros,
+		// mostly in long runs around the digit.
+		for ; j+8 <= len(row); j += 8 {
+			if binary.LittleEndian.Uint64(row[j:]) == 0 {
+				continue
+			}
+			for q, v := range row[j : j+8] {
+				if v != 0 {
+					idx[n], val[n] = int32(j+q), sp.lut[v]
+					n++
+				}
+			}
+		}
+		for ; j < len(row); j++ {
+			if v := row[j]; v != 0 {
+				idx[n], val[n] = int32(j), sp.lut[v]
+				n++
+			}
+		}
+	}
+	sp.off[batch] = n
+}
+
+// setDense lists the non-zero entries of a dense batch × in input, if there
+// are at most limit of them, and reports whether there were.
+func (sp *sparseInput) setDense(x []float64, in, batch, neurons, limit int) bool {
+	// A dense input (standardised images, ±1 outputs) usually shows in its
+	// first samples: give up before listing half of it.
+	head, nz := min(batch, 8), 0
+	for _, v := range x[:head*in] {
+		if v != 0 {
+			nz++
+		}
+	}
+	if nz*batch > 3*limit/2*head {
+		return false
+	}
+	sp.reserve(batch, in, neurons, limit)
+	sp.x0 = 0
+	n := 0
+	idx, val := sp.idx[:limit], sp.val[:limit]
+	for m := 0; m < batch; m++ {
+		sp.off[m] = n
+		for j, v := range x[m*in : (m+1)*in] {
+			if v != 0 {
+				if n == limit {
+					return false
+				}
+				idx[n], val[n] = int32(j), v
+				n++
+			}
+		}
+	}
+	sp.off[batch] = n
+	return true
+}
+
+// nnz is the number of listed entries.
+func (sp *sparseInput) nnz() int { return sp.off[sp.batch] }
+
+func (sp *sparseInput) forward(p *linPool, s, w, b []float64, batch, neurons int) {
+	if batch != sp.batch {
+		panic("trainer: sparse input of another batch size")
+	}
+	sp.s, sp.w, sp.b, sp.neurons = s, w, b, neurons
+	work := neurons * sp.in
+	sp.op = opTranspose
+	p.run(sp, partsFor(p, 4*work))
+	sp.op = opForward
+	p.run(sp, partsFor(p, neurons*sp.nnz()+batch*neurons))
+	sp.s, sp.w, sp.b = nil, nil, nil
+}
+
+func (sp *sparseInput) backward(p *linPool, dw, db, ds []float64, batch, neurons int) {
+	if batch != sp.batch {
+		panic("trainer: sparse input of another batch size")
+	}
+	sp.dw, sp.db, sp.ds, sp.neurons = dw, db, ds, neurons
+	parts := partsFor(p, neurons*sp.nnz()+sp.in*neurons)
+	cnt := sp.cnt[:sp.in+1]
+	clear(cnt)
+	for _, j := range sp.idx[:sp.nnz()] {
+		cnt[j+1]++
+	}
+	for j := 1; j <= sp.in; j++ {
+		cnt[j] += cnt[j-1]
+	}
+	sp.op = opBackward
+	p.run(sp, parts)
+	sp.op = opGradient
+	p.run(sp, min(neurons, partsFor(p, 2*neurons*(sp.in+batch))))
+	sp.dw, sp.db, sp.ds = nil, nil, nil
+}
+
+func (sp *sparseInput) run(part, parts int) {
+	N, in := sp.neurons, sp.in
+	switch sp.op {
+	case opTranspose:
+		// wt rows [j0, j1) and base entries [i0, i1).
+		j0, j1 := split(in, part, parts)
+		if sp.nnz() > 0 {
+			transpose(sp.wt, sp.w, N, in, j0, j1)
+		}
+		i0, i1 := split(N, part, parts)
+		for i := i0; i < i1; i++ {
+			if sp.x0 == 0 {
+				sp.base[i] = sp.b[i]
+			} else {
+				sum := 0.0
+				for _, v := range sp.w[i*in : (i+1)*in] {
+					sum += v
+				}
+				sp.base[i] = sp.b[i] + sp.x0*sum
+			}
+		}
+
+	case opForward:
+		// Samples [m0, m1), balanced by listed entries.
+		m0, m1 := sp.balance(part, parts)
+		wt := sp.wt[:in*N]
+		for m := m0; m < m1; m++ {
+			row := sp.s[m*N : (m+1)*N]
+			clear(row)
+			k0, k1 := sp.off[m], sp.off[m+1]
+			axpyRows(row, wt, N, sp.idx[k0:k1], sp.val[k0:k1])
+			for i, b := range sp.base[:N] {
+				row[i] += b
+			}
+		}
+
+	case opBackward:
+		// gt rows [j0, j1), balanced by listed entries.
+		j0, j1 := 0, in
+		if parts > 1 {
+			j0, j1 = searchInts(sp.cnt[:in+1], sp.nnz()*part/parts), searchInts(sp.cnt[:in+1], sp.nnz()*(part+1)/parts)
+			if part == parts-1 {
+				j1 = in
+			}
+		}
+		// Input j's list, in increasing m.
+		pos := sp.pos[j0:j1]
+		copy(pos, sp.cnt[j0:j1])
+		for m := 0; m < sp.batch; m++ {
+			k0, k1 := sp.off[m], sp.off[m+1]
+			if parts > 1 {
+				k0, k1 = searchIdx(sp.idx, k0, k1, j0), searchIdx(sp.idx, k0, k1, j1)
+			}
+			for k := k0; k < k1; k++ {
+				q := &pos[int(sp.idx[k])-j0]
+				sp.colIdx[*q], sp.colVal[*q] = int32(m), sp.val[k]
+				*q++
+			}
+		}
+		ds := sp.ds[:sp.batch*N]
+		for j := j0; j < j1; j++ {
+			row := sp.gt[j*N : (j+1)*N]
+			clear(row)
+			c0, c1 := sp.cnt[j], sp.cnt[j+1]
+			axpyRows(row, ds, N, sp.colIdx[c0:c1], sp.colVal[c0:c1])
+		}
+
+	case opGradient:
+		// dw rows and db entries [i0, i1).
+		i0, i1 := split(N, part, parts)
+		for i := i0; i < i1; i++ {
+			sum := 0.0
+			for m := 0; m < sp.batch; m++ {
+				sum += sp.ds[m*N+i]
+			}
+			sp.db[i] = sum
+			row := sp.dw[i*in : (i+1)*in]
+			if sp.x0 == 0 {
+				for j := range row {
+					row[j] = sp.gt[j*N+i]
+				}
+			} else {
+				c := sp.x0 * sum
+				for j := range row {
+					row[j] = sp.gt[j*N+i] + c
+				}
+			}
+		}
+
+	default:
+		panic("trainer: sparseInput: bad op")
+	}
+}
+
+// balance returns part `part` of `parts` contiguous blocks of samples with
+// about equal numbers of listed entries (plus one per sample, for the
+// per-sample work).
+func (sp *sparseInput) balance(part, parts int) (m0, m1 int) {
+	if parts == 1 {
+		return 0, sp.batch
+	}
+	// Cost of samples [0, m) is off[m] + m.
+	total := sp.nnz() + sp.batch
+	find := func(target int) int {
+		lo, hi := 0, sp.batch
+		for lo < hi {
+			mid := int(uint(lo+hi) >> 1)
+			if sp.off[mid]+mid < target {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
+		}
+		return lo
+	}
+	m0 = find(total * part / parts)
+	m1 = sp.batch
+	if part < parts-1 {
+		m1 = find(total * (part + 1) / parts)
+	}
+	return m0, m1
+}
+
+// searchInts returns the smallest j with a[j] >= target (len(a) if none); a
+// is non-decreasing.
+func searchInts(a []int, target int) int {
+	lo, hi := 0, len(a)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if a[mid] < target {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// searchIdx returns the smallest k in [lo, hi) with idx[k] >= j, or hi.
+func searchIdx(idx []int32, lo, hi, j int) int {
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if int(idx[mid]) < j {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
