@@ -31,4 +31,17 @@
 // golden values. The binning is generic over the float type already, because
 // its float32 semantics (clamp in float32, compare in float64) are part of
 // the reference's behaviour; a float32 layer would follow the same pattern.
+//
+// Networks and training. A Trainer (train.go) runs one of the paper's
+// networks (Setup: context, lateral, context-lateral,
+// context-lateral-feedback, and the random-projection and backprop
+// baselines) with the reference's protocol: epoch 0 only evaluates, every
+// later epoch trains on shuffled minibatches and then evaluates on the
+// validation and test images with the label withheld (see EpochMetrics for
+// what is reported and how). Config holds every setting, its zero value
+// meaning the paper's; an Observer sees each epoch's metrics and may stop
+// the run; State saves a run after any epoch so that Restore continues it
+// bit for bit. The networks are models (model.go) that the Trainer drives
+// one minibatch at a time: infomorphic.go for the setups whose layers learn
+// PID goals, backprop.go for the backprop baseline.
 package trainer

@@ -2,9 +2,9 @@ package trainer
 
 import "errors"
 
-// Errors returned by Layer.Learn.
+// Errors returned by training.
 var (
-	// ErrNonFinite: a source value, or with adaptive binning the largest
-	// |value| of a source, is NaN or infinite. The weights have diverged.
-	ErrNonFinite = errors.New("trainer: source value is NaN or infinite")
+	// ErrNonFinite: a source value, a loss, a parameter or an output
+	// probability is NaN or infinite: the run has diverged.
+	ErrNonFinite = errors.New("trainer: diverged (a value is NaN or infinite)")
 )

@@ -192,6 +192,7 @@ type Layer struct {
 	dG       []float64 // dG_i/dtheta from the PID engine
 	gTheta   []float64 // dLoss/dtheta = -dG
 	gs       [][]float64
+	binView  [][]int32 // this batch's part of bins, handed to the PID engine
 }
 
 // NewLayer builds a layer and initialises its parameters as PyTorch's
@@ -518,7 +519,15 @@ func (l *Layer) Learn() (loss float64, err error) {
 		l.engine = pid.NewLayer(l.lat, l.threads)
 	}
 	size := l.batch * l.neurons
-	if err := l.engine.Compute(l.res, l.bins, l.theta[:size], l.batch, l.neurons, l.goal, l.dG[:size]); err != nil {
+	// The bin buffers are sized for the largest batch seen; the engine
+	// wants exactly this batch's (the last batch of an epoch is smaller).
+	if len(l.binView) != len(l.bins) {
+		l.binView = make([][]int32, len(l.bins))
+	}
+	for k := range l.bins {
+		l.binView[k] = l.bins[k][:size]
+	}
+	if err := l.engine.Compute(l.res, l.binView, l.theta[:size], l.batch, l.neurons, l.goal, l.dG[:size]); err != nil {
 		return 0, err
 	}
 	for _, r := range l.res {

@@ -69,6 +69,6 @@ inputs and output, and searches the space of goal vectors.`,
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newPIDCmd(s), newGoalsCmd(s))
+	root.AddCommand(newPIDCmd(s), newGoalsCmd(s), newTrainCmd(s))
 	return root
 }

@@ -128,8 +128,14 @@ func Parse(spec, setup string) ([]float64, error) {
 	if spec == "" {
 		return nil, fmt.Errorf("--goal is empty; %s", expect())
 	}
-	if p, ok := Lookup(spec, setup); ok {
-		if p.Setup != setup {
+	p, ok := Lookup(spec, setup)
+	if !ok && setup == "context-lateral-feedback" {
+		// The feedback variant has the same sources, F, C and L, and the
+		// paper published no goal of its own for it.
+		p, ok = Lookup(spec, "context-lateral")
+	}
+	if ok {
+		if pl, _ := Labels(p.Setup); strings.Join(pl, " ") != strings.Join(labels, " ") {
 			return nil, fmt.Errorf("--goal %s is a preset for setup %s, not %s", spec, p.Setup, setup)
 		}
 		return append([]float64(nil), p.Gamma...), nil

@@ -89,3 +89,13 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+func TestFeedbackTakesContextLateralPresets(t *testing.T) {
+	g, err := Parse("opt_1_100_tpe", "context-lateral-feedback")
+	if err != nil || len(g) != 19 || g[0] != 0.3307283306516516 {
+		t.Fatalf("%v %v", g, err)
+	}
+	if _, err := Parse("context/naive", "context-lateral-feedback"); err == nil {
+		t.Error("a bivariate preset accepted for the feedback setup")
+	}
+}

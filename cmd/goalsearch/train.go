@@ -1,0 +1,387 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+
+	"goalsearch/trainer"
+	"goalsearch/trainer/dataset"
+	"goalsearch/trainer/goals"
+)
+
+type trainOptions struct {
+	Setup      string
+	Goal       string
+	Hidden     int
+	Epochs     int
+	Seed       uint64
+	Data       string
+	Threads    int
+	Batch      int
+	TrainLimit int
+	EvalLimit  int
+	JSON       bool
+
+	// progressTTY says whether ErrOut is a terminal (a live progress bar)
+	// or not (one line per epoch). Set by the command from the stream;
+	// tests set it directly.
+	progressTTY bool
+}
+
+func newTrainCmd(s streams) *cobra.Command {
+	opts := &trainOptions{}
+	cmd := &cobra.Command{
+		Use:   "train --setup SETUP [--goal GOAL] [flags]",
+		Short: "Train one network on MNIST and report accuracy per epoch",
+		Long: `train runs one network of the paper with the reference implementation's
+protocol: epoch 0 only evaluates the initial network, every later epoch
+trains on minibatches of the training images (shuffled each epoch), then
+evaluates on the validation images (20 % of the training set, split by the
+seed) and the test images, with the label withheld.
+
+Setups: context, lateral, context-lateral and context-lateral-feedback learn
+PID goals and need --goal: a preset ('goalsearch goals' lists them; 'naive'
+is the paper's heuristic), comma-separated weights in goal order, or a YAML
+file. random-projection and backprop are the baselines and take no goal.
+
+Accuracies are means of per-minibatch accuracies, as the reference reports
+them (--json also has the plain fractions). The training accuracy is measured
+with the label given as context. Ctrl-C stops after printing the epochs that
+finished.`,
+		Example: `  goalsearch train --setup context --goal naive --epochs 3
+  goalsearch train --setup context-lateral --goal opt_1_100_tpe --hidden 100 --threads 2
+  goalsearch train --setup backprop --train-limit 2000 --eval-limit 1000 --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.progressTTY = isTerminal(s.ErrOut)
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			go func() {
+				// After the first Ctrl-C the run winds down; a second one
+				// kills the process as usual.
+				<-ctx.Done()
+				stop()
+			}()
+			return runTrain(ctx, opts, s)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Setup, "setup", "", "network: "+setupNames())
+	f.StringVar(&opts.Goal, "goal", "", "hidden-layer goal: preset, comma-separated weights, or YAML file")
+	f.IntVar(&opts.Hidden, "hidden", trainer.DefaultHidden, "hidden neurons")
+	f.IntVar(&opts.Epochs, "epochs", trainer.DefaultEpochs, "training epochs after the initial evaluation (epoch 0)")
+	f.Uint64Var(&opts.Seed, "seed", 30, "seed of every random stream (split, weights, sampling, shuffling)")
+	f.StringVar(&opts.Data, "data", "", "directory of MNIST IDX files (default: $"+dataset.EnvData+", else the GoMNIST module cache)")
+	f.IntVar(&opts.Threads, "threads", runtime.GOMAXPROCS(0), "threads per layer for the PID engine (results do not depend on it)")
+	f.IntVar(&opts.Batch, "batch", trainer.DefaultBatchSize, "minibatch size (changes the PID estimates, not only speed)")
+	f.IntVar(&opts.TrainLimit, "train-limit", 0, "use only the first N training images (quick runs; 0 = all)")
+	f.IntVar(&opts.EvalLimit, "eval-limit", 0, "use only the first N validation and N test images (0 = all)")
+	f.BoolVar(&opts.JSON, "json", false, "print JSON for scripts")
+	return cmd
+}
+
+func setupNames() string {
+	var n []string
+	for _, s := range trainer.Setups() {
+		n = append(n, string(s))
+	}
+	return strings.Join(n, ", ")
+}
+
+// trainReport is what the command prints, and its JSON form.
+type trainReport struct {
+	Setup           string                 `json:"setup"`
+	Goal            []float64              `json:"goal,omitempty"`
+	GoalLabels      []string               `json:"goal_labels,omitempty"`
+	Hidden          int                    `json:"hidden"`
+	Epochs          int                    `json:"epochs"`
+	Batch           int                    `json:"batch"`
+	Seed            uint64                 `json:"seed"`
+	Threads         int                    `json:"threads"`
+	Data            trainData              `json:"data"`
+	BatchesPerEpoch int                    `json:"batches_per_epoch"`
+	Metrics         []trainer.EpochMetrics `json:"metrics"`
+	// Interrupted says the run was stopped (Ctrl-C) before its last epoch.
+	Interrupted bool `json:"interrupted"`
+	// Error is the error that ended the run early, if any.
+	Error string `json:"error,omitempty"`
+}
+
+type trainData struct {
+	Source string `json:"source"`
+	Train  int    `json:"train"`
+	Val    int    `json:"val"`
+	Test   int    `json:"test"`
+}
+
+// trainConfig checks the options that do not need the data and turns them
+// into a trainer.Config. Every error is a usage error.
+func trainConfig(opts *trainOptions) (trainer.Config, []string, error) {
+	if opts.Setup == "" {
+		return trainer.Config{}, nil, usagef("--setup is required (%s)", setupNames())
+	}
+	setup, err := trainer.ParseSetup(opts.Setup)
+	if err != nil {
+		return trainer.Config{}, nil, usagef("--setup %q: not a setup (%s)", opts.Setup, setupNames())
+	}
+	cfg := trainer.Config{
+		Setup: setup, Seed: opts.Seed, Hidden: opts.Hidden, Epochs: opts.Epochs, BatchSize: opts.Batch,
+		TrainLimit: opts.TrainLimit, ValLimit: opts.EvalLimit, TestLimit: opts.EvalLimit, Threads: opts.Threads,
+	}
+	switch {
+	case opts.Hidden < 1:
+		return cfg, nil, usagef("--hidden %d: want at least 1", opts.Hidden)
+	case opts.Epochs < 0:
+		return cfg, nil, usagef("--epochs %d: want 0 or more", opts.Epochs)
+	case opts.Batch < 1:
+		return cfg, nil, usagef("--batch %d: want at least 1", opts.Batch)
+	case opts.Threads < 1:
+		return cfg, nil, usagef("--threads %d: want at least 1", opts.Threads)
+	case opts.TrainLimit < 0 || opts.EvalLimit < 0:
+		return cfg, nil, usagef("--train-limit and --eval-limit must be 0 (all) or positive")
+	}
+	if opts.Epochs == 0 {
+		cfg.Epochs = -1 // Config's 0 means the default; the flag's 0 means epoch 0 only
+	}
+	var labels []string
+	if setup.TakesGoal() {
+		if strings.TrimSpace(opts.Goal) == "" {
+			l, _ := goals.Labels(string(setup))
+			return cfg, nil, usagef("--goal is required for setup %s: a preset ('goalsearch goals'), or %d weights in this order: %s", setup, len(l), strings.Join(l, " "))
+		}
+		if cfg.Goal, err = goals.Parse(opts.Goal, string(setup)); err != nil {
+			return cfg, nil, usageError{err}
+		}
+		labels, _ = goals.Labels(string(setup))
+	} else if opts.Goal != "" {
+		return cfg, nil, usagef("--goal: setup %s is a baseline and takes no goal", setup)
+	}
+	return cfg, labels, nil
+}
+
+func runTrain(ctx context.Context, opts *trainOptions, s streams) error {
+	cfg, labels, err := trainConfig(opts)
+	if err != nil {
+		return err
+	}
+	data, err := dataset.Load(opts.Data, nil)
+	if err != nil {
+		return err
+	}
+	tr, err := trainer.New(cfg, data)
+	if err != nil {
+		return err
+	}
+	defer tr.Close()
+	eff := tr.Config()
+	rep := trainReport{
+		Setup: string(cfg.Setup), Goal: cfg.Goal, GoalLabels: labels, Hidden: eff.Hidden,
+		Epochs: max(0, cfg.Epochs), Batch: eff.BatchSize, Seed: cfg.Seed, Threads: eff.Threads,
+		BatchesPerEpoch: tr.BatchesPerEpoch(),
+	}
+	rep.Data.Source = data.Source
+	rep.Data.Train, rep.Data.Val, rep.Data.Test = tr.Sizes()
+
+	fmt.Fprintf(s.ErrOut, "training %s%s: %d hidden, %d/%d/%d train/val/test images from %s, batch %d, seed %d, %d threads\n",
+		rep.Setup, goalSummary(opts.Goal, rep.Goal), rep.Hidden, rep.Data.Train, rep.Data.Val, rep.Data.Test, rep.Data.Source, rep.Batch, rep.Seed, rep.Threads)
+	var prog progressReporter
+	if opts.progressTTY {
+		prog = newBarProgress(s.ErrOut, tr, rep.Epochs)
+	} else {
+		prog = &lineProgress{w: s.ErrOut, last: rep.Epochs}
+	}
+	tr.OnProgress(prog.progress)
+	runErr := tr.Run(ctx, func(m trainer.EpochMetrics) error {
+		prog.epochDone(m)
+		return nil
+	})
+	prog.finish()
+	rep.Metrics = tr.Metrics()
+	if runErr != nil {
+		rep.Interrupted = errors.Is(runErr, context.Canceled)
+		rep.Error = runErr.Error()
+		if rep.Interrupted {
+			runErr = fmt.Errorf("interrupted after %d of %d epochs (epoch 0 included)", len(rep.Metrics), rep.Epochs+1)
+		}
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(s.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else if len(rep.Metrics) > 0 {
+		if err := printTrain(s.Out, &rep); err != nil {
+			return err
+		}
+	}
+	return runErr
+}
+
+// goalSummary describes the goal for the header line: the numbers, and the
+// preset or file they came from.
+func goalSummary(spec string, g []float64) string {
+	if g == nil {
+		return ""
+	}
+	parts := make([]string, len(g))
+	for i, v := range g {
+		parts[i] = fmt.Sprintf("%g", v)
+	}
+	from := ""
+	if !strings.Contains(spec, ",") {
+		from = strings.TrimSpace(spec) + ": "
+	}
+	return " (goal " + from + strings.Join(parts, " ") + ")"
+}
+
+func printTrain(w io.Writer, r *trainReport) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "epoch\tloss\thidden loss\toutput loss\ttrain acc*\tval acc\ttest acc\ttrain s\tval s\ttest s\t")
+	for _, m := range r.Metrics {
+		fmt.Fprintf(tw, "%d\t%.3f\t%.3f\t%.3f\t%.4f\t%.4f\t%.4f\t%.1f\t%.1f\t%.1f\t\n", m.Epoch, m.TrainLoss, m.HiddenLoss, m.OutputLoss,
+			m.TrainAccWithLabel.BatchMean, m.Val.BatchMean, m.Test.BatchMean, m.TrainSeconds, m.ValSeconds, m.TestSeconds)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w, "* with the label as context; accuracies are means of per-batch accuracies, as the reference reports them; epoch 0 takes no update")
+	return err
+}
+
+// A progressReporter shows a run's progress on the error stream.
+type progressReporter interface {
+	progress(trainer.Progress) // after every minibatch
+	epochDone(trainer.EpochMetrics)
+	finish()
+}
+
+// lineProgress prints one line per epoch: for logs and pipes.
+type lineProgress struct {
+	w    io.Writer
+	last int
+}
+
+func (p *lineProgress) progress(trainer.Progress) {}
+
+func (p *lineProgress) epochDone(m trainer.EpochMetrics) {
+	fmt.Fprintf(p.w, "epoch %d/%d: loss %.3f, train acc* %.4f, val acc %.4f, test acc %.4f (%.1f s)\n",
+		m.Epoch, p.last, m.TrainLoss, m.TrainAccWithLabel.BatchMean, m.Val.BatchMean, m.Test.BatchMean, m.TrainSeconds+m.ValSeconds+m.TestSeconds)
+}
+
+func (p *lineProgress) finish() {}
+
+// barProgress draws one mpb bar per epoch counting every minibatch of the
+// epoch (training, validation, test), with the phase, the running training
+// accuracy, the validation accuracy (the previous epoch's while running, its
+// own once done) and the ETA.
+type barProgress struct {
+	p        *mpb.Progress
+	last     int
+	perEpoch int
+	bar      *mpb.Bar
+	state    *barState
+	epoch    int
+	lastVal  float64
+	hasVal   bool
+}
+
+// barState is what one bar's decorator shows; the decorator runs on mpb's
+// goroutine, hence the mutex.
+type barState struct {
+	mu      sync.Mutex
+	phase   trainer.Phase
+	running float64
+	val     float64
+	valSet  bool
+	done    bool
+}
+
+func (st *barState) String() string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	s := fmt.Sprintf("train acc* %.3f", st.running)
+	switch {
+	case st.done:
+		s += fmt.Sprintf("  val acc %.3f", st.val)
+	case st.valSet:
+		s = fmt.Sprintf("%-5s %s  last val acc %.3f", st.phase, s, st.val)
+	default:
+		s = fmt.Sprintf("%-5s %s", st.phase, s)
+	}
+	return s
+}
+
+func newBarProgress(w io.Writer, tr *trainer.Trainer, last int) *barProgress {
+	_, val, test := tr.Sizes()
+	b := tr.Config().BatchSize
+	return &barProgress{
+		p:        mpb.New(mpb.WithOutput(w), mpb.WithWidth(32)),
+		last:     last,
+		perEpoch: tr.BatchesPerEpoch() + (val+b-1)/b + (test+b-1)/b,
+		epoch:    -1,
+	}
+}
+
+func (b *barProgress) progress(p trainer.Progress) {
+	if p.Epoch != b.epoch {
+		b.epoch = p.Epoch
+		st := &barState{val: b.lastVal, valSet: b.hasVal}
+		b.state = st
+		b.bar = b.p.AddBar(int64(b.perEpoch),
+			mpb.PrependDecorators(
+				decor.Name(fmt.Sprintf("epoch %d/%d", p.Epoch, b.last), decor.WC{C: decor.DSyncSpaceR}),
+				decor.CountersNoUnit("%d/%d", decor.WC{C: decor.DSyncSpaceR}),
+			),
+			mpb.AppendDecorators(
+				decor.Any(func(decor.Statistics) string { return st.String() }, decor.WC{C: decor.DSyncSpaceR}),
+				decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO), "done"),
+			),
+		)
+	}
+	b.state.mu.Lock()
+	b.state.phase, b.state.running = p.Phase, p.TrainAcc
+	b.state.mu.Unlock()
+	b.bar.Increment()
+}
+
+func (b *barProgress) epochDone(m trainer.EpochMetrics) {
+	b.lastVal, b.hasVal = m.Val.BatchMean, true
+	if b.state != nil {
+		b.state.mu.Lock()
+		b.state.val, b.state.done = m.Val.BatchMean, true
+		b.state.mu.Unlock()
+	}
+}
+
+func (b *barProgress) finish() {
+	if b.bar != nil && !b.bar.Completed() {
+		b.bar.Abort(false)
+	}
+	b.p.Wait()
+}
+
+// isTerminal reports whether w is a character device (a terminal), without a
+// dependency: pipes, files and test buffers are not.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
