@@ -13,8 +13,11 @@ import (
 // evaluates all of them (in parallel, in any order) and then calls Tell
 // with one value per point, in the order Ask returned them. Values are
 // minimised; NaN marks a failed evaluation, which the sampler must treat as
-// worse than any real value. Ask may not be called again before Tell.
-// n is the number of workers available: samplers whose generation size is
+// worse than any real value. Ask may not be called again before Tell,
+// except by samplers whose proposals do not depend on values (random,
+// Sobol): they report Independent() true, the driver asks them again
+// whenever a worker is free and never tells them, and a second Ask drops
+// the outstanding generation. n is the number of workers available: samplers whose generation size is
 // free (random, Sobol) return n points, so no worker idles; population
 // methods return their population size and ignore n.
 //

@@ -69,6 +69,6 @@ inputs and output, and searches the space of goal vectors.`,
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newPIDCmd(s), newGoalsCmd(s), newTrainCmd(s))
+	root.AddCommand(newPIDCmd(s), newGoalsCmd(s), newTrainCmd(s), newSearchCmd(s), newStatusCmd(s), newTrialsCmd(s), newExportCmd(s), newImportCmd(s))
 	return root
 }

@@ -35,6 +35,9 @@ type trainOptions struct {
 	TrainLimit int
 	EvalLimit  int
 	JSON       bool
+	// NeuronAtoms keeps every neuron's atoms in the JSON output; they make
+	// it about a hundred times larger, so they are left out by default.
+	NeuronAtoms bool
 
 	// progressTTY says whether ErrOut is a terminal (a live progress bar)
 	// or not (one line per epoch). Set by the command from the stream;
@@ -91,6 +94,7 @@ finished.`,
 	f.IntVar(&opts.TrainLimit, "train-limit", 0, "use only the first N training images (quick runs; 0 = all)")
 	f.IntVar(&opts.EvalLimit, "eval-limit", 0, "use only the first N validation and N test images (0 = all)")
 	f.BoolVar(&opts.JSON, "json", false, "print JSON for scripts")
+	f.BoolVar(&opts.NeuronAtoms, "neuron-atoms", false, "with --json: include every neuron's mean atoms per epoch")
 	return cmd
 }
 
@@ -211,6 +215,11 @@ func runTrain(ctx context.Context, opts *trainOptions, s streams) error {
 	})
 	prog.finish()
 	rep.Metrics = tr.Metrics()
+	if !opts.NeuronAtoms {
+		for i := range rep.Metrics {
+			rep.Metrics[i].HiddenNeuronAtoms, rep.Metrics[i].OutputNeuronAtoms = nil, nil
+		}
+	}
 	if runErr != nil {
 		rep.Interrupted = errors.Is(runErr, context.Canceled)
 		rep.Error = runErr.Error()

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"goalsearch/store"
+)
+
+type statusOptions struct {
+	Store string
+	Study string
+	JSON  bool
+}
+
+func newStatusCmd(s streams) *cobra.Command {
+	o := &statusOptions{}
+	cmd := &cobra.Command{
+		Use:   "status [STUDY]",
+		Short: "Show the studies in a store, or one study with its best goal",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.Study = args[0]
+			}
+			return runStatus(cmd.Context(), o, s)
+		},
+	}
+	addStoreFlag(cmd, &o.Store)
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON for scripts")
+	return cmd
+}
+
+// studyStatus summarises a study from its trials.
+type studyStatus struct {
+	Name      string             `json:"name"`
+	Setup     string             `json:"setup"`
+	Sampler   string             `json:"sampler"`
+	Pruner    string             `json:"pruner,omitempty"`
+	Created   string             `json:"created"`
+	Counts    map[string]int     `json:"counts"`
+	Trials    int                `json:"trials"`
+	Best      *int               `json:"best_trial,omitempty"`
+	BestValue *float64           `json:"best_value,omitempty"`
+	BestGoal  map[string]float64 `json:"best_goal,omitempty"`
+	WallHours float64            `json:"wall_hours"`
+	labels    []string
+	gamma     []float64
+}
+
+func summarise(study store.Study, trials []store.Trial) studyStatus {
+	ss := studyStatus{Name: study.Name, Setup: study.Setup.Name, Sampler: study.Sampler.Name, Pruner: study.Pruner.Name,
+		Created: study.CreatedAt.Format("2006-01-02 15:04"), Counts: map[string]int{}, Trials: len(trials), labels: study.Space.Labels}
+	for _, t := range trials {
+		ss.Counts[string(t.State)]++
+		ss.WallHours += t.WallTime.Hours()
+		if t.State == store.Complete && (ss.BestValue == nil || *t.Value > *ss.BestValue) {
+			n, v := t.Number, *t.Value
+			ss.Best, ss.BestValue, ss.gamma = &n, &v, t.Gamma
+		}
+	}
+	if ss.gamma != nil {
+		ss.BestGoal = map[string]float64{}
+		for i, l := range study.Space.Labels {
+			ss.BestGoal[l] = ss.gamma[i]
+		}
+	}
+	return ss
+}
+
+func runStatus(ctx context.Context, o *statusOptions, s streams) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	st, err := openStore(o.Store, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var studies []store.Study
+	if o.Study != "" {
+		one, err := st.Study(ctx, o.Study)
+		if err != nil {
+			return err
+		}
+		studies = []store.Study{one}
+	} else if studies, err = st.Studies(ctx); err != nil {
+		return err
+	}
+	var out []studyStatus
+	for _, study := range studies {
+		trials, err := st.Trials(ctx, study.Name)
+		if err != nil {
+			return err
+		}
+		out = append(out, summarise(study, trials))
+	}
+	if o.JSON {
+		enc := json.NewEncoder(s.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	if len(out) == 0 {
+		fmt.Fprintf(s.Out, "no studies in %s\n", o.Store)
+		return nil
+	}
+	w := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "study\tsetup\tsampler\ttrials\tcomplete\tpruned\tfailed\tqueued\tbest\tvalue\twall h")
+	for _, ss := range out {
+		best, val := "-", "-"
+		if ss.Best != nil {
+			best, val = fmt.Sprintf("#%d", *ss.Best), fmt.Sprintf("%.4f", *ss.BestValue)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%.2f\n", ss.Name, ss.Setup, ss.Sampler, ss.Trials,
+			ss.Counts["complete"], ss.Counts["pruned"], ss.Counts["failed"], ss.Counts["queued"]+ss.Counts["running"]+ss.Counts["paused"], best, val, ss.WallHours)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if o.Study != "" && out[0].gamma != nil {
+		fmt.Fprintf(s.Out, "\nbest goal (trial %d):\n", *out[0].Best)
+		w := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+		for i, l := range out[0].labels {
+			fmt.Fprintf(w, "  %s\t% .4f\n", l, out[0].gamma[i])
+		}
+		return w.Flush()
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+)
+
+type trialsOptions struct {
+	Store string
+	Study string
+	JSON  bool
+}
+
+func newTrialsCmd(s streams) *cobra.Command {
+	o := &trialsOptions{}
+	cmd := &cobra.Command{
+		Use:   "trials STUDY",
+		Short: "List a study's trials",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("want one study name, got %d arguments", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Study = args[0]
+			return runTrials(cmd.Context(), o, s)
+		},
+	}
+	addStoreFlag(cmd, &o.Store)
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print every trial with all its fields as JSON")
+	return cmd
+}
+
+func runTrials(ctx context.Context, o *trialsOptions, s streams) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	st, err := openStore(o.Store, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	study, err := st.Study(ctx, o.Study)
+	if err != nil {
+		return err
+	}
+	trials, err := st.Trials(ctx, o.Study)
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		enc := json.NewEncoder(s.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(trials)
+	}
+	w := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "trial\tstate\tgen\tepochs\t%s\twall\tgoal / reason\n", study.Objective.Metric)
+	for _, t := range trials {
+		val := "-"
+		if t.Value != nil {
+			val = fmt.Sprintf("%.4f", *t.Value)
+		}
+		detail := formatGoal(study.Space.Labels, t.Gamma)
+		if t.Reason != "" {
+			detail = t.Reason
+		}
+		fmt.Fprintf(w, "%d\t%s\t%d\t%d\t%s\t%s\t%s\n", t.Number, t.State, t.Generation, t.LastEpoch(), val, t.WallTime.Round(1e7), detail)
+	}
+	return w.Flush()
+}

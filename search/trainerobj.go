@@ -1,0 +1,116 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"goalsearch/store"
+	"goalsearch/trainer"
+	"goalsearch/trainer/dataset"
+)
+
+// trainerObjective trains a network of package trainer per trial; its value
+// is the validation accuracy after the last epoch (the reference's mean of
+// per-batch accuracies, the paper's objective). The test set is never
+// evaluated: a search must not choose by it.
+type trainerObjective struct {
+	cfg     TrainerSetup
+	setup   trainer.Setup
+	threads int
+
+	once sync.Once
+	data *dataset.Dataset
+	err  error
+}
+
+func newTrainerObjective(cfg TrainerSetup, threads int) (Objective, error) {
+	s, err := trainer.ParseSetup(cfg.Setup)
+	if err != nil {
+		return nil, err
+	}
+	if !s.TakesGoal() {
+		return nil, fmt.Errorf("setup %s has no goal to search", cfg.Setup)
+	}
+	if cfg.Epochs < 1 || cfg.Hidden < 1 {
+		return nil, fmt.Errorf("setup %s: %d epochs and %d hidden neurons; want at least 1 of each", cfg.Setup, cfg.Epochs, cfg.Hidden)
+	}
+	return &trainerObjective{cfg: cfg, setup: s, threads: max(threads, 1)}, nil
+}
+
+func (o *trainerObjective) Epochs() int { return o.cfg.Epochs }
+
+// dataset loads the data once for all trials; it is only read afterwards.
+func (o *trainerObjective) dataset() (*dataset.Dataset, error) {
+	o.once.Do(func() { o.data, o.err = dataset.Load(o.cfg.Data, nil) })
+	return o.data, o.err
+}
+
+func (o *trainerObjective) Run(ctx context.Context, spec TrialSpec, report func(EpochReport) error) (Outcome, error) {
+	data, err := o.dataset()
+	if err != nil {
+		return Outcome{}, err
+	}
+	tc := trainer.Config{
+		Setup: o.setup, Goal: spec.Gamma, Seed: spec.Seed, Hidden: o.cfg.Hidden, Epochs: spec.Epochs,
+		TrainLimit: o.cfg.TrainLimit, Threads: o.threads, NoTest: true,
+	}
+	tr, err := trainer.New(tc, data)
+	if err != nil {
+		return Outcome{}, err
+	}
+	defer tr.Close()
+	if spec.Checkpoint != nil {
+		var st trainer.State
+		if err := st.UnmarshalBinary(spec.Checkpoint); err != nil {
+			return Outcome{}, err
+		}
+		if err := tr.Restore(&st); err != nil {
+			return Outcome{}, err
+		}
+	}
+	var last trainer.EpochMetrics
+	for !tr.Done() {
+		m, err := tr.RunEpoch(ctx)
+		if err != nil {
+			if errors.Is(err, trainer.ErrNonFinite) {
+				return Outcome{}, fmt.Errorf("training diverged: %w", err)
+			}
+			return Outcome{}, err
+		}
+		last = m
+		if m.Epoch == 0 {
+			continue // evaluation only; the store counts trained epochs
+		}
+		st, err := tr.State()
+		if err != nil {
+			return Outcome{}, err
+		}
+		ckpt, err := st.MarshalBinary()
+		if err != nil {
+			return Outcome{}, err
+		}
+		em := store.EpochMetrics{
+			Epoch: m.Epoch, TrainLoss: m.TrainLoss, TrainAcc: m.TrainAccWithLabel.BatchMean, ValAcc: m.Val.BatchMean,
+			Seconds: m.TrainSeconds + m.ValSeconds,
+			Extra:   map[string]float64{"val_acc_fraction": m.Val.Fraction, "hidden_loss": m.HiddenLoss, "output_loss": m.OutputLoss},
+		}
+		if err := report(EpochReport{Metrics: em, Checkpoint: ckpt}); err != nil {
+			return Outcome{}, err
+		}
+	}
+	if last.Epoch == 0 && spec.Checkpoint != nil {
+		// Restored at the end: the metrics come from the checkpoint.
+		ms := tr.Metrics()
+		last = ms[len(ms)-1]
+	}
+	return Outcome{
+		Value: last.Val.BatchMean,
+		Final: map[string]float64{
+			"val_acc": last.Val.BatchMean, "val_acc_fraction": last.Val.Fraction,
+			"train_loss": last.TrainLoss, "train_acc_with_label": last.TrainAccWithLabel.BatchMean,
+		},
+		Atoms: last.HiddenNeuronAtoms,
+	}, nil
+}
