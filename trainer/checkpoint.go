@@ -48,7 +48,7 @@ type State struct {
 // fingerprint is the Config as JSON, without the fields that do not change
 // results.
 func fingerprint(cfg Config) string {
-	cfg.Threads = 0
+	cfg.Threads, cfg.NoTest = 0, false
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		panic("trainer: config does not encode: " + err.Error()) // only finite numbers reach here

@@ -175,6 +175,10 @@ type Config struct {
 	// 0 connects it to all others (the paper's 100 of 100).
 	LateralFanIn int
 
+	// NoTest skips the test set's evaluation, leaving EpochMetrics.Test
+	// zero: a goal search must never look at the test set.
+	NoTest bool
+
 	// Threads is the number of goroutines the PID engine uses per layer.
 	// If Threads is 0, 1 is used. Results do not depend on it.
 	Threads int

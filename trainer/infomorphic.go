@@ -219,6 +219,8 @@ func (m *infomorphic) trainBatch(b *batchData, update bool, acc *epochAccum) ([]
 	acc.loss += hl + ol
 	addAtoms(acc.hiddenAtoms, m.hidden.Results())
 	addAtoms(acc.outAtoms, m.output.Results())
+	acc.hiddenNeuron = addNeuronAtoms(acc.hiddenNeuron, m.hidden.Results())
+	acc.outNeuron = addNeuronAtoms(acc.outNeuron, m.output.Results())
 	if update {
 		if !m.frozen {
 			m.hOpt.Step(m.hidden.Params(), m.hidden.Grads())

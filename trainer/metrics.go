@@ -47,6 +47,11 @@ type EpochMetrics struct {
 	// hidden and output layers, which have no goal.
 	HiddenAtoms []float64 `json:"hidden_atoms_mean"`
 	OutputAtoms []float64 `json:"output_atoms_mean"`
+	// HiddenNeuronAtoms and OutputNeuronAtoms hold the same per neuron,
+	// [neuron][atom], averaged over the epoch's training minibatches: the
+	// interpretability reports compare what single neurons achieve.
+	HiddenNeuronAtoms [][]float64 `json:"hidden_neuron_atoms,omitempty"`
+	OutputNeuronAtoms [][]float64 `json:"output_neuron_atoms,omitempty"`
 
 	// Wall-clock seconds of the training pass and of the two evaluations.
 	TrainSeconds float64 `json:"train_s"`
@@ -66,14 +71,50 @@ var ErrStop = errors.New("trainer: stop requested")
 
 // epochAccum sums an epoch's per-batch training figures.
 type epochAccum struct {
-	batches               int
-	loss, hidden, output  float64
-	acc                   accCounter
-	hiddenAtoms, outAtoms []float64 // sums over batches of per-layer neuron means
+	batches                 int
+	loss, hidden, output    float64
+	acc                     accCounter
+	hiddenAtoms, outAtoms   []float64 // sums over batches of per-layer neuron means
+	hiddenNeuron, outNeuron []float64 // sums over batches, [neuron*len + atom]
 }
 
 func (a *epochAccum) reset(hiddenLen, outLen int) {
-	*a = epochAccum{hiddenAtoms: resize(a.hiddenAtoms, hiddenLen), outAtoms: resize(a.outAtoms, outLen)}
+	*a = epochAccum{hiddenAtoms: resize(a.hiddenAtoms, hiddenLen), outAtoms: resize(a.outAtoms, outLen),
+		hiddenNeuron: a.hiddenNeuron[:0], outNeuron: a.outNeuron[:0]}
+}
+
+// addNeuronAtoms adds one batch's decompositions to sum, per neuron.
+func addNeuronAtoms(sum []float64, res []*pid.Result) []float64 {
+	if len(res) == 0 {
+		return sum
+	}
+	l := len(res[0].Atoms) + 1
+	if len(sum) != l*len(res) {
+		sum = resize(sum, l*len(res))
+	}
+	for i, r := range res {
+		row := sum[i*l : i*l+l]
+		for k, v := range r.Atoms {
+			row[k] += v
+		}
+		row[l-1] += r.HRes
+	}
+	return sum
+}
+
+// neuronMeans divides per-neuron sums of l entries by n batches.
+func neuronMeans(sum []float64, l, n int) [][]float64 {
+	if len(sum) == 0 || l == 0 || n == 0 {
+		return nil
+	}
+	out := make([][]float64, len(sum)/l)
+	for i := range out {
+		out[i] = make([]float64, l)
+		for k := range out[i] {
+			out[i][k] = sum[i*l+k] / float64(n)
+		}
+	}
+	return out
 }
 
 func resize(s []float64, n int) []float64 {

@@ -295,9 +295,11 @@ func (t *Trainer) runEpoch(ctx context.Context) (EpochMetrics, error) {
 	m.TrainAccWithLabel = t.acc.acc.result()
 	if hl > 0 {
 		m.HiddenAtoms = meanOf(t.acc.hiddenAtoms, t.acc.batches)
+		m.HiddenNeuronAtoms = neuronMeans(t.acc.hiddenNeuron, hl, t.acc.batches)
 	}
 	if ol > 0 {
 		m.OutputAtoms = meanOf(t.acc.outAtoms, t.acc.batches)
+		m.OutputNeuronAtoms = neuronMeans(t.acc.outNeuron, ol, t.acc.batches)
 	}
 	if math.IsNaN(m.TrainLoss) || math.IsInf(m.TrainLoss, 0) {
 		return m, fmt.Errorf("trainer: epoch %d: %w (loss %v)", epoch, ErrNonFinite, m.TrainLoss)
@@ -310,6 +312,9 @@ func (t *Trainer) runEpoch(ctx context.Context) (EpochMetrics, error) {
 		return m, err
 	}
 	m.ValSeconds = time.Since(start).Seconds()
+	if t.cfg.NoTest {
+		return m, nil
+	}
 	start = time.Now()
 	if m.Test, err = t.evaluate(ctx, Testing, &t.data.Test, t.test, tagTest, epoch); err != nil {
 		return m, err

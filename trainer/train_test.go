@@ -571,3 +571,36 @@ func synthData28(t testing.TB, nTrain, nTest int) *dataset.Dataset {
 	}
 	return d
 }
+
+// Per-neuron atoms average to the layer's mean atoms; NoTest leaves the test
+// set alone and does not change training.
+func TestNeuronAtomsAndNoTest(t *testing.T) {
+	d := smallData(t)
+	cfg := smallConfig(ContextLateral, 2)
+	ms, err := Train(context.Background(), cfg, d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := ms[len(ms)-1]
+	if len(last.HiddenNeuronAtoms) != cfg.Hidden || len(last.OutputNeuronAtoms) != d.NumClasses {
+		t.Fatalf("%d hidden and %d output neurons' atoms", len(last.HiddenNeuronAtoms), len(last.OutputNeuronAtoms))
+	}
+	for k, want := range last.HiddenAtoms {
+		s := 0.0
+		for _, row := range last.HiddenNeuronAtoms {
+			s += row[k]
+		}
+		if got := s / float64(cfg.Hidden); math.Abs(got-want) > 1e-12 {
+			t.Fatalf("atom %d: neuron mean %v, layer mean %v", k, got, want)
+		}
+	}
+	cfg.NoTest = true
+	ns, err := Train(context.Background(), cfg, d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nl := ns[len(ns)-1]
+	if nl.Test.Total != 0 || nl.Val.BatchMean != last.Val.BatchMean || nl.TrainLoss != last.TrainLoss {
+		t.Fatalf("NoTest: test %+v, val %v vs %v", nl.Test, nl.Val.BatchMean, last.Val.BatchMean)
+	}
+}
