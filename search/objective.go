@@ -71,6 +71,20 @@ var syntheticFuncs = map[string]func(x []float64) float64{
 		}
 		return s
 	},
+	// Direction: 1 - cos(angle between x and a fixed direction), a stand-in
+	// for training with Adam, which hardly changes when the goal is scaled:
+	// only the direction of x matters (the unit-norm experiment).
+	"direction": func(x []float64) float64 {
+		dot, nx, nd := 0.0, 0.0, 0.0
+		for i, v := range x {
+			d := 0.6 * math.Cos(1.7*float64(i)+0.3)
+			dot, nx, nd = dot+v*d, nx+v*v, nd+d*d
+		}
+		if nx == 0 {
+			return 1
+		}
+		return 1 - dot/math.Sqrt(nx*nd)
+	},
 	// Rosenbrock on [-2, 2]^d scaled to [-1, 1]^d: a curved valley.
 	"rosenbrock": func(x []float64) float64 {
 		s := 0.0
@@ -107,7 +121,7 @@ type Synthetic struct {
 func NewSynthetic(name string, cfg SyntheticConfig) (*Synthetic, error) {
 	f, ok := syntheticFuncs[name]
 	if !ok {
-		return nil, fmt.Errorf("no synthetic setup %q (have sphere, rastrigin, rosenbrock)", name)
+		return nil, fmt.Errorf("no synthetic setup %q (have sphere, rastrigin, rosenbrock, direction)", name)
 	}
 	if cfg.Dim < 1 {
 		return nil, fmt.Errorf("synthetic setup %s: --dim %d, want at least 1", name, cfg.Dim)

@@ -67,7 +67,8 @@ again (or just 'goalsearch search --study NAME') resumes the study exactly
 where it stopped, after Ctrl-C, kill -9 or a lost machine.
 
 Setups: context, lateral, context-lateral, context-lateral-feedback (MNIST),
-and the synthetic test functions sphere, rastrigin and rosenbrock (--dim D).
+and the synthetic test functions sphere, rastrigin, rosenbrock and direction
+(scale-invariant, like training with Adam) with --dim D.
 Ctrl-C once stops after the running trials' current epoch (they continue
 from there next time); twice aborts them.`,
 		Example: `  goalsearch search --study demo --setup sphere --dim 5 --sampler cmaes --trials 60 --workers 2
@@ -248,7 +249,7 @@ func defineStudy(o *searchOptions) (store.Study, error) {
 	default:
 		l, err := goals.Labels(o.Setup)
 		if err != nil {
-			return def, usagef("--setup %q: want one of %s, or a synthetic setup (sphere, rastrigin, rosenbrock)", o.Setup, strings.Join(goals.Setups(), ", "))
+			return def, usagef("--setup %q: want one of %s, or a synthetic setup (sphere, rastrigin, rosenbrock, direction)", o.Setup, strings.Join(goals.Setups(), ", "))
 		}
 		labels = l
 		epochs := o.Epochs
@@ -265,7 +266,7 @@ func defineStudy(o *searchOptions) (store.Study, error) {
 		def.Space.Upper = append(def.Space.Upper, o.Bounds[1])
 	}
 	fix := o.Fix
-	if fix == nil && len(labels) == 19 {
+	if fix == nil && !search.IsSynthetic(o.Setup) && len(labels) == 19 {
 		fix = []string{"H_res=0"} // the paper's trivariate search
 	}
 	for _, f := range fix {
