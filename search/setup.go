@@ -10,11 +10,12 @@ import (
 // TrainerSetup is the stored configuration of a study whose trials train a
 // network of package trainer.
 type TrainerSetup struct {
-	Setup      string `json:"setup"`                 // context, lateral, context-lateral, context-lateral-feedback
-	Hidden     int    `json:"hidden"`                // hidden neurons
-	Epochs     int    `json:"epochs"`                // epochs per trial
-	Data       string `json:"data,omitempty"`        // IDX data directory; empty: MNIST from the module cache
-	TrainLimit int    `json:"train_limit,omitempty"` // use only the first N training images; 0 all
+	Setup      string `json:"setup"`                   // context, lateral, context-lateral, context-lateral-feedback
+	Hidden     int    `json:"hidden"`                  // hidden neurons
+	Epochs     int    `json:"epochs"`                  // epochs per trial
+	Data       string `json:"data,omitempty"`          // IDX data directory; empty: MNIST from the module cache
+	TrainLimit int    `json:"train_limit,omitempty"`   // use only the first N training images; 0 all
+	FanIn      int    `json:"lateral_fanin,omitempty"` // lateral partners per hidden neuron; 0 all
 }
 
 // NewObjective returns the objective of a study's setup; threads is the

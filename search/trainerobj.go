@@ -54,7 +54,7 @@ func (o *trainerObjective) Run(ctx context.Context, spec TrialSpec, report func(
 	}
 	tc := trainer.Config{
 		Setup: o.setup, Goal: spec.Gamma, Seed: spec.Seed, Hidden: o.cfg.Hidden, Epochs: spec.Epochs,
-		TrainLimit: o.cfg.TrainLimit, Threads: o.threads, NoTest: true,
+		TrainLimit: o.cfg.TrainLimit, LateralFanIn: o.cfg.FanIn, Threads: o.threads, NoTest: true,
 	}
 	tr, err := trainer.New(tc, data)
 	if err != nil {

@@ -44,6 +44,7 @@ type searchOptions struct {
 	Hidden        int
 	Data          string
 	TrainLimit    int
+	FanIn         int
 	JSON          bool
 
 	changed func(flag string) bool // whether a flag was given
@@ -53,7 +54,7 @@ type searchOptions struct {
 // none of them, and giving one that differs from the stored study is an
 // error.
 var definitionFlags = []string{"setup", "dim", "sampler", "sampler-config", "pruner", "pruner-config", "epochs", "seed",
-	"unit-norm", "fix", "bounds", "noise", "sleep", "hidden", "data", "train-limit"}
+	"unit-norm", "fix", "bounds", "noise", "sleep", "hidden", "data", "train-limit", "lateral-fanin"}
 
 func newSearchCmd(s streams) *cobra.Command {
 	o := &searchOptions{}
@@ -104,6 +105,7 @@ from there next time); twice aborts them.`,
 	f.IntVar(&o.Hidden, "hidden", 100, "network setups: hidden neurons")
 	f.StringVar(&o.Data, "data", "", "network setups: directory with an IDX data set (default MNIST from the Go module cache)")
 	f.IntVar(&o.TrainLimit, "train-limit", 0, "network setups: use only the first N training images (quick runs)")
+	f.IntVar(&o.FanIn, "lateral-fanin", 0, "network setups: lateral partners per hidden neuron (0 = all)")
 	f.BoolVar(&o.JSON, "json", false, "print the summary as JSON")
 	return cmd
 }
@@ -256,7 +258,7 @@ func defineStudy(o *searchOptions) (store.Study, error) {
 		if epochs == 0 {
 			epochs = 100
 		}
-		cfg := search.TrainerSetup{Setup: o.Setup, Hidden: o.Hidden, Epochs: epochs, Data: o.Data, TrainLimit: o.TrainLimit}
+		cfg := search.TrainerSetup{Setup: o.Setup, Hidden: o.Hidden, Epochs: epochs, Data: o.Data, TrainLimit: o.TrainLimit, FanIn: o.FanIn}
 		b, _ := json.Marshal(cfg)
 		def.Setup = store.Setup{Name: o.Setup, Config: b}
 	}

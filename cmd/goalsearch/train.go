@@ -34,6 +34,7 @@ type trainOptions struct {
 	Batch      int
 	TrainLimit int
 	EvalLimit  int
+	FanIn      int
 	JSON       bool
 	// NeuronAtoms keeps every neuron's atoms in the JSON output; they make
 	// it about a hundred times larger, so they are left out by default.
@@ -93,6 +94,7 @@ finished.`,
 	f.IntVar(&opts.Batch, "batch", trainer.DefaultBatchSize, "minibatch size (changes the PID estimates, not only speed)")
 	f.IntVar(&opts.TrainLimit, "train-limit", 0, "use only the first N training images (quick runs; 0 = all)")
 	f.IntVar(&opts.EvalLimit, "eval-limit", 0, "use only the first N validation and N test images (0 = all)")
+	f.IntVar(&opts.FanIn, "lateral-fanin", 0, "connect each hidden neuron's lateral input to only K other neurons, chosen by the seed (0 = all)")
 	f.BoolVar(&opts.JSON, "json", false, "print JSON for scripts")
 	f.BoolVar(&opts.NeuronAtoms, "neuron-atoms", false, "with --json: include every neuron's mean atoms per epoch")
 	return cmd
@@ -145,6 +147,7 @@ func trainConfig(opts *trainOptions) (trainer.Config, []string, error) {
 	cfg := trainer.Config{
 		Setup: setup, Seed: opts.Seed, Hidden: opts.Hidden, Epochs: opts.Epochs, BatchSize: opts.Batch,
 		TrainLimit: opts.TrainLimit, ValLimit: opts.EvalLimit, TestLimit: opts.EvalLimit, Threads: opts.Threads,
+		LateralFanIn: opts.FanIn,
 	}
 	switch {
 	case opts.Hidden < 1:
@@ -157,6 +160,8 @@ func trainConfig(opts *trainOptions) (trainer.Config, []string, error) {
 		return cfg, nil, usagef("--threads %d: want at least 1", opts.Threads)
 	case opts.TrainLimit < 0 || opts.EvalLimit < 0:
 		return cfg, nil, usagef("--train-limit and --eval-limit must be 0 (all) or positive")
+	case opts.FanIn < 0 || opts.FanIn >= opts.Hidden:
+		return cfg, nil, usagef("--lateral-fanin %d: want 0 (all) or 1 to %d (fewer than --hidden)", opts.FanIn, opts.Hidden-1)
 	}
 	if opts.Epochs == 0 {
 		cfg.Epochs = -1 // Config's 0 means the default; the flag's 0 means epoch 0 only

@@ -78,6 +78,9 @@ func TestTrainFlags(t *testing.T) {
 		{"threads", trainOptions{Setup: "backprop", Hidden: 1, Batch: 1, Threads: 0}, nil, "--threads 0"},
 		{"epochs", trainOptions{Setup: "backprop", Hidden: 1, Batch: 1, Threads: 1, Epochs: -2}, nil, "--epochs -2"},
 		{"limit", trainOptions{Setup: "backprop", Hidden: 1, Batch: 1, Threads: 1, EvalLimit: -1}, nil, "--eval-limit"},
+		{"fan-in", trainOptions{Setup: "context-lateral", Goal: "naive", Hidden: 50, Batch: 1, Threads: 1, FanIn: 10},
+			func(c trainer.Config) bool { return c.LateralFanIn == 10 }, ""},
+		{"fan-in too large", trainOptions{Setup: "context-lateral", Goal: "naive", Hidden: 10, Batch: 1, Threads: 1, FanIn: 10}, nil, "--lateral-fanin 10: want 0 (all) or 1 to 9"},
 	}
 	for _, c := range cases {
 		cfg, _, err := trainConfig(&c.opts)
