@@ -72,3 +72,9 @@ var (
 	// ErrInvalidDump means a study dump given to Import is inconsistent (numbers, references, checkpoints).
 	ErrInvalidDump = errors.New("store: invalid study dump")
 )
+
+// Networked backends.
+var (
+	// ErrUnavailable means the store could not be reached (connection refused or lost, server restarting); the change may or may not have happened, and the call may be repeated.
+	ErrUnavailable = errors.New("store: unavailable")
+)
