@@ -327,48 +327,92 @@ func (d *driver) ask(ctx context.Context) (bool, error) {
 		// would only wait in the queue.
 		return false, nil
 	}
-	if !d.independent && !d.told {
-		vals := make([]float64, len(d.genTrials))
-		for i, n := range d.genTrials {
-			v, done := d.values[n]
-			if !done {
-				return false, nil // the generation is still running
-			}
-			vals[i] = -v // samplers minimise; NaN stays NaN
-		}
-		if err := d.smp.Tell(vals); err != nil {
-			return false, fmt.Errorf("telling the %s sampler generation %d: %w", d.smp.Name(), d.gen, err)
-		}
-		d.told = true
+	g := generation{Number: d.gen, Trials: d.genTrials, Told: d.told}
+	trials, err := advance(ctx, d.st, d.study, d.space, d.smp, d.independent, &g, d.values, d.opts.Workers)
+	if errors.Is(err, errGenerationRunning) {
+		d.told = g.Told
+		return false, nil
 	}
-	pts, err := d.smp.Ask(d.opts.Workers)
 	if errors.Is(err, ErrDone) {
+		d.told = g.Told
 		d.samplerDone = true
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("asking the %s sampler: %w", d.smp.Name(), err)
-	}
-	state, err := d.smp.State()
-	if err != nil {
 		return false, err
 	}
-	gen := d.gen + 1
-	nts := make([]store.NewTrial, len(pts))
-	for i, x := range pts {
-		nts[i] = store.NewTrial{Gamma: d.space.Gamma(x), Seed: TrialSeed(d.study.Seed, gen, i), Generation: gen}
-	}
-	trials, err := d.st.PutSamplerState(ctx, d.study.Name, store.SamplerState{Generation: gen, Version: state.Version, Data: state.Data}, nts)
-	if err != nil {
-		return false, err
-	}
-	d.gen, d.told = gen, false
-	d.genTrials = d.genTrials[:0]
+	d.gen, d.genTrials, d.told = g.Number, g.Trials, g.Told
 	for _, t := range trials {
-		d.genTrials = append(d.genTrials, t.Number)
 		d.record(t)
 	}
 	return len(trials) > 0, nil
+}
+
+// generation is what a driver knows of the latest generation saved: its
+// number, its trials, and whether the sampler was told their values.
+type generation struct {
+	Number int
+	Trials []int
+	Told   bool
+}
+
+// errGenerationRunning is advance's answer when the latest generation still
+// has trials without a value.
+var errGenerationRunning = errors.New("search: generation still running")
+
+// advance is the one place where a sampler moves on, shared by the
+// single-process driver and the workers of a shared store: unless smp is
+// independent, it tells smp the values of generation g (values holds the
+// value of every finished trial, NaN for those without one) if they are
+// all in, else returns errGenerationRunning; then it asks for n points and
+// saves them with the sampler's new state as generation g.Number+1, in one
+// store transaction (PutSamplerState), and updates g. It returns ErrDone
+// when the sampler proposes nothing more.
+//
+// smp must hold the state saved with g (or, for g.Number 0, its initial
+// state). Because the save is idempotent, two workers that advance the same
+// generation at once save it once and both get its trials back.
+func advance(ctx context.Context, st store.Store, study store.Study, space *Space, smp Sampler, independent bool, g *generation, values map[int]float64, n int) ([]store.Trial, error) {
+	if !independent && !g.Told {
+		vals := make([]float64, len(g.Trials))
+		for i, num := range g.Trials {
+			v, done := values[num]
+			if !done {
+				return nil, errGenerationRunning
+			}
+			vals[i] = -v // samplers minimise; NaN stays NaN
+		}
+		if err := smp.Tell(vals); err != nil {
+			return nil, fmt.Errorf("telling the %s sampler generation %d: %w", smp.Name(), g.Number, err)
+		}
+		g.Told = true
+	}
+	pts, err := smp.Ask(n)
+	if errors.Is(err, ErrDone) {
+		return nil, ErrDone
+	}
+	if err != nil {
+		return nil, fmt.Errorf("asking the %s sampler: %w", smp.Name(), err)
+	}
+	state, err := smp.State()
+	if err != nil {
+		return nil, err
+	}
+	gen := g.Number + 1
+	nts := make([]store.NewTrial, len(pts))
+	for i, x := range pts {
+		nts[i] = store.NewTrial{Gamma: space.Gamma(x), Seed: TrialSeed(study.Seed, gen, i), Generation: gen}
+	}
+	trials, err := st.PutSamplerState(ctx, study.Name, store.SamplerState{Generation: gen, Version: state.Version, Data: state.Data}, nts)
+	if err != nil {
+		return nil, err
+	}
+	g.Number, g.Told = gen, false
+	g.Trials = make([]int, 0, len(trials))
+	for _, t := range trials {
+		g.Trials = append(g.Trials, t.Number)
+	}
+	return trials, nil
 }
 
 // TrialSeed derives a trial's seed from the study's seed and the trial's
@@ -435,26 +479,11 @@ func (d *driver) handle(ctx context.Context, m any) error {
 	case doneMsg:
 		t := d.running[m.trial]
 		delete(d.running, m.trial)
-		wall := t.WallTime + m.wall
-		var r store.Result
-		switch {
-		case errors.Is(m.err, errStopSoft), ctx.Err() != nil:
+		r, stopped := trialResult(t, d.curves[m.trial], m.outcome, m.err, m.wall, ctx.Err() != nil)
+		if stopped {
 			// Left running in the store: requeued with its checkpoint.
 			d.emit(Event{Kind: TrialStopped, Trial: t})
 			return nil
-		case errors.Is(m.err, errPruned):
-			r = store.Result{State: store.Pruned, WallTime: wall}
-			if c := d.curves[m.trial]; len(c) > 0 && !math.IsNaN(c[len(c)-1]) {
-				v := c[len(c)-1]
-				r.Value = &v
-			}
-		case m.err != nil:
-			r = store.Result{State: store.Failed, Reason: m.err.Error(), WallTime: wall}
-		case math.IsNaN(m.outcome.Value) || math.IsInf(m.outcome.Value, 0):
-			r = store.Result{State: store.Failed, Reason: fmt.Sprintf("objective value is %v", m.outcome.Value), WallTime: wall}
-		default:
-			v := m.outcome.Value
-			r = store.Result{State: store.Complete, Value: &v, Final: m.outcome.Final, Atoms: m.outcome.Atoms, WallTime: wall}
 		}
 		ft, err := d.st.FinishTrial(ctx, t.Claim(), r)
 		if err != nil {
@@ -464,6 +493,33 @@ func (d *driver) handle(ctx context.Context, m any) error {
 		d.emit(Event{Kind: TrialFinished, Trial: ft})
 	}
 	return nil
+}
+
+// trialResult turns how an objective's Run ended into the trial's result:
+// stopped (softly, or aborted) means the trial is not finished and goes
+// back to the queue; pruned trials keep their last reported value; NaN or
+// infinite values and errors fail the trial. curve holds the trial's
+// reported values, wall the time of this attempt.
+func trialResult(t store.Trial, curve []float64, out Outcome, err error, wall time.Duration, aborted bool) (r store.Result, stopped bool) {
+	wall += t.WallTime
+	switch {
+	case errors.Is(err, errStopSoft), aborted:
+		return store.Result{}, true
+	case errors.Is(err, errPruned):
+		r = store.Result{State: store.Pruned, WallTime: wall}
+		if len(curve) > 0 && !math.IsNaN(curve[len(curve)-1]) {
+			v := curve[len(curve)-1]
+			r.Value = &v
+		}
+	case err != nil:
+		r = store.Result{State: store.Failed, Reason: err.Error(), WallTime: wall}
+	case math.IsNaN(out.Value) || math.IsInf(out.Value, 0):
+		r = store.Result{State: store.Failed, Reason: fmt.Sprintf("objective value is %v", out.Value), WallTime: wall}
+	default:
+		v := out.Value
+		r = store.Result{State: store.Complete, Value: &v, Final: out.Final, Atoms: out.Atoms, WallTime: wall}
+	}
+	return r, false
 }
 
 func (d *driver) specEpochs(t store.Trial) int {

@@ -1,0 +1,589 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+
+	"goalsearch/store"
+	"goalsearch/trainer/goals"
+)
+
+// Goal analyses ask of a study's best goal what the paper asked of its
+// published one: which weights matter (sensitivity), how few are needed
+// (sparsification), which the good goals agree on (agreement), and what the
+// neurons trained with it end up doing (their atom profile beside the
+// heuristic goal's). Every decision uses validation accuracy only; test
+// accuracy is recorded in the evaluation studies and reported, never used
+// to choose.
+
+// AnalyzeConfig configures Analyze. The zero value of a field means the
+// default stated on it, except Tolerance and Delta, whose 0 is meaningful.
+type AnalyzeConfig struct {
+	// Study is the searched study whose best goal is analysed.
+	Study string
+	// Seeds is the number of fresh seeds every variant is trained with. If
+	// Seeds is 0, 3 are used.
+	Seeds int
+	// Epochs per run. If Epochs is 0, the study's.
+	Epochs int
+	// Tolerance is how far (in validation accuracy) the mean of a sparser
+	// goal may fall below the full goal's before sparsification stops.
+	Tolerance float64
+	// Delta: besides zeroing each weight, the sensitivity analysis trains
+	// it at +Delta and -Delta. 0 trains only the zeroed variants.
+	Delta float64
+	// Round is the step the sparse goal's weights are rounded to. If Round
+	// is 0, 0.1 is used.
+	Round float64
+	// Top is the number of best trials the agreement is computed over. If
+	// Top is 0, 10 are used.
+	Top int
+}
+
+func (c AnalyzeConfig) withDefaults() AnalyzeConfig {
+	if c.Seeds == 0 {
+		c.Seeds = 3
+	}
+	if c.Round == 0 {
+		c.Round = 0.1
+	}
+	if c.Top == 0 {
+		c.Top = 10
+	}
+	return c
+}
+
+// Analysis is what Analyze found; its slices are in deterministic order.
+type Analysis struct {
+	Study     string    `json:"study"`
+	Setup     string    `json:"setup"`
+	Hidden    int       `json:"hidden"`
+	Epochs    int       `json:"epochs"`
+	Seeds     []uint64  `json:"seeds"`
+	Tolerance float64   `json:"tolerance"`
+	Delta     float64   `json:"delta"`
+	Labels    []string  `json:"labels"`
+	Best      BestGoal  `json:"best"`
+	Reference GoalStats `json:"reference"` // the best goal on the fresh seeds
+	// Sensitivity lists every atom in goal order, with its rank.
+	Sensitivity []AtomSensitivity `json:"sensitivity,omitempty"`
+	Sparsify    *Sparsification   `json:"sparsify,omitempty"`
+	Agreement   Agreement         `json:"agreement"`
+	Profiles    *Profiles         `json:"profiles,omitempty"`
+	// Studies names the evaluation studies the analysis wrote to.
+	Studies []string `json:"studies"`
+	// Stopped says the analysis was interrupted; running it again resumes
+	// it, and the parts it had not reached are missing.
+	Stopped bool `json:"stopped"`
+}
+
+// BestGoal is the analysed goal: the study's best complete trial by value.
+type BestGoal struct {
+	Trial int       `json:"trial"`
+	Value float64   `json:"value"` // the search's validation accuracy
+	Gamma []float64 `json:"gamma"`
+}
+
+// AtomSensitivity is how the validation accuracy changes when one weight
+// of the best goal changes.
+type AtomSensitivity struct {
+	Atom   string  `json:"atom"`
+	Weight float64 `json:"weight"`
+	// Fixed atoms were not searched (H_res = 0 of a trivariate search):
+	// they are neither varied nor ranked.
+	Fixed bool `json:"fixed,omitempty"`
+	// Rank orders the free atoms by how much zeroing them costs: 1 matters
+	// most. Atoms whose weight is already 0 cost nothing.
+	Rank int `json:"rank,omitempty"`
+	// Zero, Plus and Minus are the variants with the weight set to 0,
+	// increased by Delta and decreased by Delta; nil if not trained.
+	Zero  *Change `json:"zero,omitempty"`
+	Plus  *Change `json:"plus,omitempty"`
+	Minus *Change `json:"minus,omitempty"`
+
+	cost float64 // the ranking key: minus Zero.Diff, +Inf if every run failed
+}
+
+// Change compares a variant with the reference over the seeds on which
+// both completed (paired: same seeds, same initial weights).
+type Change struct {
+	Goal     int     `json:"goal"` // index in the evaluation study
+	N        int     `json:"n"`    // paired seeds
+	Failed   int     `json:"failed"`
+	ValMean  float64 `json:"val_mean"`
+	Diff     float64 `json:"diff"`      // mean of variant minus reference, validation
+	TestMean float64 `json:"test_mean"` // reported only
+}
+
+// Sparsification is the greedy path from the best goal to a sparse one.
+type Sparsification struct {
+	Tolerance float64        `json:"tolerance"`
+	Round     float64        `json:"round"`
+	Reference float64        `json:"reference"` // the full goal's mean validation accuracy
+	Steps     []SparsifyStep `json:"steps"`
+	// Greedy is the last accepted goal; Sparse is Greedy rounded, with
+	// Terms non-zero weights, and its own result.
+	Greedy      []float64  `json:"greedy,omitempty"`
+	SparseGamma []float64  `json:"sparse_gamma,omitempty"`
+	Terms       int        `json:"terms"`
+	Sparse      *GoalStats `json:"sparse,omitempty"`
+	SparseDiff  float64    `json:"sparse_diff"` // paired validation change against the full goal
+}
+
+// SparsifyStep is one greedy candidate: the accepted goal so far with one
+// more weight zeroed.
+type SparsifyStep struct {
+	Atom     string  `json:"atom"`
+	Goal     int     `json:"goal"`  // index in the evaluation study
+	Terms    int     `json:"terms"` // non-zero weights of the candidate
+	N        int     `json:"n"`
+	ValMean  float64 `json:"val_mean"`
+	Diff     float64 `json:"diff"` // paired change against the full goal
+	TestMean float64 `json:"test_mean"`
+	Accepted bool    `json:"accepted"`
+}
+
+// Agreement says which weights the best trials of a study agree on.
+type Agreement struct {
+	Top   int             `json:"top"` // trials compared
+	Atoms []AtomAgreement `json:"atoms"`
+	Kept  []string        `json:"kept"` // atoms whose sign every top trial shares
+}
+
+// AtomAgreement counts the signs of one weight over the top trials.
+type AtomAgreement struct {
+	Atom     string  `json:"atom"`
+	Best     float64 `json:"best"`
+	Mean     float64 `json:"mean"`
+	Positive int     `json:"positive"`
+	Negative int     `json:"negative"`
+	Zero     int     `json:"zero"`
+	// Share is the fraction of top trials whose weight has the best
+	// trial's sign; Kept says all of them do (and the sign is not 0).
+	Share float64 `json:"share"`
+	Kept  bool    `json:"kept"`
+	Fixed bool    `json:"fixed,omitempty"`
+}
+
+// Profiles compares what the hidden neurons do under the best goal and
+// under the setup's heuristic (naive) goal: the mean atoms (bits) of the
+// hidden neurons after the last epoch.
+type Profiles struct {
+	Labels []string     `json:"labels"`
+	Best   GoalProfile  `json:"best"`
+	Naive  *GoalProfile `json:"naive,omitempty"`
+}
+
+// GoalProfile is one goal's mean atom profile and its results.
+type GoalProfile struct {
+	Name  string    `json:"name"`
+	Study string    `json:"study"` // the evaluation study it comes from
+	Gamma []float64 `json:"gamma"`
+	Atoms []float64 `json:"atoms,omitempty"`
+	Stats GoalStats `json:"stats"`
+}
+
+// AgreementOf computes the agreement of the top complete trials of a
+// searched study, by value, from the stored trials alone.
+func AgreementOf(study store.Study, trials []store.Trial, top int) Agreement {
+	var c []store.Trial
+	for _, t := range trials {
+		if t.State == store.Complete && t.Value != nil {
+			c = append(c, t)
+		}
+	}
+	sort.SliceStable(c, func(i, j int) bool { return *c[i].Value > *c[j].Value })
+	if len(c) > top {
+		c = c[:top]
+	}
+	a := Agreement{Top: len(c)}
+	if len(c) == 0 {
+		return a
+	}
+	for i, l := range study.Space.Labels {
+		aa := AtomAgreement{Atom: l, Best: c[0].Gamma[i]}
+		_, aa.Fixed = study.Space.FixedAt(i)
+		same := 0
+		for _, t := range c {
+			v := t.Gamma[i]
+			aa.Mean += v / float64(len(c))
+			switch {
+			case v > 0:
+				aa.Positive++
+			case v < 0:
+				aa.Negative++
+			default:
+				aa.Zero++
+			}
+			if sign(v) == sign(aa.Best) {
+				same++
+			}
+		}
+		aa.Share = float64(same) / float64(len(c))
+		aa.Kept = !aa.Fixed && same == len(c) && sign(aa.Best) != 0
+		if aa.Kept {
+			a.Kept = append(a.Kept, l)
+		}
+		a.Atoms = append(a.Atoms, aa)
+	}
+	return a
+}
+
+func sign(x float64) int {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
+}
+
+// pairedChange compares goal g with the reference over their common
+// complete seeds.
+func pairedChange(ref, g GoalStats) Change {
+	c := Change{Goal: g.Index, Failed: g.Failed, TestMean: g.Test.Mean}
+	var vs []float64
+	// In seed order: a sum in map order could differ in its last bit from
+	// run to run, and a resumed analysis must decide as the first did.
+	for _, seed := range slices.Sorted(maps.Keys(g.ValBySeed)) {
+		v := g.ValBySeed[seed]
+		r, ok := ref.ValBySeed[seed]
+		if !ok {
+			continue
+		}
+		c.N++
+		c.Diff += v - r
+		vs = append(vs, v)
+	}
+	if c.N > 0 {
+		c.Diff /= float64(c.N)
+		c.ValMean = NewStats(vs).Mean
+	}
+	return c
+}
+
+// Analyze analyses the best goal of a searched study. It trains, in this
+// order and each as an evaluation study of the study's group, resuming
+// whatever an earlier call left:
+//
+//  1. sensitivity (KindSensitivity): the best goal ("best", goal 0) and,
+//     for every searched (not fixed) atom, the best goal with that weight
+//     set to 0 (if it is not 0) and changed by ±Delta, on Seeds fresh
+//     seeds; atoms are ranked by the paired mean change of validation
+//     accuracy when zeroed;
+//  2. the setup's heuristic goal (naive preset) in the group's KindEvaluate
+//     study, unless it or the presets' evaluate study already holds it
+//     with the same epochs and setup;
+//  3. sparsification (KindSparsify): "best" again as goal 0 (so that the
+//     study stands alone), then greedily, from the least important atom
+//     (by the ranking), the accepted goal with one more weight zeroed; a
+//     candidate is accepted while its paired mean validation accuracy is
+//     at least the full goal's minus Tolerance, and the path stops at the
+//     first candidate that is not. The last accepted goal's weights are
+//     then rounded to the nearest multiple of Round (the paper's 4-term
+//     goal is its optimised goal rounded so) and the rounded goal, "sparse,
+//     K terms", is trained for its own result.
+//
+// The agreement needs no training. If the Evaluator's Stop is closed, the
+// analysis returns what it has with Stopped set.
+func Analyze(ctx context.Context, ev *Evaluator, cfg AnalyzeConfig) (*Analysis, error) {
+	cfg = cfg.withDefaults()
+	if cfg.Seeds < 1 || cfg.Tolerance < 0 || cfg.Delta < 0 || cfg.Round < 0 || cfg.Top < 1 {
+		return nil, fmt.Errorf("analyze: %d seeds, tolerance %v, delta %v, round %v, top %d; want positive numbers", cfg.Seeds, cfg.Tolerance, cfg.Delta, cfg.Round, cfg.Top)
+	}
+	st := ev.Store
+	src, err := st.Study(ctx, cfg.Study)
+	if err != nil {
+		return nil, err
+	}
+	trials, err := st.Trials(ctx, src.Name)
+	if err != nil {
+		return nil, err
+	}
+	top := TopGoals(trials, 1)
+	if len(top) == 0 {
+		return nil, fmt.Errorf("study %s has no complete trial to analyse", src.Name)
+	}
+	plan, err := PlanFromStudy(src, KindSensitivity, 0, cfg.Epochs)
+	if err != nil {
+		return nil, err
+	}
+	best := top[0]
+	bt := trials[slices.IndexFunc(trials, func(t store.Trial) bool { return t.Number == best.Trial })]
+	a := &Analysis{
+		Study: src.Name, Setup: src.Setup.Name, Hidden: plan.Config.Hidden, Epochs: plan.Config.Epochs,
+		Seeds: EvalSeeds(cfg.Seeds, TrialSeeds(trials)), Tolerance: cfg.Tolerance, Delta: cfg.Delta,
+		Labels: plan.Labels, Best: BestGoal{Trial: best.Trial, Value: *bt.Value, Gamma: best.Gamma},
+		Agreement: AgreementOf(src, trials, cfg.Top),
+	}
+	plan.Config.Seeds = a.Seeds
+
+	// 1. Sensitivity.
+	ref := EvalGoal{Name: "best", Gamma: best.Gamma, Trial: best.Trial}
+	plan.Config.Goals = []EvalGoal{ref}
+	type variant struct {
+		atom int
+		kind byte // '0', '+', '-'
+	}
+	var vars []variant
+	for i, l := range a.Labels {
+		if _, fixed := src.Space.FixedAt(i); fixed {
+			continue
+		}
+		w := best.Gamma[i]
+		if w != 0 {
+			plan.Config.Goals = append(plan.Config.Goals, EvalGoal{Name: "best, " + l + " = 0", Gamma: with(best.Gamma, i, 0), Trial: best.Trial, Atom: l, Delta: -w})
+			vars = append(vars, variant{i, '0'})
+		}
+		if cfg.Delta > 0 {
+			d := fmt.Sprint(cfg.Delta)
+			plan.Config.Goals = append(plan.Config.Goals,
+				EvalGoal{Name: "best, " + l + " + " + d, Gamma: with(best.Gamma, i, w+cfg.Delta), Trial: best.Trial, Atom: l, Delta: cfg.Delta},
+				EvalGoal{Name: "best, " + l + " - " + d, Gamma: with(best.Gamma, i, w-cfg.Delta), Trial: best.Trial, Atom: l, Delta: -cfg.Delta})
+			vars = append(vars, variant{i, '+'}, variant{i, '-'})
+		}
+	}
+	plan.Config.Note = fmt.Sprintf("best goal of %s (trial %d); every searched weight set to 0 and changed by ±%v", src.Name, best.Trial, cfg.Delta)
+	res, err := ev.Evaluate(ctx, plan)
+	if err != nil {
+		return a, err
+	}
+	a.Studies = append(a.Studies, res.Study.Name)
+	refStats := res.Stats[res.Goals[0]]
+	a.Reference = refStats
+	if res.Summary.Stopped {
+		a.Stopped = true
+		return a, nil
+	}
+	if refStats.Complete == 0 {
+		return a, fmt.Errorf("the best goal of %s failed on every seed in %s", src.Name, res.Study.Name)
+	}
+	for i, l := range a.Labels {
+		as := AtomSensitivity{Atom: l, Weight: best.Gamma[i]}
+		_, as.Fixed = src.Space.FixedAt(i)
+		a.Sensitivity = append(a.Sensitivity, as)
+	}
+	for k, v := range vars {
+		c := pairedChange(refStats, res.Stats[res.Goals[k+1]])
+		as := &a.Sensitivity[v.atom]
+		switch v.kind {
+		case '0':
+			as.Zero = &c
+		case '+':
+			as.Plus = &c
+		default:
+			as.Minus = &c
+		}
+	}
+	rankAtoms(a.Sensitivity)
+
+	// 2. The heuristic goal's neurons, beside the best goal's.
+	a.Profiles = &Profiles{Labels: a.Labels, Best: GoalProfile{Name: ref.Name, Study: res.Study.Name, Gamma: best.Gamma, Atoms: refStats.Atoms, Stats: refStats}}
+	if naive, name, ok := naiveGoal(src.Setup.Name); ok {
+		p, stopped, err := naiveProfile(ctx, ev, plan, naive, name)
+		if err != nil {
+			return a, err
+		}
+		a.Profiles.Naive = p
+		if p != nil && !slices.Contains(a.Studies, p.Study) {
+			a.Studies = append(a.Studies, p.Study)
+		}
+		if stopped {
+			a.Stopped = true
+			return a, nil
+		}
+	}
+
+	// 3. Sparsification.
+	sp, stopped, err := sparsify(ctx, ev, plan, cfg, a)
+	a.Sparsify = sp
+	if sp != nil {
+		name := EvalStudyName(plan.Config.Group, KindSparsify, plan.Config.Setup, plan.Config.Hidden)
+		a.Studies = append(a.Studies, name)
+	}
+	a.Stopped = stopped
+	return a, err
+}
+
+// with returns a copy of g with g[i] = v.
+func with(g []float64, i int, v float64) []float64 {
+	c := slices.Clone(g)
+	c[i] = v
+	return c
+}
+
+// rankAtoms ranks the free atoms by the cost of zeroing them, largest
+// first; atoms already at 0 cost 0, and a variant that failed on every seed
+// costs +Inf (zeroing the weight breaks training). Ties keep goal order.
+func rankAtoms(as []AtomSensitivity) {
+	var free []*AtomSensitivity
+	for i := range as {
+		a := &as[i]
+		if a.Fixed {
+			continue
+		}
+		switch {
+		case a.Zero == nil:
+			a.cost = 0
+		case a.Zero.N == 0:
+			a.cost = math.Inf(1)
+		default:
+			a.cost = -a.Zero.Diff
+		}
+		free = append(free, a)
+	}
+	sort.SliceStable(free, func(i, j int) bool { return free[i].cost > free[j].cost })
+	for r, a := range free {
+		a.Rank = r + 1
+	}
+}
+
+// naiveGoal returns the heuristic goal of a setup and its preset's name.
+func naiveGoal(setup string) ([]float64, string, bool) {
+	for _, s := range []string{setup, "context-lateral"} {
+		if p, ok := goals.Lookup("naive", s); ok {
+			if g, err := goals.Parse(p.FullName(), setup); err == nil {
+				return g, p.FullName(), true
+			}
+		}
+	}
+	return nil, "", false
+}
+
+// naiveProfile finds the heuristic goal's runs in the group's or the
+// presets' evaluate study (same setup configuration and epochs), or trains
+// it in the group's.
+func naiveProfile(ctx context.Context, ev *Evaluator, base EvalPlan, gamma []float64, name string) (*GoalProfile, bool, error) {
+	plan := base
+	plan.Config.Kind = KindEvaluate
+	plan.Config.Note, plan.Config.Extra = "", nil
+	for _, group := range []string{base.Config.Group, "presets"} {
+		sname := EvalStudyName(group, KindEvaluate, base.Config.Setup, base.Config.Hidden)
+		s, err := ev.Store.Study(ctx, sname)
+		if errors.Is(err, store.ErrStudyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		cfg, err := ReadEvalConfig(s)
+		if err != nil || cfg.Epochs != base.Config.Epochs || !jsonEqual(s.Setup.Config, base.SetupConfig) {
+			continue
+		}
+		trials, err := ev.Store.Trials(ctx, sname)
+		if err != nil {
+			return nil, false, err
+		}
+		stats, err := SummarizeEval(s, trials)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, gs := range stats {
+			if slices.Equal(gs.Goal.Gamma, gamma) && gs.Goal.Atom == "" && gs.Complete > 0 && gs.Pending == 0 {
+				return &GoalProfile{Name: gs.Goal.Name, Study: sname, Gamma: gamma, Atoms: gs.Atoms, Stats: gs}, false, nil
+			}
+		}
+	}
+	plan.Config.Goals = []EvalGoal{{Name: name, Gamma: gamma, Trial: -1}}
+	res, err := ev.Evaluate(ctx, plan)
+	if err != nil {
+		return nil, false, err
+	}
+	gs := res.Stats[res.Goals[0]]
+	return &GoalProfile{Name: gs.Goal.Name, Study: res.Study.Name, Gamma: gamma, Atoms: gs.Atoms, Stats: gs}, res.Summary.Stopped, nil
+}
+
+// sparsify runs the greedy path; see Analyze. Every step is decided from
+// stored results, so a resumed analysis walks the same path and trains
+// only what is missing.
+func sparsify(ctx context.Context, ev *Evaluator, base EvalPlan, cfg AnalyzeConfig, a *Analysis) (*Sparsification, bool, error) {
+	plan := base
+	plan.Config.Kind = KindSparsify
+	plan.Config.Note = fmt.Sprintf("greedy zeroing of the least important weights of the best goal of %s (trial %d) while the mean validation accuracy stays within %v of the full goal's; the last accepted goal rounded to multiples of %v",
+		a.Study, a.Best.Trial, cfg.Tolerance, cfg.Round)
+	plan.Config.Extra = []string{fmt.Sprintf("tolerance=%v", cfg.Tolerance), fmt.Sprintf("round=%v", cfg.Round)}
+	ref := EvalGoal{Name: "best", Gamma: a.Best.Gamma, Trial: a.Best.Trial}
+
+	// The order: free atoms with a non-zero weight, least important first.
+	var order []int
+	for i, s := range a.Sensitivity {
+		if !s.Fixed && s.Weight != 0 {
+			order = append(order, i)
+		}
+	}
+	sort.SliceStable(order, func(i, j int) bool { return a.Sensitivity[order[i]].Rank > a.Sensitivity[order[j]].Rank })
+
+	sp := &Sparsification{Tolerance: cfg.Tolerance, Round: cfg.Round}
+	cur := slices.Clone(a.Best.Gamma)
+	var refStats GoalStats
+	for k, i := range order {
+		cand := with(cur, i, 0)
+		atom := a.Labels[i]
+		g := EvalGoal{Name: fmt.Sprintf("step %d: %s = 0 (%d terms)", k+1, atom, terms(cand)), Gamma: cand, Trial: a.Best.Trial}
+		plan.Config.Goals = []EvalGoal{ref, g}
+		res, err := ev.Evaluate(ctx, plan)
+		if err != nil {
+			return sp, false, err
+		}
+		refStats = res.Stats[res.Goals[0]]
+		sp.Reference = refStats.Val.Mean
+		if res.Summary.Stopped {
+			return sp, true, nil
+		}
+		c := pairedChange(refStats, res.Stats[res.Goals[1]])
+		step := SparsifyStep{Atom: atom, Goal: c.Goal, Terms: terms(cand), N: c.N, ValMean: c.ValMean, Diff: c.Diff, TestMean: c.TestMean}
+		step.Accepted = c.N > 0 && c.Diff >= -cfg.Tolerance
+		sp.Steps = append(sp.Steps, step)
+		if !step.Accepted {
+			break
+		}
+		cur = cand
+	}
+	sp.Greedy = cur
+	sp.SparseGamma = roundGoal(cur, cfg.Round)
+	sp.Terms = terms(sp.SparseGamma)
+	sparse := EvalGoal{Name: fmt.Sprintf("sparse, %d terms", sp.Terms), Gamma: sp.SparseGamma, Trial: a.Best.Trial}
+	plan.Config.Goals = []EvalGoal{ref, sparse}
+	res, err := ev.Evaluate(ctx, plan)
+	if err != nil {
+		return sp, false, err
+	}
+	refStats = res.Stats[res.Goals[0]]
+	sp.Reference = refStats.Val.Mean
+	gs := res.Stats[res.Goals[1]]
+	sp.Sparse = &gs
+	sp.SparseDiff = pairedChange(refStats, gs).Diff
+	return sp, res.Summary.Stopped, nil
+}
+
+// terms counts the non-zero weights.
+func terms(g []float64) int {
+	n := 0
+	for _, v := range g {
+		if v != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// roundGoal rounds every weight to the nearest multiple of step, as the
+// shortest decimal (0.30000000000000004 becomes 0.3), without -0.
+func roundGoal(g []float64, step float64) []float64 {
+	out := make([]float64, len(g))
+	for i, v := range g {
+		r := math.Round(v/step) * step
+		out[i], _ = strconv.ParseFloat(strconv.FormatFloat(r, 'f', 9, 64), 64)
+		if out[i] == 0 {
+			out[i] = 0
+		}
+	}
+	return out
+}

@@ -1,0 +1,595 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"goalsearch/store"
+	"goalsearch/trainer/dataset"
+	"goalsearch/trainer/goals"
+)
+
+// Evaluations re-train chosen goals on fresh seeds, with the test set, and
+// store the runs as evaluation studies (evalstudy.go). They reuse the search
+// driver: an evaluation study's trials are enqueued directly, one per goal
+// and seed, and Run works through them with a sampler that proposes nothing,
+// so evaluations run in parallel, stop on Ctrl-C and resume from
+// checkpoints exactly like searches.
+
+// EvalPlan is what to evaluate in one evaluation study: the study's
+// configuration with the goals and seeds wanted, the goal labels, and the
+// objective's setup configuration.
+type EvalPlan struct {
+	Config EvalConfig
+	// Labels are the goal labels; nil for a baseline setup.
+	Labels []string
+	// SetupConfig is the study's Setup.Config: a TrainerSetup (with the
+	// source study's data set, training limit and lateral fan-in) or, for a
+	// synthetic setup, a SyntheticConfig. Nil means EvalStudy's
+	// TrainerSetup{Setup, Hidden, Epochs}.
+	SetupConfig json.RawMessage
+}
+
+// evalSeedRoot roots the evaluation seeds ("evaluate" in ASCII).
+const evalSeedRoot = 0x6576616c75617465
+
+// EvalSeeds returns n seeds for evaluation runs, skipping any in avoid (the
+// trial seeds of the searched study, so that no evaluation repeats a
+// search's run). The seeds do not depend on the goal or the study: goal A's
+// i-th run and goal B's i-th run share their initial weights, validation
+// split and batch order, so comparisons between goals are paired, which
+// makes differences of a few tenths of a percent visible with few seeds.
+// EvalSeeds(n) is a prefix of EvalSeeds(n+1).
+func EvalSeeds(n int, avoid map[uint64]bool) []uint64 {
+	out := make([]uint64, 0, n)
+	for i := uint64(0); len(out) < n; i++ {
+		z := evalSeedRoot + 0x9E3779B97F4A7C15*(i+1)
+		z = (z ^ z>>30) * 0xBF58476D1CE4E5B9
+		z = (z ^ z>>27) * 0x94D049BB133111EB
+		z ^= z >> 31
+		if !avoid[z] {
+			out = append(out, z)
+		}
+	}
+	return out
+}
+
+// TrialSeeds returns the seeds of trials, for EvalSeeds' avoid.
+func TrialSeeds(trials []store.Trial) map[uint64]bool {
+	m := make(map[uint64]bool, len(trials))
+	for _, t := range trials {
+		m[t.Seed] = true
+	}
+	return m
+}
+
+// PlanFromStudy returns a plan (without goals or seeds) for evaluating goals
+// of the searched study src with kind: group src.Name, src's setup, data
+// set, training limit and lateral fan-in, with hidden neurons and epochs
+// (0 keeps src's).
+func PlanFromStudy(src store.Study, kind string, hidden, epochs int) (EvalPlan, error) {
+	if IsEvalStudy(src) {
+		return EvalPlan{}, fmt.Errorf("study %s is an evaluation study, not a search", src.Name)
+	}
+	p := EvalPlan{Config: EvalConfig{Kind: kind, Group: src.Name, Setup: src.Setup.Name}, Labels: slices.Clone(src.Space.Labels)}
+	if IsSynthetic(src.Setup.Name) {
+		var cfg SyntheticConfig
+		if err := json.Unmarshal(src.Setup.Config, &cfg); err != nil {
+			return p, fmt.Errorf("study %s: setup %s: %w", src.Name, src.Setup.Name, err)
+		}
+		if epochs > 0 {
+			cfg.Epochs = epochs
+		}
+		cfg.Epochs = max(cfg.Epochs, 1)
+		p.Config.Epochs = cfg.Epochs
+		p.SetupConfig, _ = json.Marshal(cfg)
+		return p, nil
+	}
+	var cfg TrainerSetup
+	if err := json.Unmarshal(src.Setup.Config, &cfg); err != nil {
+		return p, fmt.Errorf("study %s: setup %s: %w", src.Name, src.Setup.Name, err)
+	}
+	if hidden > 0 {
+		cfg.Hidden = hidden
+	}
+	if epochs > 0 {
+		cfg.Epochs = epochs
+	}
+	if cfg.FanIn >= cfg.Hidden {
+		cfg.FanIn = 0 // every partner: what a fan-in of at least Hidden-1 means
+	}
+	p.Config.Hidden, p.Config.Epochs = cfg.Hidden, cfg.Epochs
+	p.SetupConfig, _ = json.Marshal(cfg)
+	return p, nil
+}
+
+// PlanForSetup returns a plan (without goals or seeds) for group and kind on
+// a trainer setup; base gives the setup, hidden neurons, epochs and data.
+func PlanForSetup(group, kind string, base TrainerSetup) (EvalPlan, error) {
+	p := EvalPlan{Config: EvalConfig{Kind: kind, Group: group, Setup: base.Setup, Hidden: base.Hidden, Epochs: base.Epochs}}
+	if base.Hidden < 1 || base.Epochs < 1 {
+		return p, fmt.Errorf("setup %s: %d hidden neurons and %d epochs; want at least 1 of each", base.Setup, base.Hidden, base.Epochs)
+	}
+	if l, err := goals.Labels(base.Setup); err == nil {
+		p.Labels = l
+	}
+	p.SetupConfig, _ = json.Marshal(base)
+	return p, nil
+}
+
+// TopGoals returns the goals of the k best complete trials by value (the
+// validation accuracy of a search), best first, each goal once.
+func TopGoals(trials []store.Trial, k int) []EvalGoal {
+	var c []store.Trial
+	for _, t := range trials {
+		if t.State == store.Complete && t.Value != nil {
+			c = append(c, t)
+		}
+	}
+	sort.SliceStable(c, func(i, j int) bool { return *c[i].Value > *c[j].Value })
+	var out []EvalGoal
+	for _, t := range c {
+		if len(out) == k {
+			break
+		}
+		dup := false
+		for _, g := range out {
+			dup = dup || slices.Equal(g.Gamma, t.Gamma)
+		}
+		if !dup {
+			out = append(out, EvalGoal{Name: fmt.Sprintf("trial %d", t.Number), Gamma: slices.Clone(t.Gamma), Trial: t.Number})
+		}
+	}
+	return out
+}
+
+func sameGoal(a, b EvalGoal) bool {
+	return a.Name == b.Name && a.Atom == b.Atom && a.Delta == b.Delta && slices.Equal(a.Gamma, b.Gamma)
+}
+
+// PrepareEval makes the plan's evaluation study hold the plan's goals and
+// seeds and enqueues every goal×seed trial it lacks. A new study is created;
+// an existing one keeps its goals, seeds and trials and gains those of the
+// plan that it lacks (goals are the same when name, gamma, atom and delta
+// are), so that evaluating more goals or seeds later adds to the same
+// study, and every goal runs on every seed of the study. It returns the
+// study as stored and the index in its EvalConfig.Goals of each of the
+// plan's goals.
+//
+// The epochs and the setup configuration of an existing study cannot
+// change (its runs would not be comparable); that is an error naming them.
+// Growing a study rewrites its definition with Store.Import in one
+// transaction, so it must not run while another process works on the
+// study (the bbolt store's lock guarantees that).
+func PrepareEval(ctx context.Context, st store.Store, plan EvalPlan) (store.Study, []int, error) {
+	// A goal or seed asked for twice is evaluated once.
+	asked, seeds := plan.Config.Goals, plan.Config.Seeds
+	plan.Config.Goals, plan.Config.Seeds = nil, nil
+	for _, s := range seeds {
+		if !slices.Contains(plan.Config.Seeds, s) {
+			plan.Config.Seeds = append(plan.Config.Seeds, s)
+		}
+	}
+	for _, g := range asked {
+		if !slices.ContainsFunc(plan.Config.Goals, func(h EvalGoal) bool { return sameGoal(g, h) }) {
+			plan.Config.Goals = append(plan.Config.Goals, g)
+		}
+	}
+	want, err := EvalStudy(plan.Config, plan.Labels)
+	if err != nil {
+		return store.Study{}, nil, err
+	}
+	if plan.SetupConfig != nil {
+		want.Setup.Config = plan.SetupConfig
+	}
+	stored, err := st.Study(ctx, want.Name)
+	switch {
+	case errors.Is(err, store.ErrStudyNotFound):
+		if stored, err = st.CreateStudy(ctx, want); err != nil {
+			return stored, nil, err
+		}
+	case err != nil:
+		return stored, nil, err
+	default:
+		if stored, err = growEval(ctx, st, stored, want, plan.Config); err != nil {
+			return stored, nil, err
+		}
+	}
+	cfg, err := ReadEvalConfig(stored)
+	if err != nil {
+		return stored, nil, err
+	}
+	idx := make([]int, len(asked))
+	for i, g := range asked {
+		idx[i] = slices.IndexFunc(cfg.Goals, func(h EvalGoal) bool { return sameGoal(g, h) })
+	}
+	trials, err := st.Trials(ctx, stored.Name)
+	if err != nil {
+		return stored, nil, err
+	}
+	type key struct {
+		gen  int
+		seed uint64
+	}
+	have := map[key]bool{}
+	for _, t := range trials {
+		have[key{t.Generation, t.Seed}] = true
+	}
+	// Seed by seed, so that a run stopped early has results for every goal.
+	for _, seed := range cfg.Seeds {
+		for gi, g := range cfg.Goals {
+			if have[key{gi, seed}] {
+				continue
+			}
+			gamma := g.Gamma
+			if gamma == nil {
+				gamma = []float64{0} // a baseline's one-label space
+			}
+			if _, err := st.EnqueueTrial(ctx, stored.Name, store.NewTrial{Gamma: gamma, Seed: seed, Generation: gi}); err != nil {
+				return stored, nil, err
+			}
+		}
+	}
+	return stored, idx, nil
+}
+
+// growEval adds the goals and seeds of cfg to the stored evaluation study.
+func growEval(ctx context.Context, st store.Store, stored, want store.Study, cfg EvalConfig) (store.Study, error) {
+	old, err := ReadEvalConfig(stored)
+	if err != nil {
+		return stored, err
+	}
+	switch {
+	case old.Epochs != cfg.Epochs:
+		return stored, fmt.Errorf("%w: evaluation study %s holds runs of %d epochs, not %d (give --epochs %d, or delete the study)",
+			store.ErrStudyExists, stored.Name, old.Epochs, cfg.Epochs, old.Epochs)
+	case stored.Setup.Name != want.Setup.Name || !jsonEqual(stored.Setup.Config, want.Setup.Config):
+		return stored, fmt.Errorf("%w: evaluation study %s was trained with setup %s %s, not %s",
+			store.ErrStudyExists, stored.Name, stored.Setup.Name, stored.Setup.Config, want.Setup.Config)
+	case !slices.Equal(stored.Space.Labels, want.Space.Labels):
+		return stored, fmt.Errorf("%w: evaluation study %s has goal labels %v, not %v", store.ErrStudyExists, stored.Name, stored.Space.Labels, want.Space.Labels)
+	}
+	merged := old
+	merged.Seeds = slices.Clone(old.Seeds)
+	for _, s := range cfg.Seeds {
+		if !slices.Contains(merged.Seeds, s) {
+			merged.Seeds = append(merged.Seeds, s)
+		}
+	}
+	merged.Goals = slices.Clone(old.Goals)
+	for _, g := range cfg.Goals {
+		if !slices.ContainsFunc(merged.Goals, func(h EvalGoal) bool { return sameGoal(g, h) }) {
+			merged.Goals = append(merged.Goals, g)
+		}
+	}
+	if cfg.Note != "" {
+		merged.Note = cfg.Note
+	}
+	for _, e := range cfg.Extra {
+		if !slices.Contains(merged.Extra, e) {
+			merged.Extra = append(merged.Extra, e)
+		}
+	}
+	b, err := json.Marshal(merged)
+	if err != nil {
+		return stored, err
+	}
+	if jsonEqual(b, stored.Sampler.Config) {
+		return stored, nil
+	}
+	// The store has no call to change a study's definition, so the study is
+	// written back whole, trials and checkpoints included, in the one
+	// transaction of Import. Running trials (left by a killed process) are
+	// requeued first, as the driver would.
+	if _, err := st.RequeueRunning(ctx, stored.Name); err != nil {
+		return stored, err
+	}
+	d, err := st.Export(ctx, stored.Name)
+	if err != nil {
+		return stored, err
+	}
+	d.Study.Sampler.Config = b
+	if err := st.Import(ctx, d, true); err != nil {
+		return stored, err
+	}
+	return st.Study(ctx, stored.Name)
+}
+
+func jsonEqual(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return string(a) == string(b)
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return string(xa) == string(ya)
+}
+
+// An Evaluator runs evaluation studies with the search driver.
+type Evaluator struct {
+	Store store.Store
+	// Options are the driver's options for every study run: Workers,
+	// Worker, Stop and Observer. Trials is ignored (every enqueued trial
+	// runs); Time applies to each study's run separately.
+	Options Options
+	// Threads is the number of threads one trial may use.
+	Threads int
+	// Data, if set, is the data set of every trainer setup, instead of the
+	// one each setup names (tests use small synthetic ones).
+	Data *dataset.Dataset
+	// Objective, if set, replaces NewEvalObjective (tests use objectives
+	// whose answers they know).
+	Objective func(store.Setup) (Objective, error)
+	// Starting, if set, is called before a study's trials run, with the
+	// number of its trials and how many of them are finished.
+	Starting func(study store.Study, trials, finished int)
+
+	data map[string]*dataset.Dataset // loaded data sets by directory
+}
+
+// EvalResult is what Evaluate did.
+type EvalResult struct {
+	Study store.Study
+	// Goals are the index of each of the plan's goals in the study.
+	Goals   []int
+	Summary Summary
+	// Stats summarises every goal of the study, in its order.
+	Stats []GoalStats
+}
+
+// Stopped reports whether the Evaluator's Stop channel is closed.
+func (e *Evaluator) Stopped() bool {
+	if e.Options.Stop == nil {
+		return false
+	}
+	select {
+	case <-e.Options.Stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// Evaluate prepares the plan's study (PrepareEval) and runs every trial it
+// has not finished. When Stop is closed it returns with Summary.Stopped set,
+// the study resumable; so it does, without training, if Stop was closed
+// before.
+func (e *Evaluator) Evaluate(ctx context.Context, plan EvalPlan) (EvalResult, error) {
+	var r EvalResult
+	study, idx, err := PrepareEval(ctx, e.Store, plan)
+	if err != nil {
+		return r, err
+	}
+	r.Study, r.Goals = study, idx
+	trials, err := e.Store.Trials(ctx, study.Name)
+	if err != nil {
+		return r, err
+	}
+	finished := 0
+	for _, t := range trials {
+		if t.State.Finished() {
+			finished++
+		}
+	}
+	switch {
+	case finished == len(trials):
+		// Nothing to train: do not even load the data.
+		r.Summary.SamplerDone = true
+	case e.Stopped():
+		r.Summary.Stopped = true
+	default:
+		obj, err := e.objective(study.Setup)
+		if err != nil {
+			return r, err
+		}
+		if e.Starting != nil {
+			e.Starting(study, len(trials), finished)
+		}
+		opts := e.Options
+		opts.Trials = 0
+		if r.Summary, err = Run(ctx, e.Store, study.Name, obj, doneSampler{}, opts); err != nil {
+			return r, err
+		}
+		if trials, err = e.Store.Trials(ctx, study.Name); err != nil {
+			return r, err
+		}
+	}
+	r.Stats, err = SummarizeEval(study, trials)
+	return r, err
+}
+
+func (e *Evaluator) objective(setup store.Setup) (Objective, error) {
+	if e.Objective != nil {
+		return e.Objective(setup)
+	}
+	if IsSynthetic(setup.Name) || e.Data != nil {
+		return NewEvalObjective(setup, e.Threads, e.Data)
+	}
+	var cfg TrainerSetup
+	if err := json.Unmarshal(setup.Config, &cfg); err != nil {
+		return nil, fmt.Errorf("setup %s: %w", setup.Name, err)
+	}
+	data, ok := e.data[cfg.Data]
+	if !ok {
+		var err error
+		if data, err = dataset.Load(cfg.Data, nil); err != nil {
+			return nil, err
+		}
+		if e.data == nil {
+			e.data = map[string]*dataset.Dataset{}
+		}
+		e.data[cfg.Data] = data
+	}
+	return NewEvalObjective(setup, e.Threads, data)
+}
+
+// NewEvalSampler returns the sampler of an evaluation study, for running
+// one with Run or Work: it proposes nothing, and the run ends when the
+// enqueued trials are done.
+func NewEvalSampler() Sampler { return doneSampler{} }
+
+// doneSampler proposes nothing: an evaluation study's trials are all
+// enqueued before the driver runs, and the driver stops when they are done.
+// It is independent (its proposals depend on no value), so the driver never
+// waits to tell it a generation.
+type doneSampler struct{}
+
+func (doneSampler) Name() string                 { return EvalSampler }
+func (doneSampler) Ask(int) ([][]float64, error) { return nil, ErrDone }
+func (doneSampler) Tell([]float64) error         { return nil }
+func (doneSampler) State() (SamplerState, error) {
+	return SamplerState{Version: 1, Data: []byte("{}")}, nil
+}
+func (doneSampler) Restore(SamplerState) error { return nil }
+func (doneSampler) Independent() bool          { return true }
+
+// Stats summarises a sample. With N = 0 every other field is 0 (JSON has
+// no NaN); Std is the sample standard deviation (n-1), 0 for one value.
+type Stats struct {
+	N      int     `json:"n"`
+	Mean   float64 `json:"mean"`
+	Std    float64 `json:"std"`
+	Median float64 `json:"median"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+}
+
+// NewStats summarises xs (NaNs are left out).
+func NewStats(xs []float64) Stats {
+	var v []float64
+	for _, x := range xs {
+		if !math.IsNaN(x) {
+			v = append(v, x)
+		}
+	}
+	s := Stats{N: len(v)}
+	if s.N == 0 {
+		return s
+	}
+	sort.Float64s(v)
+	sum := 0.0
+	for _, x := range v {
+		sum += x
+	}
+	s.Mean = sum / float64(s.N)
+	if s.N > 1 {
+		ss := 0.0
+		for _, x := range v {
+			ss += (x - s.Mean) * (x - s.Mean)
+		}
+		s.Std = math.Sqrt(ss / float64(s.N-1))
+	}
+	if s.N%2 == 1 {
+		s.Median = v[s.N/2]
+	} else {
+		s.Median = (v[s.N/2-1] + v[s.N/2]) / 2
+	}
+	s.Min, s.Max = v[0], v[s.N-1]
+	return s
+}
+
+// GoalStats summarises one goal of an evaluation study over its seeds.
+type GoalStats struct {
+	Index int      `json:"index"` // in EvalConfig.Goals, the trials' Generation
+	Goal  EvalGoal `json:"goal"`
+	// Runs counts the goal's trials; Complete, Failed and Pending (queued,
+	// running or paused) split them.
+	Runs     int `json:"runs"`
+	Complete int `json:"complete"`
+	Failed   int `json:"failed"`
+	Pending  int `json:"pending"`
+	// Val and Test summarise Final["val_acc"] and Final["test_acc"] of the
+	// complete trials.
+	Val  Stats `json:"val_acc"`
+	Test Stats `json:"test_acc"`
+	// ValBySeed is each complete trial's validation accuracy, by seed, for
+	// paired comparisons between goals.
+	ValBySeed map[uint64]float64 `json:"-"`
+	// Atoms is the mean PID atom profile of the hidden neurons (goal order,
+	// H_res last): per trial the mean over neurons of the last epoch's
+	// mean atoms, then the mean over complete trials. Nil when no trial
+	// has atoms (baselines without a goal).
+	Atoms []float64 `json:"atoms,omitempty"`
+}
+
+// SummarizeEval summarises every goal of an evaluation study from its
+// trials, in the order of EvalConfig.Goals.
+func SummarizeEval(study store.Study, trials []store.Trial) ([]GoalStats, error) {
+	cfg, err := ReadEvalConfig(study)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]GoalStats, len(cfg.Goals))
+	vals := make([][]float64, len(cfg.Goals))
+	tests := make([][]float64, len(cfg.Goals))
+	natoms := make([]int, len(cfg.Goals))
+	for i, g := range cfg.Goals {
+		out[i] = GoalStats{Index: i, Goal: g, ValBySeed: map[uint64]float64{}}
+	}
+	for _, t := range trials {
+		if t.Generation < 0 || t.Generation >= len(out) {
+			continue
+		}
+		gs := &out[t.Generation]
+		gs.Runs++
+		switch t.State {
+		case store.Complete:
+			gs.Complete++
+			v, ok := t.Final["val_acc"]
+			if !ok {
+				v = math.NaN()
+			}
+			tv, ok := t.Final["test_acc"]
+			if !ok {
+				tv = math.NaN()
+			}
+			vals[t.Generation] = append(vals[t.Generation], v)
+			tests[t.Generation] = append(tests[t.Generation], tv)
+			gs.ValBySeed[t.Seed] = v
+			if p := neuronMean(t.Atoms); p != nil {
+				if gs.Atoms == nil {
+					gs.Atoms = make([]float64, len(p))
+				}
+				if len(p) == len(gs.Atoms) {
+					for k, x := range p {
+						gs.Atoms[k] += x
+					}
+					natoms[t.Generation]++
+				}
+			}
+		case store.Failed, store.Pruned:
+			gs.Failed++
+		default:
+			gs.Pending++
+		}
+	}
+	for i := range out {
+		out[i].Val, out[i].Test = NewStats(vals[i]), NewStats(tests[i])
+		for k := range out[i].Atoms {
+			out[i].Atoms[k] /= float64(natoms[i])
+		}
+	}
+	return out, nil
+}
+
+// neuronMean averages per-neuron atom rows.
+func neuronMean(atoms [][]float64) []float64 {
+	if len(atoms) == 0 || len(atoms[0]) == 0 {
+		return nil
+	}
+	m := make([]float64, len(atoms[0]))
+	for _, row := range atoms {
+		for k, x := range row {
+			m[k] += x
+		}
+	}
+	for k := range m {
+		m[k] /= float64(len(atoms))
+	}
+	return m
+}

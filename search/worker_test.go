@@ -1,0 +1,136 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"goalsearch/store"
+	"goalsearch/store/pgstore"
+	"goalsearch/store/pgstore/pgtest"
+)
+
+// sameDump strips leases (which only workers on a shared store have) and
+// compares a study with the reference run's, trial by trial.
+func sameDump(t *testing.T, st store.Store, name string, want store.Dump) {
+	t.Helper()
+	got := comparable(t, st, name)
+	for i := range got.Trials {
+		got.Trials[i].LeaseExpiry = time.Time{}
+	}
+	for i := range want.Trials {
+		if i >= len(got.Trials) || !reflect.DeepEqual(got.Trials[i], want.Trials[i]) {
+			t.Fatalf("trial %d differs:\n got %+v\nwant %+v", i, got.Trials[min(i, len(got.Trials)-1)], want.Trials[i])
+		}
+	}
+	if len(got.Trials) != len(want.Trials) {
+		t.Fatalf("%d trials, want %d", len(got.Trials), len(want.Trials))
+	}
+	if !reflect.DeepEqual(got.SamplerStates, want.SamplerStates) {
+		t.Fatal("sampler states differ")
+	}
+}
+
+// workers runs n Work calls at once on st, each with its own sampler, as n
+// processes would.
+func workers(t *testing.T, st store.Store, study store.Study, obj Objective, n int, opts WorkerOptions) []Summary {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := st.CreateStudy(ctx, study); err != nil {
+		t.Fatal(err)
+	}
+	sp, _ := NewSpace(study.Space)
+	sums := make([]Summary, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Go(func() {
+			o := opts
+			o.Worker = string(rune('a' + i))
+			sums[i], errs[i] = Work(ctx, st, study.Name, obj, newGenSampler(sp.Box(), study.Seed), o)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	return sums
+}
+
+// TestWorkMatchesRun: a worker on a file computes what Run computes.
+func TestWorkMatchesRun(t *testing.T) {
+	dir := t.TempDir()
+	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 3, Epochs: 2, Sleep: 2 * time.Millisecond})
+	ref := openStore(t, filepath.Join(dir, "ref.db"))
+	runStudy(t, ref, sphereStudy("s", 3, ""), obj, Options{Workers: 2, Trials: 12})
+	want := comparable(t, ref, "s")
+
+	st := openStore(t, filepath.Join(dir, "w.db"))
+	sums := workers(t, st, sphereStudy("s", 3, ""), obj, 1, WorkerOptions{Slots: 2, Batch: 2, Trials: 12, Poll: time.Millisecond})
+	if sums[0].Finished != 12 || sums[0].Complete != 12 || sums[0].Stopped {
+		t.Fatalf("summary %+v", sums[0])
+	}
+	sameDump(t, st, "s", want)
+}
+
+// TestWorkersShareStudy runs 4 workers of 2 slots each on PostgreSQL and
+// checks that every trial ran once and the study equals a single-process
+// run's.
+func TestWorkersShareStudy(t *testing.T) {
+	st := pgtest.Open(t, pgstore.Options{Lease: 2 * time.Second})
+	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 3, Epochs: 3, Sleep: 15 * time.Millisecond})
+	ref := openStore(t, filepath.Join(t.TempDir(), "ref.db"))
+	runStudy(t, ref, sphereStudy("s", 3, ""), obj, Options{Workers: 2, Trials: 24})
+	want := comparable(t, ref, "s")
+
+	workers(t, st, sphereStudy("s", 3, ""), obj, 4, WorkerOptions{Slots: 2, Batch: 2, Trials: 24, Poll: 5 * time.Millisecond})
+	trials, _ := st.Trials(context.Background(), "s")
+	for _, tr := range trials {
+		if tr.State != store.Complete || tr.Attempt != 1 {
+			t.Errorf("trial %d is %s after %d attempts, want complete after 1", tr.Number, tr.State, tr.Attempt)
+		}
+	}
+	sameDump(t, st, "s", want)
+}
+
+// TestWorkerTakesOverExpiredTrial: a trial claimed by a worker that then
+// vanished is re-leased after its lease, and the dead worker's late result
+// is refused.
+func TestWorkerTakesOverExpiredTrial(t *testing.T) {
+	st := pgtest.Open(t, pgstore.Options{Lease: 300 * time.Millisecond})
+	ctx := context.Background()
+	study := sphereStudy("s", 2, "")
+	study.Sampler.Name = "random"
+	if _, err := st.CreateStudy(ctx, study); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.EnqueueTrial(ctx, "s", store.NewTrial{Gamma: []float64{0.1, 0.2}, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	dead, err := st.ClaimTrial(ctx, "s", "dead")
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 2, Epochs: 2})
+	sp, _ := NewSpace(study.Space)
+	smp, err := NewSampler("random", sp.Box(), nil, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Work(ctx, st, "s", obj, smp, WorkerOptions{Trials: 3, Batch: 1, Worker: "alive", Poll: 20 * time.Millisecond})
+	if err != nil || sum.Complete != 3 {
+		t.Fatalf("Work = %+v, %v", sum, err)
+	}
+	tr, _ := st.Trial(ctx, "s", 0)
+	if tr.State != store.Complete || tr.Attempt != 2 || tr.Worker != "alive" {
+		t.Errorf("trial 0: %s, attempt %d by %q; want complete at attempt 2 by alive", tr.State, tr.Attempt, tr.Worker)
+	}
+	v := 1.0
+	if _, err := st.FinishTrial(ctx, dead.Claim(), store.Result{State: store.Complete, Value: &v}); !errors.Is(err, store.ErrTrialFinished) && !errors.Is(err, store.ErrStaleClaim) {
+		t.Errorf("late result of the dead worker: %v, want it refused", err)
+	}
+}
