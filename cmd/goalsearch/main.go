@@ -69,6 +69,8 @@ inputs and output, and searches the space of goal vectors.`,
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newPIDCmd(s), newGoalsCmd(s), newTrainCmd(s), newSearchCmd(s), newStatusCmd(s), newTrialsCmd(s), newExportCmd(s), newImportCmd(s))
+	root.AddCommand(newPIDCmd(s), newGoalsCmd(s), newTrainCmd(s), newSearchCmd(s), newStatusCmd(s), newTrialsCmd(s), newExportCmd(s), newImportCmd(s), newWorkerCmd(s), newMigrateCmd(s))
+	root.AddCommand(newEvaluateCmd(s), newAnalyzeCmd(s), newReproduceCmd(s))
+	root.AddCommand(newReportCmd(s))
 	return root
 }

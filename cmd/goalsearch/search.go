@@ -201,7 +201,7 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 
 	host, _ := os.Hostname()
 	prog := newSearchProgress(s, study, o.Trials)
-	sum, err := search.Run(ctx, st, study.Name, obj, smp, search.Options{
+	sum, err := runDriver(ctx, st, study.Name, obj, smp, search.Options{
 		Workers: o.Workers, Trials: o.Trials, Time: o.Time, Stop: stop,
 		Worker: fmt.Sprintf("%s:%d", host, os.Getpid()), Observer: prog.observe,
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -48,8 +49,19 @@ type studyStatus struct {
 	BestValue *float64           `json:"best_value,omitempty"`
 	BestGoal  map[string]float64 `json:"best_goal,omitempty"`
 	WallHours float64            `json:"wall_hours"`
+	Workers   []workerStatus     `json:"workers,omitempty"`
 	labels    []string
 	gamma     []float64
+}
+
+// workerStatus is a running trial and who runs it; on a shared store
+// (PostgreSQL) with the lease the worker holds on it.
+type workerStatus struct {
+	Worker      string    `json:"worker"`
+	Trial       int       `json:"trial"`
+	Attempt     int       `json:"attempt"`
+	Epoch       int       `json:"epoch"`
+	LeaseExpiry time.Time `json:"lease_expiry,omitzero"`
 }
 
 func summarise(study store.Study, trials []store.Trial) studyStatus {
@@ -57,6 +69,9 @@ func summarise(study store.Study, trials []store.Trial) studyStatus {
 		Created: study.CreatedAt.Format("2006-01-02 15:04"), Counts: map[string]int{}, Trials: len(trials), labels: study.Space.Labels}
 	for _, t := range trials {
 		ss.Counts[string(t.State)]++
+		if t.State == store.Running {
+			ss.Workers = append(ss.Workers, workerStatus{Worker: t.Worker, Trial: t.Number, Attempt: t.Attempt, Epoch: t.LastEpoch(), LeaseExpiry: t.LeaseExpiry})
+		}
 		ss.WallHours += t.WallTime.Hours()
 		if t.State == store.Complete && (ss.BestValue == nil || *t.Value > *ss.BestValue) {
 			n, v := t.Number, *t.Value
@@ -105,7 +120,7 @@ func runStatus(ctx context.Context, o *statusOptions, s streams) error {
 		return enc.Encode(out)
 	}
 	if len(out) == 0 {
-		fmt.Fprintf(s.Out, "no studies in %s\n", o.Store)
+		fmt.Fprintf(s.Out, "no studies in %s\n", storeName(o.Store, st))
 		return nil
 	}
 	w := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
@@ -120,6 +135,26 @@ func runStatus(ctx context.Context, o *statusOptions, s streams) error {
 	}
 	if err := w.Flush(); err != nil {
 		return err
+	}
+	if o.Study != "" && len(out[0].Workers) > 0 {
+		fmt.Fprintln(s.Out, "\nrunning:")
+		w := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(w, "  worker\ttrial\tattempt\tepoch\tlease")
+		now := time.Now()
+		for _, ws := range out[0].Workers {
+			lease := "-"
+			switch {
+			case ws.LeaseExpiry.IsZero():
+			case ws.LeaseExpiry.After(now):
+				lease = fmt.Sprintf("%s (in %v)", ws.LeaseExpiry.Local().Format("15:04:05"), ws.LeaseExpiry.Sub(now).Round(time.Second))
+			default:
+				lease = fmt.Sprintf("expired %v ago: the worker is gone, another will take the trial", now.Sub(ws.LeaseExpiry).Round(time.Second))
+			}
+			fmt.Fprintf(w, "  %s\t#%d\t%d\t%d\t%s\n", ws.Worker, ws.Trial, ws.Attempt, ws.Epoch, lease)
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
 	}
 	if o.Study != "" && out[0].gamma != nil {
 		fmt.Fprintf(s.Out, "\nbest goal (trial %d):\n", *out[0].Best)
