@@ -19,7 +19,7 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
 
 # The server refuses to run as root; Debian's package creates this user.
 id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
-as_pg() { runuser -u postgres -- "$@"; }
+as_pg() { (cd / && runuser -u postgres -- "$@"); }
 
 base=$(mktemp -d /tmp/goalsearch-pg.XXXXXX)
 chown postgres: "$base"
@@ -34,6 +34,14 @@ as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$base/server.log" -w -t 60 \
 	-o "-k $SOCK -c listen_addresses='' -c fsync=off -c max_connections=200" start >&2 ||
 	{ cat "$base/server.log" >&2; exit 1; }
 as_pg "$PGBIN/createdb" -h "$SOCK" -U postgres goalsearch_test
+
+# A test that restarts its own server (TestWorkersSurviveServerRestart) finds
+# this script beside the socket directory.
+cat >"$base/restart.sh" <<RESTART
+#!/usr/bin/env bash
+cd / && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -w -t 60 -m fast restart >/dev/null
+RESTART
+chmod +x "$base/restart.sh"
 
 echo "postgres: PGBIN=$PGBIN PGDATA=$PGDATA (stop: runuser -u postgres -- $PGBIN/pg_ctl -D $PGDATA stop)" >&2
 echo "postgres:///goalsearch_test?host=$SOCK&user=postgres"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -249,6 +250,67 @@ func TestWorkersSurviveNetworkCut(t *testing.T) {
 	t.Logf("terminated %d connections", cuts)
 	if cuts == 0 {
 		t.Fatal("no worker connection was cut")
+	}
+	for _, p := range procs {
+		waitWorker(t, p.name, p.done, p.out)
+	}
+	checkShared(t, dsn, want)
+}
+
+// TestWorkersSurviveServerRestart restarts the PostgreSQL server (pg_ctl
+// restart, on a server of its own: GOALSEARCH_TEST_PG_RESTART, whose
+// restart.sh .ci/postgres.sh writes beside the socket directory) twice
+// while three workers run a study: they wait for it, reconnect, and the
+// study ends as a single-process run does.
+func TestWorkersSurviveServerRestart(t *testing.T) {
+	t.Parallel()
+	base := os.Getenv("GOALSEARCH_TEST_PG_RESTART")
+	if base == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("GOALSEARCH_TEST_PG_RESTART is not set under CI: .ci/run must start a second server")
+		}
+		t.Skip("GOALSEARCH_TEST_PG_RESTART is not set; start a server with .ci/postgres.sh")
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restart := filepath.Join(filepath.Dir(u.Query().Get("host")), "restart.sh")
+	if _, err := os.Stat(restart); err != nil {
+		t.Fatalf("no restart script beside the server's socket: %v", err)
+	}
+	// A schema of its own on that server, dropped at the end.
+	conn, err := pgx.Connect(context.Background(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := fmt.Sprintf("t_restart_%d", os.Getpid())
+	conn.Close(context.Background())
+	t.Cleanup(func() {
+		if c, err := pgx.Connect(context.Background(), base); err == nil {
+			c.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`)
+			c.Close(context.Background())
+		}
+	})
+	dsn := base + "&search_path=" + schema + "&application_name=goalsearch_restart"
+	want := reference(t)
+	createStudy(t, dsn)
+	type proc struct {
+		name string
+		done chan error
+		out  *bytes.Buffer
+	}
+	var procs []proc
+	for i := 0; i < 3; i++ {
+		name := fmt.Sprint("r", i)
+		_, done, out := startWorker(t, dsn, name)
+		procs = append(procs, proc{name, done, out})
+	}
+	for i := 0; i < 2; i++ {
+		time.Sleep(900 * time.Millisecond)
+		if out, err := exec.Command("bash", restart).CombinedOutput(); err != nil {
+			t.Fatalf("restarting the server: %v: %s", err, out)
+		}
 	}
 	for _, p := range procs {
 		waitWorker(t, p.name, p.done, p.out)
