@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -33,5 +34,29 @@ func TestEvalStudyRoundTrip(t *testing.T) {
 	}
 	if _, err := ReadEvalConfig(sphereStudy("x", 2, "")); err == nil {
 		t.Error("a search study read as an evaluation")
+	}
+}
+
+// ForStudy runs an evaluation study with the evaluation objective and a
+// sampler that proposes nothing, and a search with its own sampler.
+func TestForStudy(t *testing.T) {
+	cfg, _ := json.Marshal(SyntheticConfig{Dim: 2, Epochs: 1})
+	ev, _ := EvalStudy(EvalConfig{Kind: KindEvaluate, Group: "s", Setup: "sphere", Hidden: 1, Epochs: 1}, []string{"x1", "x2"})
+	ev.Setup.Config = cfg
+	obj, smp, err := ForStudy(ev, 1)
+	if err != nil || smp.Name() != EvalSampler {
+		t.Fatalf("evaluation study: %v, %v", smp, err)
+	}
+	if _, ok := obj.(*syntheticEval); !ok {
+		t.Errorf("evaluation objective is %T", obj)
+	}
+	if _, err := smp.Ask(1); err != ErrDone {
+		t.Errorf("the evaluation sampler proposed: %v", err)
+	}
+	s := sphereStudy("x", 2, "")
+	s.Setup.Config = cfg
+	s.Sampler.Name = "random"
+	if _, smp, err := ForStudy(s, 1); err != nil || smp.Name() != "random" {
+		t.Fatalf("search study: %v, %v", smp, err)
 	}
 }

@@ -34,3 +34,31 @@ func NewObjective(setup store.Setup, threads int) (Objective, error) {
 	}
 	return newTrainerObjective(cfg, threads)
 }
+
+// ForStudy returns the objective and sampler that run a stored study: a
+// search's from its setup and sampler configuration, an evaluation study's
+// (IsEvalStudy) from its setup, evaluating the test set too, with a sampler
+// that proposes nothing, since its trials are enqueued when it is made.
+// threads is the number of threads one trial may use.
+func ForStudy(study store.Study, threads int) (Objective, Sampler, error) {
+	if IsEvalStudy(study) {
+		obj, err := NewEvalObjective(study.Setup, threads, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return obj, NewEvalSampler(), nil
+	}
+	obj, err := NewObjective(study.Setup, threads)
+	if err != nil {
+		return nil, nil, err
+	}
+	space, err := NewSpace(study.Space)
+	if err != nil {
+		return nil, nil, err
+	}
+	smp, err := NewSampler(study.Sampler.Name, space.Box(), study.Sampler.Config, study.Seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	return obj, smp, nil
+}

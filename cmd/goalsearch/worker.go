@@ -100,15 +100,9 @@ func runWorker(ctx context.Context, o *workerOptions, s streams) error {
 	if err != nil {
 		return err
 	}
-	obj, err := search.NewObjective(study.Setup, o.Threads)
-	if err != nil {
-		return err
-	}
-	space, err := search.NewSpace(study.Space)
-	if err != nil {
-		return err
-	}
-	smp, err := search.NewSampler(study.Sampler.Name, space.Box(), study.Sampler.Config, study.Seed)
+	// Evaluation studies (goalsearch evaluate, analyze, reproduce) are run
+	// by workers too.
+	obj, smp, err := search.ForStudy(study, o.Threads)
 	if err != nil {
 		return err
 	}
