@@ -301,6 +301,28 @@ func (w *worker) slot(ctx context.Context) error {
 		if w.opts.Trials > 0 && c.finished >= w.opts.Trials {
 			return nil
 		}
+		// A paused trial is one whose hand-back (pause, then continue) a
+		// dying worker interrupted: goalsearch's pruners stop trials
+		// rather than pause them, so nothing else leaves one paused.
+		// Continue it; of several workers doing so, one wins and the others
+		// get ErrWrongState.
+		resumed := false
+		for _, t := range ts {
+			if t.State != store.Paused {
+				continue
+			}
+			err := w.retry(ctx, "requeueing a paused trial", func(bool) error {
+				_, err := w.st.ContinueTrial(ctx, t.Study, t.Number, 0)
+				return err
+			})
+			if err != nil && !errors.Is(err, store.ErrWrongState) {
+				return err
+			}
+			resumed = resumed || err == nil
+		}
+		if resumed {
+			continue
+		}
 		// Trials of dead workers go back to the queue once their lease
 		// expired.
 		var requeued []int
@@ -542,7 +564,7 @@ func (w *worker) finish(ctx context.Context, t store.Trial, r store.Result) erro
 // handBack puts a trial stopped early back in the queue with its
 // checkpoint, for any worker to continue: pause (which keeps the
 // checkpoint and drops later epochs) then continue. Should this worker die
-// in between, the trial stays paused; goalsearch status shows it.
+// in between, the trial stays paused until a worker's loop continues it.
 func (w *worker) handBack(ctx context.Context, c store.Claim) {
 	if ctx.Err() != nil {
 		var cancel context.CancelFunc

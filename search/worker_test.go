@@ -134,3 +134,41 @@ func TestWorkerTakesOverExpiredTrial(t *testing.T) {
 		t.Errorf("late result of the dead worker: %v, want it refused", err)
 	}
 }
+
+// TestWorkerContinuesPausedTrial: a worker that died between pausing a
+// stopped trial and continuing it left it paused; the next worker continues
+// it from its checkpoint.
+func TestWorkerContinuesPausedTrial(t *testing.T) {
+	st := pgtest.Open(t, pgstore.Options{Lease: time.Minute})
+	ctx := context.Background()
+	study := sphereStudy("p", 2, "")
+	study.Sampler.Name = "random"
+	if _, err := st.CreateStudy(ctx, study); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.EnqueueTrial(ctx, "p", store.NewTrial{Gamma: []float64{0.1, 0.2}, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := st.ClaimTrial(ctx, "p", "dying")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck := []byte(`{"epoch":1}`)
+	if err := st.ReportEpoch(ctx, tr.Claim(), store.EpochMetrics{Epoch: 1, ValAcc: -1}, ck); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PauseTrial(ctx, tr.Claim()); err != nil {
+		t.Fatal(err)
+	}
+	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 2, Epochs: 2})
+	sp, _ := NewSpace(study.Space)
+	smp, _ := NewSampler("random", sp.Box(), nil, 7)
+	sum, err := Work(ctx, st, "p", obj, smp, WorkerOptions{Trials: 2, Batch: 1, Worker: "next", Poll: 20 * time.Millisecond})
+	if err != nil || sum.Complete != 2 {
+		t.Fatalf("Work = %+v, %v", sum, err)
+	}
+	got, _ := st.Trial(ctx, "p", 0)
+	if got.State != store.Complete || got.Worker != "next" || len(got.Epochs) != 2 {
+		t.Errorf("trial 0: %s by %q with %d epochs; want complete by next, 2 epochs", got.State, got.Worker, len(got.Epochs))
+	}
+}
