@@ -3,7 +3,6 @@ package search
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -106,56 +105,9 @@ func (o *trainerEval) Run(ctx context.Context, spec TrialSpec, report func(Epoch
 	if o.setup.TakesGoal() {
 		tc.Goal = spec.Gamma
 	}
-	tr, err := trainer.New(tc, o.data)
+	last, err := trainTrial(ctx, tc, o.data, spec, report)
 	if err != nil {
 		return Outcome{}, err
-	}
-	defer tr.Close()
-	if spec.Checkpoint != nil {
-		var st trainer.State
-		if err := st.UnmarshalBinary(spec.Checkpoint); err != nil {
-			return Outcome{}, err
-		}
-		if err := tr.Restore(&st); err != nil {
-			return Outcome{}, err
-		}
-	}
-	var last trainer.EpochMetrics
-	for !tr.Done() {
-		m, err := tr.RunEpoch(ctx)
-		if err != nil {
-			if errors.Is(err, trainer.ErrNonFinite) {
-				return Outcome{}, fmt.Errorf("training diverged: %w", err)
-			}
-			return Outcome{}, err
-		}
-		last = m
-		if m.Epoch == 0 {
-			continue // evaluation only; the store counts trained epochs
-		}
-		st, err := tr.State()
-		if err != nil {
-			return Outcome{}, err
-		}
-		ckpt, err := st.MarshalBinary()
-		if err != nil {
-			return Outcome{}, err
-		}
-		test := m.Test.BatchMean
-		em := store.EpochMetrics{
-			Epoch: m.Epoch, TrainLoss: m.TrainLoss, TrainAcc: m.TrainAccWithLabel.BatchMean, ValAcc: m.Val.BatchMean,
-			TestAcc: &test, Seconds: m.TrainSeconds + m.ValSeconds + m.TestSeconds,
-			Extra: map[string]float64{"val_acc_fraction": m.Val.Fraction, "test_acc_fraction": m.Test.Fraction,
-				"hidden_loss": m.HiddenLoss, "output_loss": m.OutputLoss},
-		}
-		if err := report(EpochReport{Metrics: em, Checkpoint: ckpt}); err != nil {
-			return Outcome{}, err
-		}
-	}
-	if last.Epoch == 0 && spec.Checkpoint != nil {
-		// Restored at the end: the metrics come from the checkpoint.
-		ms := tr.Metrics()
-		last = ms[len(ms)-1]
 	}
 	return Outcome{
 		Value: last.Test.BatchMean,

@@ -56,54 +56,9 @@ func (o *trainerObjective) Run(ctx context.Context, spec TrialSpec, report func(
 		Setup: o.setup, Goal: spec.Gamma, Seed: spec.Seed, Hidden: o.cfg.Hidden, Epochs: spec.Epochs,
 		TrainLimit: o.cfg.TrainLimit, LateralFanIn: o.cfg.FanIn, Threads: o.threads, NoTest: true,
 	}
-	tr, err := trainer.New(tc, data)
+	last, err := trainTrial(ctx, tc, data, spec, report)
 	if err != nil {
 		return Outcome{}, err
-	}
-	defer tr.Close()
-	if spec.Checkpoint != nil {
-		var st trainer.State
-		if err := st.UnmarshalBinary(spec.Checkpoint); err != nil {
-			return Outcome{}, err
-		}
-		if err := tr.Restore(&st); err != nil {
-			return Outcome{}, err
-		}
-	}
-	var last trainer.EpochMetrics
-	for !tr.Done() {
-		m, err := tr.RunEpoch(ctx)
-		if err != nil {
-			if errors.Is(err, trainer.ErrNonFinite) {
-				return Outcome{}, fmt.Errorf("training diverged: %w", err)
-			}
-			return Outcome{}, err
-		}
-		last = m
-		if m.Epoch == 0 {
-			continue // evaluation only; the store counts trained epochs
-		}
-		st, err := tr.State()
-		if err != nil {
-			return Outcome{}, err
-		}
-		ckpt, err := st.MarshalBinary()
-		if err != nil {
-			return Outcome{}, err
-		}
-		em := store.EpochMetrics{
-			Epoch: m.Epoch, TrainLoss: m.TrainLoss, TrainAcc: m.TrainAccWithLabel.BatchMean, ValAcc: m.Val.BatchMean,
-			Seconds: m.TrainSeconds + m.ValSeconds,
-			Extra:   map[string]float64{"val_acc_fraction": m.Val.Fraction, "hidden_loss": m.HiddenLoss, "output_loss": m.OutputLoss},
-		}
-		if err := report(EpochReport{Metrics: em, Checkpoint: ckpt}); err != nil {
-			return Outcome{}, err
-		}
-	}
-	if last.Epoch == 0 && spec.Checkpoint != nil {
-		// Restored at the end: the metrics come from the checkpoint.
-		ms := tr.Metrics()
-		last = ms[len(ms)-1]
 	}
 	return Outcome{
 		Value: last.Val.BatchMean,
@@ -113,4 +68,67 @@ func (o *trainerObjective) Run(ctx context.Context, spec TrialSpec, report func(
 		},
 		Atoms: last.HiddenNeuronAtoms,
 	}, nil
+}
+
+// trainTrial trains one trial with tc (continuing after spec.Checkpoint if
+// set), reports every trained epoch with its checkpoint, and returns the
+// last epoch's metrics. The test accuracy is reported only if tc evaluates
+// the test set (evaluations do; searches never do).
+func trainTrial(ctx context.Context, tc trainer.Config, data *dataset.Dataset, spec TrialSpec, report func(EpochReport) error) (trainer.EpochMetrics, error) {
+	var last trainer.EpochMetrics
+	tr, err := trainer.New(tc, data)
+	if err != nil {
+		return last, err
+	}
+	defer tr.Close()
+	if spec.Checkpoint != nil {
+		var st trainer.State
+		if err := st.UnmarshalBinary(spec.Checkpoint); err != nil {
+			return last, err
+		}
+		if err := tr.Restore(&st); err != nil {
+			return last, err
+		}
+	}
+	for !tr.Done() {
+		m, err := tr.RunEpoch(ctx)
+		if err != nil {
+			if errors.Is(err, trainer.ErrNonFinite) {
+				return last, fmt.Errorf("training diverged: %w", err)
+			}
+			return last, err
+		}
+		last = m
+		if m.Epoch == 0 {
+			continue // evaluation only; the store counts trained epochs
+		}
+		st, err := tr.State()
+		if err != nil {
+			return last, err
+		}
+		ckpt, err := st.MarshalBinary()
+		if err != nil {
+			return last, err
+		}
+		em := store.EpochMetrics{
+			Epoch: m.Epoch, TrainLoss: m.TrainLoss, TrainAcc: m.TrainAccWithLabel.BatchMean, ValAcc: m.Val.BatchMean,
+			Seconds: m.TrainSeconds + m.ValSeconds,
+			Extra:   map[string]float64{"val_acc_fraction": m.Val.Fraction, "hidden_loss": m.HiddenLoss, "output_loss": m.OutputLoss},
+		}
+		if !tc.NoTest {
+			test := m.Test.BatchMean
+			em.TestAcc = &test
+			em.Seconds += m.TestSeconds
+			em.Extra["test_acc_fraction"] = m.Test.Fraction
+		}
+		if err := report(EpochReport{Metrics: em, Checkpoint: ckpt}); err != nil {
+			return last, err
+		}
+	}
+	if last.Epoch == 0 && spec.Checkpoint != nil {
+		// Restored at the end: the metrics come from the checkpoint.
+		ms := tr.Metrics()
+		last = ms[len(ms)-1]
+	}
+	return last, nil
 }
