@@ -198,7 +198,43 @@ func (c *collector) finish(title string) (*Report, error) {
 		sec.Notes = sectionNotes(sec)
 	}
 	r.Comparison = compare(evals)
+	r.Agreement = agreementAcross(r.Sections)
 	return r, nil
+}
+
+// agreementAcross compares the best goals of the report's searched studies,
+// per setup and search space (same labels and searched coordinates): an
+// atom that independent searches weight with the same sign is a finding, a
+// sign that flips between them is not.
+func agreementAcross(secs []Section) []StudyAgreement {
+	var out []StudyAgreement
+	key := func(s *SearchSummary) string {
+		return fmt.Sprint(s.Setup, s.Labels, s.Free)
+	}
+	done := map[string]bool{}
+	for i := range secs {
+		s := secs[i].Search
+		if s == nil || s.Best == nil || s.Synthetic || done[key(s)] {
+			continue
+		}
+		done[key(s)] = true
+		a := StudyAgreement{Setup: s.Setup, Free: s.Free}
+		var best []Entry
+		for j := i; j < len(secs); j++ {
+			t := secs[j].Search
+			if t != nil && t.Best != nil && !t.Synthetic && key(t) == key(s) {
+				a.Studies = append(a.Studies, t.Study)
+				a.Gammas = append(a.Gammas, t.Best.Gamma)
+				best = append(best, *t.Best)
+			}
+		}
+		if len(best) < 2 {
+			continue
+		}
+		a.Signs = signAgreement(best, s.Labels, s.Free)
+		out = append(out, a)
+	}
+	return out
 }
 
 func sectionNotes(sec *Section) []string {

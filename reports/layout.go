@@ -98,9 +98,59 @@ func layout(r *Report) *doc {
 	for i, sec := range r.Sections {
 		layoutSection(d, i+1, &sec)
 	}
+	layoutAgreement(d, r)
 	layoutComparison(d, r)
 	layoutPaper(d)
 	return d
+}
+
+// layoutAgreement shows which atoms the best goals of independent searches
+// weight with the same sign.
+func layoutAgreement(d *doc, r *Report) {
+	if len(r.Agreement) == 0 {
+		return
+	}
+	d.heading(2, "agreement", "Sign agreement across studies")
+	d.para("The best goal of each searched study of a setup, side by side: an atom that independent searches weight with the same sign is a finding about what the neurons should aim for; one whose sign flips is not.")
+	for i, a := range r.Agreement {
+		id := "agree" + strconv.Itoa(i+1)
+		d.heading(3, id, a.Setup)
+		var same []string
+		for _, row := range a.Signs.Rows {
+			if row.Agreement == 1 && row.Majority != 0 {
+				sign := "+"
+				if row.Majority < 0 {
+					sign = "−"
+				}
+				same = append(same, row.Atom+" ("+sign+")")
+			}
+		}
+		if len(same) > 0 {
+			d.para("The best goals of %s agree in sign on %s: %s.", strings.Join(a.Studies, ", "), plural(len(same), "atom"), strings.Join(same, ", "))
+		} else {
+			d.para("The best goals of %s agree in sign on no atom.", strings.Join(a.Studies, ", "))
+		}
+		head := []string{"atom"}
+		numeric := []bool{false}
+		for j, st := range a.Studies {
+			head = append(head, fmt.Sprintf("%s (#%d)", st, a.Signs.Trials[j]))
+			numeric = append(numeric, true)
+		}
+		head = append(head, "agreement")
+		numeric = append(numeric, true)
+		t := &table{head: head, numeric: numeric}
+		for k, row := range a.Signs.Rows {
+			cells := []cell{c(row.Atom)}
+			for j := range a.Studies {
+				w := a.Gammas[j][a.Free[k]]
+				cells = append(cells, cell{text: weight(w), heat: math.Max(-1, math.Min(1, w))})
+			}
+			cells = append(cells, cell{text: strconv.FormatFloat(100*row.Agreement, 'f', 0, 64) + " %", strong: row.Agreement == 1, heat: math.NaN()})
+			t.rows = append(t.rows, cells)
+		}
+		t.caption = "Each column is a study's best goal (searched weights only); agreement is the share of the studies whose weight has the majority sign."
+		d.add(t)
+	}
 }
 
 func sectionID(i int) string { return "s" + strconv.Itoa(i) }

@@ -39,6 +39,20 @@ type Report struct {
 	// Comparison holds every evaluated goal, preset and baseline of the
 	// report's evaluation studies, grouped by hidden neurons and epochs.
 	Comparison []ComparisonGroup
+	// Agreement compares the best goals of searched studies of the same
+	// setup and search space: which atoms independent searches agree on.
+	// Empty unless the report has at least two such studies.
+	Agreement []StudyAgreement
+}
+
+// StudyAgreement is the sign agreement of the best goals of several
+// searched studies of one setup (each study's best complete trial).
+type StudyAgreement struct {
+	Setup   string
+	Studies []string    // in report order; Signs.Trials holds their best trials
+	Gammas  [][]float64 // each study's best goal
+	Free    []int       // the searched coordinates: Signs.Rows[k] is Free[k]
+	Signs   *SignAgreement
 }
 
 // A Section is one study asked for, with its evaluation studies, or a group

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"goalsearch/store"
+	"goalsearch/store/boltstore"
+	"math/rand/v2"
 )
 
 var update = flag.Bool("update", false, "rewrite the testdata/*.golden files from the current output")
@@ -350,5 +352,50 @@ func TestClipLimit(t *testing.T) {
 	}
 	if lim := clipLimit([]float64{-1.38, -0.6, -0.12, 0.09}); !math.IsInf(lim, 1) {
 		t.Errorf("ordinary: limit %v, want none", lim)
+	}
+}
+
+// Two searches of the same setup: the report compares their best goals'
+// signs; a study of another setup is left out of that comparison.
+func TestAgreementAcrossStudies(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "two.db")
+	st, err := boltstore.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	labels := mustLabels(t, "context")
+	mk := func(name string, best, other []float64) {
+		d := store.Dump{Study: searchStudy(name, "context", labels, 100, 10)}
+		d.Study.CreatedAt, d.Study.SchemaVersion = t0, store.SchemaVersion
+		d.Trials = []store.Trial{run(rng, 0, other, 1, 1, 10, 0.80, -1, false), run(rng, 1, best, 2, 1, 10, 0.90, -1, false)}
+		for i := range d.Trials {
+			d.Trials[i].Study = name
+		}
+		if err := st.Import(context.Background(), d, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// {F} flips sign between the two best goals, {C}, {F}{C} and {FC} agree.
+	mk("a", []float64{0.5, 0.3, 1, 0.2, 0}, []float64{-1, -1, -1, -1, 0})
+	mk("b", []float64{-0.4, 0.6, 0.8, 0.1, 0}, []float64{1, 1, 1, 1, 0})
+	r, err := Collect(context.Background(), st, []string{"a", "b"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Agreement) != 1 || len(r.Agreement[0].Studies) != 2 {
+		t.Fatalf("agreement %+v", r.Agreement)
+	}
+	rows := r.Agreement[0].Signs.Rows
+	if rows[0].Atom != "{F}" || rows[0].Agreement != 0.5 || rows[2].Atom != "{F}{C}" || rows[2].Agreement != 1 || rows[2].Majority != 1 {
+		t.Errorf("rows %+v", rows)
+	}
+	var b strings.Builder
+	if err := WriteHTML(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Sign agreement across studies") || !strings.Contains(b.String(), "agree in sign on 3 atoms") {
+		t.Error("the HTML report lacks the agreement across studies")
 	}
 }
