@@ -191,3 +191,17 @@ func TestSearchErrors(t *testing.T) {
 		t.Errorf("redefinition: exit %d, %s", code, errs)
 	}
 }
+
+// A command on a store that a running search holds says so, and what to do.
+func TestLockedStoreMessage(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	held, err := boltstore.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	code, _, errs := runCmd(t, "status", "--store", db)
+	if code != 1 || !strings.Contains(errs, "is locked by another process") || !strings.Contains(errs, "probably running on it") {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+}

@@ -42,7 +42,15 @@ func openStoreLease(path string, readOnly bool, lease time.Duration) (store.Stor
 			return nil, fmt.Errorf("no store at %s (run 'goalsearch search' first, or pass --store)", path)
 		}
 	}
-	return boltstore.Open(path, &boltstore.Options{ReadOnly: readOnly})
+	st, err := boltstore.Open(path, &boltstore.Options{ReadOnly: readOnly})
+	if errors.Is(err, store.ErrLocked) {
+		// Most often a search or evaluation is running on the file: say
+		// what the user can do instead of waiting for it.
+		return nil, fmt.Errorf("%w; a goalsearch process (a search, worker or evaluation) is probably running on it: "+
+			"its progress is on its terminal, stop it with Ctrl-C to read the file, or keep studies in PostgreSQL "+
+			"(--store postgres://...) to watch them while they run", err)
+	}
+	return st, err
 }
 
 // storeName is how messages name a store: the file, or the database
