@@ -62,11 +62,13 @@ var syntheticFuncs = map[string]func(x []float64) float64{
 		}
 		return s
 	},
-	// Rastrigin on [-5.12, 5.12]^d scaled to [-1, 1]^d: many local optima.
+	// Rastrigin on [-5.12, 5.12]^d scaled to [-1, 1]^d, many local optima,
+	// with its optimum moved to 0.3 like the sphere's: at the centre of the
+	// box, the first point of several samplers, it would be found at once.
 	"rastrigin": func(x []float64) float64 {
 		s := 10 * float64(len(x))
 		for _, v := range x {
-			z := 5.12 * v
+			z := 5.12 * (v - 0.3)
 			s += z*z - 10*math.Cos(2*math.Pi*z)
 		}
 		return s
