@@ -103,6 +103,7 @@ type Estimator struct {
 	cellOf []int32
 
 	usedU  [1 << MaxSources]bool // union masks with gradient this call
+	sums   []float64             // per-antichain sums and scales of a union pass
 	putBuf []float64             // p_ut for targets with more than maxTargets values
 }
 
@@ -341,6 +342,7 @@ func (e *Estimator) reserve(cells int) {
 	e.gradConst = make([]float64, 2)
 	e.wt = make([]float64, 2)
 	e.lastGoal = make([]float64, 0, e.lat.GoalLen())
+	e.sums = make([]float64, 3*e.lat.NumAtoms())
 	e.p = make([]float64, 2*cells)
 	e.gradCell = make([]float64, 2*cells)
 	for k := 0; k < e.n; k++ {
@@ -474,14 +476,16 @@ func (e *Estimator) decompose(res *Result, goal []float64, grad bool) {
 		e.wt = growF(e.wt, K)
 	}
 
-	for a, chain := range e.lat.antichains {
-		w := 0.0
-		if goal != nil {
-			w = e.weights[a]
+	if K == 2 {
+		for i := range e.lat.unions {
+			e.unionPass2(res, &e.lat.unions[i], goal != nil, grad)
 		}
-		if K == 2 {
-			res.Icap[a] = e.isx2(a, chain.Union(), w, grad && w != 0)
-		} else {
+	} else {
+		for a, chain := range e.lat.antichains {
+			w := 0.0
+			if goal != nil {
+				w = e.weights[a]
+			}
 			res.Icap[a] = e.isx(a, chain.Union(), w, grad && w != 0)
 		}
 	}
@@ -629,83 +633,109 @@ func (e *Estimator) isx(a int, U uint8, w float64, grad bool) float64 {
 	return sum
 }
 
-// isx2 is isx for a binary target, the trainer's case, with the loops over
-// target values unrolled.
-func (e *Estimator) isx2(a int, U uint8, w float64, grad bool) float64 {
+// unionPass2 is isx for every antichain whose members' union is ug.union,
+// for a binary target, the trainer's case: one pass over the union's groups
+// reads each marginal once for all those antichains (instead of once per
+// antichain and term) and writes each gradient accumulator once.
+func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool) {
+	const maxSlots = 1<<MaxSources - 1
+	U := ug.union
 	G := e.ngrp[U]
-	var tv [1 << MaxSources]struct {
-		proj []int32
-		pm   []float64
-		pmt  []float64
-		q    []float64
-		coef float64
-	}
-	terms := e.lat.terms[a]
-	for j, tm := range terms {
-		tv[j].proj = e.proj[U][tm.subset][:G]
-		tv[j].pm = e.pm[tm.subset]
-		tv[j].pmt = e.pmt[tm.subset]
-		tv[j].q = e.qacc[U][tm.subset]
-		tv[j].coef = tm.coef
+	ns := len(ug.subsets)
+	var proj [maxSlots][]int32
+	var pm, pmt, qa [maxSlots][]float64
+	for j, u := range ug.subsets {
+		proj[j] = e.proj[U][u][:G]
+		pm[j] = e.pm[u]
+		pmt[j] = e.pmt[u]
 		if grad {
-			e.qUsed[U][tm.subset] = true
+			qa[j] = e.qacc[U][u]
+			e.qUsed[U][u] = true
 		}
 	}
-	tl := tv[:len(terms)]
-	pmtU := e.pmt[U][:2*G]
-	pt0, pt1 := e.pt[0], e.pt[1]
-	scale := w * invLn2
+	nc := len(ug.chains)
+	e.sums = growF(e.sums, 3*nc)
+	sums, ws, scales := e.sums[:nc], e.sums[nc:2*nc], e.sums[2*nc:3*nc]
+	clear(sums)
+	anyGrad := false
+	for ci, ch := range ug.chains {
+		ws[ci], scales[ci] = 0, 0
+		if weighted && grad {
+			ws[ci] = e.weights[ch.index]
+			scales[ci] = ws[ci] * invLn2
+			anyGrad = anyGrad || ws[ci] != 0
+		}
+	}
 	var gU []float64
-	var w0, w1 float64
-	if grad {
+	if anyGrad {
 		e.usedU[U] = true
 		gU = e.gradU[U][:2*G]
 	}
-	sum := 0.0
+	pmtU := e.pmt[U][:2*G]
+	pt0, pt1 := e.pt[0], e.pt[1]
+	var wc0, wc1 float64
 	for g := 0; g < G; g++ {
-		var pu, q0, q1 float64
-		for _, tm := range tl {
-			h := tm.proj[g]
-			pu += tm.coef * tm.pm[h]
-			q0 += tm.coef * tm.pmt[2*h]
-			q1 += tm.coef * tm.pmt[2*h+1]
+		var P, Q0, Q1, R0, R1 [maxSlots]float64
+		for j := 0; j < ns; j++ {
+			h := proj[j][g]
+			P[j], Q0[j], Q1[j] = pm[j][h], pmt[j][2*h], pmt[j][2*h+1]
 		}
 		p0, p1 := pmtU[2*g], pmtU[2*g+1]
-		den0 := pu*pt0 + denomEps
-		den1 := pu*pt1 + denomEps
-		f0 := q0 / den0
-		f1 := q1 / den1
-		var r0, r1 float64
-		if f0 >= fracFloor {
-			l := log2(f0)
-			sum += p0 * l
-			if grad {
-				gU[2*g] += w * l
-				r0 = scale * p0 / q0
-				w0 += p0 * pu / den0
+		var gl0, gl1 float64
+		for ci := range ug.chains {
+			terms := ug.chains[ci].terms
+			var pu, q0, q1 float64
+			for _, tm := range terms {
+				pu += tm.coef * P[tm.slot]
+				q0 += tm.coef * Q0[tm.slot]
+				q1 += tm.coef * Q1[tm.slot]
+			}
+			den0 := pu*pt0 + denomEps
+			den1 := pu*pt1 + denomEps
+			f0 := q0 / den0
+			f1 := q1 / den1
+			sc := scales[ci]
+			if f0 >= fracFloor {
+				l := log2(f0)
+				sums[ci] += p0 * l
+				if sc != 0 {
+					gl0 += ws[ci] * l
+					r := sc * p0 / q0
+					for _, tm := range terms {
+						R0[tm.slot] += tm.coef * r
+					}
+					wc0 += sc * p0 * pu / den0
+				}
+			}
+			if f1 >= fracFloor {
+				l := log2(f1)
+				sums[ci] += p1 * l
+				if sc != 0 {
+					gl1 += ws[ci] * l
+					r := sc * p1 / q1
+					for _, tm := range terms {
+						R1[tm.slot] += tm.coef * r
+					}
+					wc1 += sc * p1 * pu / den1
+				}
 			}
 		}
-		if f1 >= fracFloor {
-			l := log2(f1)
-			sum += p1 * l
-			if grad {
-				gU[2*g+1] += w * l
-				r1 = scale * p1 / q1
-				w1 += p1 * pu / den1
-			}
-		}
-		if grad {
-			for _, tm := range tl {
-				tm.q[2*g] += tm.coef * r0
-				tm.q[2*g+1] += tm.coef * r1
+		if anyGrad {
+			gU[2*g] += gl0
+			gU[2*g+1] += gl1
+			for j := 0; j < ns; j++ {
+				qa[j][2*g] += R0[j]
+				qa[j][2*g+1] += R1[j]
 			}
 		}
 	}
-	if grad {
-		e.gradConst[0] -= scale * w0
-		e.gradConst[1] -= scale * w1
+	for ci, ch := range ug.chains {
+		res.Icap[ch.index] = sums[ci]
 	}
-	return sum
+	if anyGrad {
+		e.gradConst[0] -= wc0
+		e.gradConst[1] -= wc1
+	}
 }
 
 func equalFloats(a, b []float64) bool {

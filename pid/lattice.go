@@ -107,6 +107,28 @@ type Lattice struct {
 	unionCoef [][]int
 	// terms[a] lists the subsets u with a nonzero coefficient, for the hot loop.
 	terms [][]term
+	// unions groups the antichains by the union of their members: they are
+	// evaluated together on that union's groups, each marginal read once.
+	unions []unionGroup
+}
+
+// A unionGroup is every antichain whose members' union is one mask.
+type unionGroup struct {
+	union   uint8
+	subsets []uint8 // the subsets the antichains' terms read, in mask order
+	chains  []fusedChain
+}
+
+// A fusedChain is one antichain of a unionGroup, its terms indexing the
+// group's subsets.
+type fusedChain struct {
+	index int
+	terms []fusedTerm
+}
+
+type fusedTerm struct {
+	slot int
+	coef float64
 }
 
 type term struct {
@@ -201,6 +223,39 @@ func buildLattice(n int) *Lattice {
 			if c != 0 {
 				l.terms[i] = append(l.terms[i], term{uint8(u), float64(c)})
 			}
+		}
+	}
+	for U := uint8(1); U <= full; U++ {
+		ug := unionGroup{union: U}
+		slot := map[uint8]int{}
+		for i, a := range chains {
+			if a.Union() != U {
+				continue
+			}
+			for _, tm := range l.terms[i] {
+				if _, ok := slot[tm.subset]; !ok {
+					slot[tm.subset] = -1
+				}
+			}
+		}
+		for u := uint8(1); u <= full; u++ {
+			if _, ok := slot[u]; ok {
+				slot[u] = len(ug.subsets)
+				ug.subsets = append(ug.subsets, u)
+			}
+		}
+		for i, a := range chains {
+			if a.Union() != U {
+				continue
+			}
+			fc := fusedChain{index: i}
+			for _, tm := range l.terms[i] {
+				fc.terms = append(fc.terms, fusedTerm{slot[tm.subset], tm.coef})
+			}
+			ug.chains = append(ug.chains, fc)
+		}
+		if len(ug.chains) > 0 {
+			l.unions = append(l.unions, ug)
 		}
 	}
 	return l
