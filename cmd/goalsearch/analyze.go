@@ -93,7 +93,7 @@ func runAnalyze(ctx context.Context, o *analyzeOptions, s streams) error {
 		return err
 	}
 	defer st.Close()
-	ctx, stop, done := interruptible(ctx, s)
+	ctx, stop, done := interruptible(ctx, s, "running runs stop after their current epoch and resume next time")
 	defer done()
 	ev := newEvaluator(st, o.Workers, o.Threads, stop, s)
 	a, err := search.Analyze(ctx, ev, search.AnalyzeConfig{Study: o.Study, Seeds: o.Seeds, Epochs: o.Epochs,

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -131,7 +129,7 @@ func runEvaluate(ctx context.Context, o *evaluateOptions, s streams) error {
 		return err
 	}
 
-	ctx, stop, done := interruptible(ctx, s)
+	ctx, stop, done := interruptible(ctx, s, "running runs stop after their current epoch and resume next time")
 	defer done()
 	ev := newEvaluator(st, o.Workers, o.Threads, stop, s)
 	var out []evalJSON
@@ -287,31 +285,6 @@ func parseEvalGoals(setup string, dim int, specs []string) ([]search.EvalGoal, e
 		out = append(out, search.EvalGoal{Name: name, Gamma: g, Trial: -1})
 	}
 	return out, nil
-}
-
-// interruptible makes Ctrl-C (or SIGTERM) once close stop, so running
-// trials stop after their current epoch and resume next time, and a
-// second one cancel the returned context, aborting them.
-func interruptible(ctx context.Context, s streams) (context.Context, chan struct{}, func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	stop := make(chan struct{})
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		if _, ok := <-sig; !ok {
-			return
-		}
-		fmt.Fprintln(s.ErrOut, "\nstopping: running runs stop after their current epoch and resume next time; Ctrl-C again to abort them")
-		close(stop)
-		if _, ok := <-sig; ok {
-			cancel()
-		}
-	}()
-	return ctx, stop, func() {
-		signal.Stop(sig)
-		close(sig)
-		cancel()
-	}
 }
 
 // newEvaluator returns an evaluator that reports progress on ErrOut: a

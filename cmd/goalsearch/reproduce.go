@@ -78,7 +78,7 @@ func runReproduce(ctx context.Context, o *reproduceOptions, s streams) error {
 		return err
 	}
 	defer st.Close()
-	ctx, stop, done := interruptible(ctx, s)
+	ctx, stop, done := interruptible(ctx, s, "running runs stop after their current epoch and resume next time")
 	defer done()
 	ev := newEvaluator(st, o.Workers, o.Threads, stop, s)
 	var out []evalJSON

@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -182,22 +180,8 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 	}
 
 	// Ctrl-C once: stop softly; twice: abort.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := make(chan struct{})
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
-	go func() {
-		if _, ok := <-sig; !ok {
-			return
-		}
-		fmt.Fprintln(s.ErrOut, "\nstopping: running trials stop after their current epoch and resume next time; Ctrl-C again to abort them")
-		close(stop)
-		if _, ok := <-sig; ok {
-			cancel()
-		}
-	}()
+	ctx, stop, release := interruptible(ctx, s, "running trials stop after their current epoch and resume next time")
+	defer release()
 
 	host, _ := os.Hostname()
 	prog := newSearchProgress(s, study, o.Trials)

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"runtime"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -107,22 +105,8 @@ func runWorker(ctx context.Context, o *workerOptions, s streams) error {
 		return err
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := make(chan struct{})
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
-	go func() {
-		if _, ok := <-sig; !ok {
-			return
-		}
-		fmt.Fprintln(s.ErrOut, "\nstopping: running trials go back to the queue after their current epoch; Ctrl-C again to abort them")
-		close(stop)
-		if _, ok := <-sig; ok {
-			cancel()
-		}
-	}()
+	ctx, stop, release := interruptible(ctx, s, "running trials go back to the queue after their current epoch")
+	defer release()
 
 	prog := newSearchProgress(s, study, o.Trials)
 	sum, err := search.Work(ctx, st, study.Name, obj, smp, search.WorkerOptions{
