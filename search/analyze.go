@@ -27,6 +27,10 @@ import (
 type AnalyzeConfig struct {
 	// Study is the searched study whose best goal is analysed.
 	Study string
+	// Trial, if not nil, names the complete trial whose goal is analysed
+	// instead of the best: an analysis started while the search still runs
+	// keeps analysing the same goal when it is resumed.
+	Trial *int
 	// Seeds is the number of fresh seeds every variant is trained with. If
 	// Seeds is 0, 3 are used.
 	Seeds int
@@ -308,6 +312,14 @@ func Analyze(ctx context.Context, ev *Evaluator, cfg AnalyzeConfig) (*Analysis, 
 		return nil, err
 	}
 	top := TopGoals(trials, 1)
+	if cfg.Trial != nil {
+		i := slices.IndexFunc(trials, func(t store.Trial) bool { return t.Number == *cfg.Trial })
+		if i < 0 || trials[i].State != store.Complete || trials[i].Value == nil {
+			return nil, fmt.Errorf("study %s has no complete trial %d to analyse", src.Name, *cfg.Trial)
+		}
+		t := trials[i]
+		top = []EvalGoal{{Name: fmt.Sprintf("trial %d", t.Number), Gamma: slices.Clone(t.Gamma), Trial: t.Number}}
+	}
 	if len(top) == 0 {
 		return nil, fmt.Errorf("study %s has no complete trial to analyse", src.Name)
 	}

@@ -221,3 +221,24 @@ func TestRoundGoal(t *testing.T) {
 		t.Errorf("rounded %v, want %v", got, want)
 	}
 }
+
+// AnalyzeConfig.Trial analyses a named trial's goal instead of the best,
+// and refuses a trial that is not complete.
+func TestAnalyzeNamedTrial(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, filepath.Join(t.TempDir(), "a.db"))
+	knownStudy(t, st)
+	ev := &Evaluator{Store: st, Options: Options{Workers: 2}, Objective: func(store.Setup) (Objective, error) { return knownObjective{}, nil }}
+	n := 4 // gamma (0.8, -0.6, 0.5, 0), not the best
+	a, err := Analyze(ctx, ev, AnalyzeConfig{Study: "known", Seeds: 1, Delta: 0, Top: 3, Trial: &n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Best.Trial != 4 || !slices.Equal(a.Best.Gamma, []float64{0.8, -0.6, 0.5, 0}) {
+		t.Fatalf("analysed %+v, want trial 4", a.Best)
+	}
+	missing := 99
+	if _, err := Analyze(ctx, ev, AnalyzeConfig{Study: "known", Seeds: 1, Trial: &missing}); err == nil {
+		t.Error("a missing trial was analysed")
+	}
+}

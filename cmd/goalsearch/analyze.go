@@ -23,6 +23,7 @@ type analyzeOptions struct {
 	Delta     float64
 	Round     float64
 	Top       int
+	Trial     int // -1: the best
 	Workers   int
 	Threads   int
 	JSON      bool
@@ -75,6 +76,7 @@ about (1 + 3 × searched weights + a few) × seeds runs (a third of that with
 	f.Float64Var(&o.Delta, "delta", 0.1, "sensitivity: also train every weight changed by ±delta (0: only zeroed)")
 	f.Float64Var(&o.Round, "round", 0.1, "sparsification: round the sparse goal's weights to multiples of this")
 	f.IntVar(&o.Top, "top", 10, "agreement: compare the signs of this many best trials")
+	f.IntVar(&o.Trial, "trial", -1, "analyse this complete trial's goal instead of the best one")
 	addRunFlags(cmd, &o.Workers, &o.Threads)
 	f.BoolVar(&o.JSON, "json", false, "print the analysis as JSON")
 	return cmd
@@ -96,8 +98,12 @@ func runAnalyze(ctx context.Context, o *analyzeOptions, s streams) error {
 	ctx, stop, done := interruptible(ctx, s, "running runs stop after their current epoch and resume next time")
 	defer done()
 	ev := newEvaluator(st, o.Workers, o.Threads, stop, s)
-	a, err := search.Analyze(ctx, ev, search.AnalyzeConfig{Study: o.Study, Seeds: o.Seeds, Epochs: o.Epochs,
-		Tolerance: o.Tolerance, Delta: o.Delta, Round: o.Round, Top: o.Top})
+	cfg := search.AnalyzeConfig{Study: o.Study, Seeds: o.Seeds, Epochs: o.Epochs,
+		Tolerance: o.Tolerance, Delta: o.Delta, Round: o.Round, Top: o.Top}
+	if o.Trial >= 0 {
+		cfg.Trial = &o.Trial
+	}
+	a, err := search.Analyze(ctx, ev, cfg)
 	if err != nil && (a == nil || !errors.Is(err, context.Canceled)) {
 		return err
 	}

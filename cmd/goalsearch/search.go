@@ -43,6 +43,7 @@ type searchOptions struct {
 	Data          string
 	TrainLimit    int
 	FanIn         int
+	Lease         time.Duration
 	JSON          bool
 
 	changed func(flag string) bool // whether a flag was given
@@ -104,6 +105,7 @@ from there next time); twice aborts them.`,
 	f.StringVar(&o.Data, "data", "", "network setups: directory with an IDX data set (default MNIST from the Go module cache)")
 	f.IntVar(&o.TrainLimit, "train-limit", 0, "network setups: use only the first N training images (quick runs)")
 	f.IntVar(&o.FanIn, "lateral-fanin", 0, "network setups: lateral partners per hidden neuron (0 = all)")
+	f.DurationVar(&o.Lease, "lease", 0, "PostgreSQL stores: how long a trial stays leased without a heartbeat (default 1m); the same as the workers'")
 	f.BoolVar(&o.JSON, "json", false, "print the summary as JSON")
 	return cmd
 }
@@ -121,7 +123,7 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	st, err := openStore(o.Store, false)
+	st, err := openStoreLease(o.Store, false, o.Lease)
 	if err != nil {
 		return err
 	}
