@@ -89,23 +89,31 @@ func trial(ctx context.Context, tx pgx.Tx, study string, n int, lock bool) (stor
 }
 
 func allTrials(ctx context.Context, tx pgx.Tx, study string) ([]store.Trial, error) {
-	rows, err := tx.Query(ctx, `SELECT number, rec FROM trials WHERE study = $1 ORDER BY number`, study)
+	return numbered(ctx, tx, func(n int, rec []byte) (store.Trial, error) { return decodeTrial(study, n, rec) },
+		`SELECT number, rec FROM trials WHERE study = $1 ORDER BY number`, study)
+}
+
+// numbered runs a query of (number, record) rows and decodes each. The rows
+// are closed on every path: an open result set keeps the transaction's
+// connection busy, failing its next statement.
+func numbered[T any](ctx context.Context, tx pgx.Tx, decode func(n int, rec []byte) (T, error), sql string, args ...any) ([]T, error) {
+	rows, err := tx.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
-	var out []store.Trial
+	defer rows.Close()
+	var out []T
 	for rows.Next() {
 		var n int
 		var rec []byte
 		if err := rows.Scan(&n, &rec); err != nil {
 			return nil, err
 		}
-		t, err := decodeTrial(study, n, rec)
+		v, err := decode(n, rec)
 		if err != nil {
-			rows.Close()
 			return nil, err
 		}
-		out = append(out, t)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
@@ -411,26 +419,10 @@ func (s *Store) RequeueRunning(ctx context.Context, study string) ([]int, error)
 		if err := studyExists(ctx, tx, study); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT number, rec FROM trials WHERE study = $1 AND state = 'running'
+		ts, err := numbered(ctx, tx, func(n int, rec []byte) (store.Trial, error) { return decodeTrial(study, n, rec) },
+			`SELECT number, rec FROM trials WHERE study = $1 AND state = 'running'
 			AND (lease_expiry IS NULL OR lease_expiry <= clock_timestamp()) ORDER BY number FOR UPDATE SKIP LOCKED`, study)
 		if err != nil {
-			return err
-		}
-		var ts []store.Trial
-		for rows.Next() {
-			var n int
-			var rec []byte
-			if err := rows.Scan(&n, &rec); err != nil {
-				return err
-			}
-			t, err := decodeTrial(study, n, rec)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			ts = append(ts, t)
-		}
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, t := range ts {
@@ -523,25 +515,8 @@ func decodeSampler(study string, gen int, rec []byte) (store.SamplerState, error
 }
 
 func samplerStates(ctx context.Context, tx pgx.Tx, study, where string, args ...any) ([]store.SamplerState, error) {
-	rows, err := tx.Query(ctx, `SELECT generation, rec FROM sampler_states WHERE study = $1 `+where, append([]any{study}, args...)...)
-	if err != nil {
-		return nil, err
-	}
-	var out []store.SamplerState
-	for rows.Next() {
-		var gen int
-		var rec []byte
-		if err := rows.Scan(&gen, &rec); err != nil {
-			return nil, err
-		}
-		st, err := decodeSampler(study, gen, rec)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	return out, rows.Err()
+	return numbered(ctx, tx, func(gen int, rec []byte) (store.SamplerState, error) { return decodeSampler(study, gen, rec) },
+		`SELECT generation, rec FROM sampler_states WHERE study = $1 `+where, append([]any{study}, args...)...)
 }
 
 // PutSamplerState implements store.Store: the study row is locked, so the
