@@ -57,12 +57,7 @@ about (1 + 3 × searched weights + a few) × seeds runs (a third of that with
 --delta 0).`,
 		Example: `  goalsearch analyze ctxlat --seeds 3 --workers 2
   goalsearch analyze ctxlat --seeds 10 --delta 0 --tolerance 0.003 --json`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usagef("want one study name, got %d arguments", len(args))
-			}
-			return nil
-		},
+		Args: exactlyOne("one study name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Study = args[0]
 			return runAnalyze(cmd.Context(), o, s)

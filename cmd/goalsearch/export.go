@@ -18,12 +18,7 @@ func newExportCmd(s streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export STUDY [--format json|csv] [-o FILE]",
 		Short: "Write a study with all its trials as JSON (lossless) or CSV (one row per trial)",
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usagef("want one study name, got %d arguments", len(args))
-			}
-			return nil
-		},
+		Args:  exactlyOne("one study name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Study = args[0]
 			return runExport(cmd.Context(), o, s)
@@ -72,12 +67,7 @@ func newImportCmd(s streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import FILE.json [--name NEW] [--replace]",
 		Short: "Add a study exported as JSON to a store",
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usagef("want one JSON file, got %d arguments", len(args))
-			}
-			return nil
-		},
+		Args:  exactlyOne("one JSON file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.File = args[0]
 			return runImport(cmd.Context(), o, s)

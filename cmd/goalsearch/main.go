@@ -74,3 +74,14 @@ inputs and output, and searches the space of goal vectors.`,
 	root.AddCommand(newReportCmd(s))
 	return root
 }
+
+// exactlyOne is the Args check of a command that takes one argument: a
+// wrong count is a usage error naming what was wanted ("one study name").
+func exactlyOne(what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != 1 {
+			return usagef("want %s, got %d arguments", what, len(args))
+		}
+		return nil
+	}
+}

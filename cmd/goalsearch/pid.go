@@ -36,12 +36,7 @@ into --bins equal-width bins between their minimum and maximum. The target
 must be integers or labels (any number of distinct values).`,
 		Example: `  goalsearch pid docs/examples/xor.csv --sources a,b --target y
   goalsearch pid data.csv --sources F,C,L --target out --bins 10 --json`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usagef("want one CSV file, got %d arguments", len(args))
-			}
-			return nil
-		},
+		Args: exactlyOne("one CSV file"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.File = args[0]
 			return runPID(opts, s)

@@ -20,12 +20,7 @@ func newTrialsCmd(s streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "trials STUDY",
 		Short: "List a study's trials",
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usagef("want one study name, got %d arguments", len(args))
-			}
-			return nil
-		},
+		Args:  exactlyOne("one study name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Study = args[0]
 			return runTrials(cmd.Context(), o, s)
