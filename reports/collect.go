@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"goalsearch/search"
+	"goalsearch/setups"
 	"goalsearch/store"
 )
 
@@ -313,12 +314,12 @@ func summariseSearch(study store.Study, trials []store.Trial, o Options) *Search
 		Labels: slices.Clone(study.Space.Labels), Counts: countTrials(trials), Failures: failures(trials),
 	}
 	if s.Synthetic {
-		var cfg search.SyntheticConfig
+		var cfg setups.SyntheticConfig
 		if json.Unmarshal(study.Setup.Config, &cfg) == nil {
 			s.Epochs = max(cfg.Epochs, 1)
 		}
 	} else {
-		var cfg search.TrainerSetup
+		var cfg setups.NetworkConfig
 		if json.Unmarshal(study.Setup.Config, &cfg) == nil {
 			s.Hidden, s.Epochs = cfg.Hidden, cfg.Epochs
 		}

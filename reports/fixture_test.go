@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"goalsearch/search"
+	"goalsearch/setups"
 	"goalsearch/store"
 	"goalsearch/store/boltstore"
 	"goalsearch/trainer/goals"
@@ -66,7 +67,7 @@ func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }
 func ptr(x float64) *float64 { return &x }
 
 func searchStudy(name, setup string, labels []string, hidden, epochs int) store.Study {
-	cfg, _ := json.Marshal(search.TrainerSetup{Setup: setup, Hidden: hidden, Epochs: epochs})
+	cfg, _ := json.Marshal(setups.NetworkConfig{Setup: setup, Hidden: hidden, Epochs: epochs})
 	sp := store.SearchSpace{Labels: labels}
 	for range labels {
 		sp.Lower = append(sp.Lower, -1)
@@ -272,7 +273,7 @@ func fixtureDumps(t testing.TB) []store.Dump {
 	for n := 0; n < 3; n++ {
 		bad.Trials = append(bad.Trials, failed(n, []float64{1, 0, 0, 0, 0}, []string{"training diverged: trainer: non-finite value in the hidden layer", "out of memory"}[n%2]))
 	}
-	synCfg, _ := json.Marshal(search.SyntheticConfig{Dim: 3, Epochs: 2})
+	synCfg, _ := json.Marshal(setups.SyntheticConfig{Dim: 3, Epochs: 2})
 	syn := store.Dump{Study: store.Study{Name: "sphere", Setup: store.Setup{Name: "sphere", Config: synCfg},
 		Space:     store.SearchSpace{Labels: []string{"x1", "x2", "x3"}, Lower: []float64{-1, -1, -1}, Upper: []float64{1, 1, 1}},
 		Objective: store.Objective{Metric: "val_acc", Direction: store.Maximize}, Sampler: store.SamplerConfig{Name: "random"},

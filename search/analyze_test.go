@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	"goalsearch/setups"
 	"goalsearch/store"
 )
 
@@ -39,7 +40,7 @@ func knownStudy(t *testing.T, st store.Store) store.Study {
 	ctx := context.Background()
 	s := sphereStudy("known", 4, "")
 	s.Space.Fixed = map[string]float64{"x4": 0}
-	s.Setup.Config, _ = json.Marshal(SyntheticConfig{Dim: 4, Epochs: 1})
+	s.Setup.Config, _ = json.Marshal(setups.SyntheticConfig{Dim: 4, Epochs: 1})
 	s, err := st.CreateStudy(ctx, s)
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +157,7 @@ func TestAnalyzeTrainer(t *testing.T) {
 	s := store.Study{Name: "ctx", Setup: store.Setup{Name: "context"},
 		Space:     store.SearchSpace{Labels: []string{"{F}", "{C}", "{F}{C}", "{FC}", "H_res"}, Fixed: map[string]float64{"{FC}": 0, "H_res": 0}},
 		Objective: store.Objective{Metric: "val_acc", Direction: store.Maximize}, Sampler: store.SamplerConfig{Name: "random"}}
-	s.Setup.Config, _ = json.Marshal(TrainerSetup{Setup: "context", Hidden: 5, Epochs: 1})
+	s.Setup.Config, _ = json.Marshal(setups.NetworkConfig{Setup: "context", Hidden: 5, Epochs: 1})
 	for range s.Space.Labels {
 		s.Space.Lower, s.Space.Upper = append(s.Space.Lower, -1), append(s.Space.Upper, 1)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"goalsearch/setups"
 	"goalsearch/store"
 	"goalsearch/store/boltstore"
 )
@@ -160,7 +161,7 @@ func comparable(t *testing.T, st store.Store, name string) store.Dump {
 
 func TestRunBudgetAndGenerations(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "s.db"))
-	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 3, Epochs: 2})
+	obj, _ := NewSynthetic("sphere", setups.SyntheticConfig{Dim: 3, Epochs: 2})
 	sum := runStudy(t, st, sphereStudy("a", 3, ""), obj, Options{Workers: 3, Trials: 10})
 	if sum.Finished != 10 || sum.Complete != 10 || sum.Best == nil {
 		t.Fatalf("summary %+v", sum)
@@ -196,7 +197,7 @@ func TestRunBudgetAndGenerations(t *testing.T) {
 // interruption.
 func TestResumeIsExact(t *testing.T) {
 	dir := t.TempDir()
-	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 4, Epochs: 3, Sleep: 3 * time.Millisecond})
+	obj, _ := NewSynthetic("sphere", setups.SyntheticConfig{Dim: 4, Epochs: 3, Sleep: 3 * time.Millisecond})
 	ref := openStore(t, filepath.Join(dir, "ref.db"))
 	runStudy(t, ref, sphereStudy("s", 4, ""), obj, Options{Workers: 2, Trials: 17})
 	want := comparable(t, ref, "s")
@@ -251,7 +252,7 @@ func TestResumeIsExact(t *testing.T) {
 func TestFailedTrialsDoNotStopTheSearch(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "s.db"))
 	// f > 1.5 fails: points far from the optimum diverge.
-	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 6, Fail: 1.5})
+	obj, _ := NewSynthetic("sphere", setups.SyntheticConfig{Dim: 6, Fail: 1.5})
 	sum := runStudy(t, st, sphereStudy("f", 6, ""), obj, Options{Workers: 2, Trials: 16})
 	if sum.Finished != 16 || sum.Failed == 0 || sum.Complete == 0 {
 		t.Fatalf("summary %+v", sum)
@@ -267,7 +268,7 @@ func TestFailedTrialsDoNotStopTheSearch(t *testing.T) {
 func TestPruning(t *testing.T) {
 	for _, pruner := range []string{"asha", "median"} {
 		st := openStore(t, filepath.Join(t.TempDir(), "s.db"))
-		obj, _ := NewSynthetic("rastrigin", SyntheticConfig{Dim: 3, Epochs: 9})
+		obj, _ := NewSynthetic("rastrigin", setups.SyntheticConfig{Dim: 3, Epochs: 9})
 		sum := runStudy(t, st, sphereStudy("p", 3, pruner), obj, Options{Workers: 1, Trials: 20})
 		if sum.Finished != 20 || sum.Pruned == 0 || sum.Complete == 0 {
 			t.Fatalf("%s: %+v", pruner, sum)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"goalsearch/setups"
 	"goalsearch/store"
 	"goalsearch/trainer"
 	"goalsearch/trainer/dataset"
@@ -26,7 +27,7 @@ import (
 // missing data set is an error of the command rather than a failed trial.
 func NewEvalObjective(setup store.Setup, threads int, data *dataset.Dataset) (Objective, error) {
 	if IsSynthetic(setup.Name) {
-		var cfg SyntheticConfig
+		var cfg setups.SyntheticConfig
 		if err := json.Unmarshal(setup.Config, &cfg); err != nil {
 			return nil, fmt.Errorf("setup %s: %w", setup.Name, err)
 		}
@@ -36,7 +37,7 @@ func NewEvalObjective(setup store.Setup, threads int, data *dataset.Dataset) (Ob
 		}
 		return &syntheticEval{s}, nil
 	}
-	var cfg TrainerSetup
+	var cfg setups.NetworkConfig
 	if err := json.Unmarshal(setup.Config, &cfg); err != nil {
 		return nil, fmt.Errorf("setup %s: %w", setup.Name, err)
 	}
@@ -89,7 +90,7 @@ func (e *syntheticEval) Run(ctx context.Context, spec TrialSpec, report func(Epo
 // trainerEval trains a network of package trainer per trial and evaluates
 // the validation and the test set after every epoch.
 type trainerEval struct {
-	cfg     TrainerSetup
+	cfg     setups.NetworkConfig
 	setup   trainer.Setup
 	threads int
 	data    *dataset.Dataset

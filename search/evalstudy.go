@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"goalsearch/setups"
 	"goalsearch/store"
 )
 
@@ -101,7 +102,7 @@ func EvalStudy(cfg EvalConfig, labels []string) (store.Study, error) {
 	if err != nil {
 		return store.Study{}, err
 	}
-	setup, err := json.Marshal(TrainerSetup{Setup: cfg.Setup, Hidden: cfg.Hidden, Epochs: cfg.Epochs})
+	setup, err := json.Marshal(setups.NetworkConfig{Setup: cfg.Setup, Hidden: cfg.Hidden, Epochs: cfg.Epochs})
 	if err != nil {
 		return store.Study{}, err
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"goalsearch/setups"
 )
 
 func TestEvalStudyRoundTrip(t *testing.T) {
@@ -40,7 +42,7 @@ func TestEvalStudyRoundTrip(t *testing.T) {
 // ForStudy runs an evaluation study with the evaluation objective and a
 // sampler that proposes nothing, and a search with its own sampler.
 func TestForStudy(t *testing.T) {
-	cfg, _ := json.Marshal(SyntheticConfig{Dim: 2, Epochs: 1})
+	cfg, _ := json.Marshal(setups.SyntheticConfig{Dim: 2, Epochs: 1})
 	ev, _ := EvalStudy(EvalConfig{Kind: KindEvaluate, Group: "s", Setup: "sphere", Hidden: 1, Epochs: 1}, []string{"x1", "x2"})
 	ev.Setup.Config = cfg
 	obj, smp, err := ForStudy(ev, 1)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 
+	"goalsearch/setups"
 	"goalsearch/store"
 	"goalsearch/trainer/dataset"
 	"goalsearch/trainer/goals"
@@ -28,10 +29,10 @@ type EvalPlan struct {
 	Config EvalConfig
 	// Labels are the goal labels; nil for a baseline setup.
 	Labels []string
-	// SetupConfig is the study's Setup.Config: a TrainerSetup (with the
+	// SetupConfig is the study's Setup.Config: a setups.NetworkConfig (with the
 	// source study's data set, training limit and lateral fan-in) or, for a
-	// synthetic setup, a SyntheticConfig. Nil means EvalStudy's
-	// TrainerSetup{Setup, Hidden, Epochs}.
+	// synthetic setup, a setups.SyntheticConfig. Nil means EvalStudy's
+	// setups.NetworkConfig{Setup, Hidden, Epochs}.
 	SetupConfig json.RawMessage
 }
 
@@ -78,7 +79,7 @@ func PlanFromStudy(src store.Study, kind string, hidden, epochs int) (EvalPlan, 
 	}
 	p := EvalPlan{Config: EvalConfig{Kind: kind, Group: src.Name, Setup: src.Setup.Name}, Labels: slices.Clone(src.Space.Labels)}
 	if IsSynthetic(src.Setup.Name) {
-		var cfg SyntheticConfig
+		var cfg setups.SyntheticConfig
 		if err := json.Unmarshal(src.Setup.Config, &cfg); err != nil {
 			return p, fmt.Errorf("study %s: setup %s: %w", src.Name, src.Setup.Name, err)
 		}
@@ -90,7 +91,7 @@ func PlanFromStudy(src store.Study, kind string, hidden, epochs int) (EvalPlan, 
 		p.SetupConfig, _ = json.Marshal(cfg)
 		return p, nil
 	}
-	var cfg TrainerSetup
+	var cfg setups.NetworkConfig
 	if err := json.Unmarshal(src.Setup.Config, &cfg); err != nil {
 		return p, fmt.Errorf("study %s: setup %s: %w", src.Name, src.Setup.Name, err)
 	}
@@ -110,7 +111,7 @@ func PlanFromStudy(src store.Study, kind string, hidden, epochs int) (EvalPlan, 
 
 // PlanForSetup returns a plan (without goals or seeds) for group and kind on
 // a trainer setup; base gives the setup, hidden neurons, epochs and data.
-func PlanForSetup(group, kind string, base TrainerSetup) (EvalPlan, error) {
+func PlanForSetup(group, kind string, base setups.NetworkConfig) (EvalPlan, error) {
 	p := EvalPlan{Config: EvalConfig{Kind: kind, Group: group, Setup: base.Setup, Hidden: base.Hidden, Epochs: base.Epochs}}
 	if base.Hidden < 1 || base.Epochs < 1 {
 		return p, fmt.Errorf("setup %s: %d hidden neurons and %d epochs; want at least 1 of each", base.Setup, base.Hidden, base.Epochs)
@@ -410,7 +411,7 @@ func (e *Evaluator) objective(setup store.Setup) (Objective, error) {
 	if IsSynthetic(setup.Name) || e.Data != nil {
 		return NewEvalObjective(setup, e.Threads, e.Data)
 	}
-	var cfg TrainerSetup
+	var cfg setups.NetworkConfig
 	if err := json.Unmarshal(setup.Config, &cfg); err != nil {
 		return nil, fmt.Errorf("setup %s: %w", setup.Name, err)
 	}

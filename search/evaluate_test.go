@@ -12,13 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"goalsearch/setups"
 	"goalsearch/store"
 	"goalsearch/trainer/dataset"
 )
 
 // searchedSphere runs a small random search on the sphere and returns its
 // study, as the source of evaluations.
-func searchedSphere(t *testing.T, st store.Store, cfg SyntheticConfig) store.Study {
+func searchedSphere(t *testing.T, st store.Store, cfg setups.SyntheticConfig) store.Study {
 	t.Helper()
 	ctx := context.Background()
 	s := sphereStudy("src", cfg.Dim, "")
@@ -30,7 +31,7 @@ func searchedSphere(t *testing.T, st store.Store, cfg SyntheticConfig) store.Stu
 	}
 	sp, _ := NewSpace(s.Space)
 	smp, _ := NewSampler("random", sp.Box(), nil, s.Seed)
-	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: cfg.Dim, Epochs: 1})
+	obj, _ := NewSynthetic("sphere", setups.SyntheticConfig{Dim: cfg.Dim, Epochs: 1})
 	if _, err := Run(ctx, st, s.Name, obj, smp, Options{Workers: 2, Trials: 12}); err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestEvaluateStoresAndResumes(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	st := openStore(t, filepath.Join(dir, "e.db"))
-	src := searchedSphere(t, st, SyntheticConfig{Dim: 3, Epochs: 3, Sleep: 30 * time.Millisecond})
+	src := searchedSphere(t, st, setups.SyntheticConfig{Dim: 3, Epochs: 3, Sleep: 30 * time.Millisecond})
 	srcTrials, _ := st.Trials(ctx, src.Name)
 
 	plan, err := PlanFromStudy(src, KindEvaluate, 0, 0)
@@ -107,7 +108,7 @@ func TestEvaluateStoresAndResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fn, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 3})
+	fn, _ := NewSynthetic("sphere", setups.SyntheticConfig{Dim: 3})
 	for _, tr := range after {
 		if tr.State != store.Complete {
 			t.Fatalf("trial %d is %s", tr.Number, tr.State)
@@ -171,7 +172,7 @@ func TestEvaluateStoresAndResumes(t *testing.T) {
 func TestEvaluateMatchesUninterrupted(t *testing.T) {
 	ctx := context.Background()
 	data := tinyData(t)
-	plan, err := PlanForSetup("presets", KindEvaluate, TrainerSetup{Setup: "context", Hidden: 6, Epochs: 2})
+	plan, err := PlanForSetup("presets", KindEvaluate, setups.NetworkConfig{Setup: "context", Hidden: 6, Epochs: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +210,7 @@ func TestEvaluateMatchesUninterrupted(t *testing.T) {
 		t.Errorf("test accuracy %v", v)
 	}
 	// A baseline takes no goal and stores the one-number gamma [0].
-	bp, _ := PlanForSetup("presets", KindEvaluate, TrainerSetup{Setup: "backprop", Hidden: 6, Epochs: 1})
+	bp, _ := PlanForSetup("presets", KindEvaluate, setups.NetworkConfig{Setup: "backprop", Hidden: 6, Epochs: 1})
 	bp.Config.Seeds = plan.Config.Seeds
 	bp.Config.Goals = []EvalGoal{{Name: "backprop", Trial: -1}}
 	r, err := (&Evaluator{Store: st, Data: data}).Evaluate(ctx, bp)
@@ -295,7 +296,7 @@ func TestEvalSeedsAndStats(t *testing.T) {
 func TestPrepareEvalDeduplicates(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, filepath.Join(t.TempDir(), "d.db"))
-	plan, _ := PlanForSetup("presets", KindEvaluate, TrainerSetup{Setup: "context", Hidden: 4, Epochs: 1})
+	plan, _ := PlanForSetup("presets", KindEvaluate, setups.NetworkConfig{Setup: "context", Hidden: 4, Epochs: 1})
 	s := EvalSeeds(2, nil)
 	plan.Config.Seeds = []uint64{s[0], s[1], s[0]}
 	naive := EvalGoal{Name: "context/naive", Gamma: []float64{0, 0, 1, 0, 0}, Trial: -1}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"goalsearch/setups"
 	"goalsearch/store"
 )
 
@@ -101,26 +102,16 @@ var syntheticFuncs = map[string]func(x []float64) float64{
 // IsSynthetic reports whether name is a synthetic setup.
 func IsSynthetic(name string) bool { _, ok := syntheticFuncs[name]; return ok }
 
-// SyntheticConfig configures a synthetic setup; it is stored as the study's
-// setup configuration.
-type SyntheticConfig struct {
-	Dim    int           `json:"dim"`             // number of coordinates
-	Epochs int           `json:"epochs"`          // 0 means 1
-	Noise  float64       `json:"noise,omitempty"` // std of Gaussian noise added to the value, seeded by the trial's seed
-	Sleep  time.Duration `json:"sleep,omitempty"` // wall time per trial, spread over its epochs, to imitate training
-	Fail   float64       `json:"fail,omitempty"`  // value of f above which the trial fails (diverges); 0 never
-}
-
 // Synthetic is the objective of a synthetic setup.
 type Synthetic struct {
 	Name string
-	Cfg  SyntheticConfig
+	Cfg  setups.SyntheticConfig
 	f    func([]float64) float64
 }
 
 // NewSynthetic returns the synthetic objective name (sphere, rastrigin,
 // rosenbrock).
-func NewSynthetic(name string, cfg SyntheticConfig) (*Synthetic, error) {
+func NewSynthetic(name string, cfg setups.SyntheticConfig) (*Synthetic, error) {
 	f, ok := syntheticFuncs[name]
 	if !ok {
 		return nil, fmt.Errorf("no synthetic setup %q (have sphere, rastrigin, rosenbrock, direction)", name)

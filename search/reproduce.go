@@ -3,6 +3,7 @@ package search
 import (
 	"fmt"
 
+	"goalsearch/setups"
 	"goalsearch/trainer"
 	"goalsearch/trainer/goals"
 )
@@ -30,7 +31,7 @@ var reproduceGoals = map[trainer.Setup][]string{
 // optimised presets, the two baselines with their one goal "none", all on
 // the same seeds (EvalSeeds). base gives the epochs and the data set (its
 // Setup and Hidden are ignored).
-func ReproducePlans(hidden []int, seeds int, base TrainerSetup) ([]EvalPlan, error) {
+func ReproducePlans(hidden []int, seeds int, base setups.NetworkConfig) ([]EvalPlan, error) {
 	var plans []EvalPlan
 	sd := EvalSeeds(seeds, nil)
 	for _, h := range hidden {

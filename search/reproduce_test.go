@@ -3,10 +3,12 @@ package search
 import (
 	"slices"
 	"testing"
+
+	"goalsearch/setups"
 )
 
 func TestReproducePlans(t *testing.T) {
-	plans, err := ReproducePlans([]int{50, 100}, 2, TrainerSetup{Epochs: 5, Data: "d"})
+	plans, err := ReproducePlans([]int{50, 100}, 2, setups.NetworkConfig{Epochs: 5, Data: "d"})
 	if err != nil {
 		t.Fatal(err)
 	}

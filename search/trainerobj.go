@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"goalsearch/setups"
 	"goalsearch/store"
 	"goalsearch/trainer"
 	"goalsearch/trainer/dataset"
@@ -16,7 +17,7 @@ import (
 // per-batch accuracies, the paper's objective). The test set is never
 // evaluated: a search must not choose by it.
 type trainerObjective struct {
-	cfg     TrainerSetup
+	cfg     setups.NetworkConfig
 	setup   trainer.Setup
 	threads int
 
@@ -25,7 +26,7 @@ type trainerObjective struct {
 	err  error
 }
 
-func newTrainerObjective(cfg TrainerSetup, threads int) (Objective, error) {
+func newTrainerObjective(cfg setups.NetworkConfig, threads int) (Objective, error) {
 	s, err := trainer.ParseSetup(cfg.Setup)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"goalsearch/setups"
 	"goalsearch/store"
 	"goalsearch/store/pgstore"
 	"goalsearch/store/pgstore/pgtest"
@@ -64,7 +65,7 @@ func workers(t *testing.T, st store.Store, study store.Study, obj Objective, n i
 // TestWorkMatchesRun: a worker on a file computes what Run computes.
 func TestWorkMatchesRun(t *testing.T) {
 	dir := t.TempDir()
-	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 3, Epochs: 2, Sleep: 2 * time.Millisecond})
+	obj, _ := NewSynthetic("sphere", setups.SyntheticConfig{Dim: 3, Epochs: 2, Sleep: 2 * time.Millisecond})
 	ref := openStore(t, filepath.Join(dir, "ref.db"))
 	runStudy(t, ref, sphereStudy("s", 3, ""), obj, Options{Workers: 2, Trials: 12})
 	want := comparable(t, ref, "s")
@@ -82,7 +83,7 @@ func TestWorkMatchesRun(t *testing.T) {
 // run's.
 func TestWorkersShareStudy(t *testing.T) {
 	st := pgtest.Open(t, pgstore.Options{Lease: 2 * time.Second})
-	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 3, Epochs: 3, Sleep: 15 * time.Millisecond})
+	obj, _ := NewSynthetic("sphere", setups.SyntheticConfig{Dim: 3, Epochs: 3, Sleep: 15 * time.Millisecond})
 	ref := openStore(t, filepath.Join(t.TempDir(), "ref.db"))
 	runStudy(t, ref, sphereStudy("s", 3, ""), obj, Options{Workers: 2, Trials: 24})
 	want := comparable(t, ref, "s")
@@ -115,7 +116,7 @@ func TestWorkerTakesOverExpiredTrial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 2, Epochs: 2})
+	obj, _ := NewSynthetic("sphere", setups.SyntheticConfig{Dim: 2, Epochs: 2})
 	sp, _ := NewSpace(study.Space)
 	smp, err := NewSampler("random", sp.Box(), nil, 7)
 	if err != nil {
@@ -160,7 +161,7 @@ func TestWorkerContinuesPausedTrial(t *testing.T) {
 	if _, err := st.PauseTrial(ctx, tr.Claim()); err != nil {
 		t.Fatal(err)
 	}
-	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 2, Epochs: 2})
+	obj, _ := NewSynthetic("sphere", setups.SyntheticConfig{Dim: 2, Epochs: 2})
 	sp, _ := NewSpace(study.Space)
 	smp, _ := NewSampler("random", sp.Box(), nil, 7)
 	sum, err := Work(ctx, st, "p", obj, smp, WorkerOptions{Trials: 2, Batch: 1, Worker: "next", Poll: 20 * time.Millisecond})

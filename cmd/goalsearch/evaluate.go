@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"goalsearch/search"
+	"goalsearch/setups"
 	"goalsearch/store"
 	"goalsearch/trainer"
 	"goalsearch/trainer/goals"
@@ -249,7 +250,7 @@ func presetPlans(o *evaluateOptions) ([]search.EvalPlan, error) {
 	}
 	var plans []search.EvalPlan
 	for _, h := range hidden {
-		p, err := search.PlanForSetup("presets", search.KindEvaluate, search.TrainerSetup{Setup: setup, Hidden: h, Epochs: epochs, Data: o.Data, TrainLimit: o.TrainLimit})
+		p, err := search.PlanForSetup("presets", search.KindEvaluate, setups.NetworkConfig{Setup: setup, Hidden: h, Epochs: epochs, Data: o.Data, TrainLimit: o.TrainLimit})
 		if err != nil {
 			return nil, usageError{err}
 		}

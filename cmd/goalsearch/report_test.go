@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"goalsearch/search"
+	"goalsearch/setups"
 	"goalsearch/store"
 	"goalsearch/store/boltstore"
 	"goalsearch/trainer/goals"
@@ -26,7 +27,7 @@ func reportStore(t *testing.T) string {
 	}
 	defer st.Close()
 	labels, _ := goals.Labels("context")
-	cfg, _ := json.Marshal(search.TrainerSetup{Setup: "context", Hidden: 20, Epochs: 2})
+	cfg, _ := json.Marshal(setups.NetworkConfig{Setup: "context", Hidden: 20, Epochs: 2})
 	t0 := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	sp := store.SearchSpace{Labels: labels, Lower: []float64{-1, -1, -1, -1, -1}, Upper: []float64{1, 1, 1, 1, 1}}
 	d := store.Dump{Study: store.Study{Name: "s", Setup: store.Setup{Name: "context", Config: cfg}, Space: sp,

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"goalsearch/search"
+	"goalsearch/setups"
 )
 
 type reproduceOptions struct {
@@ -66,7 +67,7 @@ func runReproduce(ctx context.Context, o *reproduceOptions, s streams) error {
 			return usagef("--hidden %d: want at least 1", h)
 		}
 	}
-	plans, err := search.ReproducePlans(o.Hidden, o.Seeds, search.TrainerSetup{Epochs: o.Epochs, Data: o.Data, TrainLimit: o.TrainLimit})
+	plans, err := search.ReproducePlans(o.Hidden, o.Seeds, setups.NetworkConfig{Epochs: o.Epochs, Data: o.Data, TrainLimit: o.TrainLimit})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"goalsearch/search"
+	"goalsearch/setups"
 	"goalsearch/store"
 	"goalsearch/trainer/goals"
 )
@@ -225,7 +226,7 @@ func defineStudy(o *searchOptions) (store.Study, error) {
 	switch {
 	case search.IsSynthetic(o.Setup):
 		epochs := max(o.Epochs, 1)
-		cfg := search.SyntheticConfig{Dim: o.Dim, Epochs: epochs, Noise: o.Noise, Sleep: o.Sleep}
+		cfg := setups.SyntheticConfig{Dim: o.Dim, Epochs: epochs, Noise: o.Noise, Sleep: o.Sleep}
 		if o.Dim < 1 {
 			return def, usagef("--dim %d: want at least 1", o.Dim)
 		}
@@ -244,7 +245,7 @@ func defineStudy(o *searchOptions) (store.Study, error) {
 		if epochs == 0 {
 			epochs = 100
 		}
-		cfg := search.TrainerSetup{Setup: o.Setup, Hidden: o.Hidden, Epochs: epochs, Data: o.Data, TrainLimit: o.TrainLimit, FanIn: o.FanIn}
+		cfg := setups.NetworkConfig{Setup: o.Setup, Hidden: o.Hidden, Epochs: epochs, Data: o.Data, TrainLimit: o.TrainLimit, FanIn: o.FanIn}
 		b, _ := json.Marshal(cfg)
 		def.Setup = store.Setup{Name: o.Setup, Config: b}
 	}
