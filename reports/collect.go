@@ -14,6 +14,7 @@ import (
 	"goalsearch/search"
 	"goalsearch/setups"
 	"goalsearch/store"
+	"goalsearch/summary"
 )
 
 // Options tune what Collect gathers. The zero value (or nil) gives the
@@ -75,14 +76,14 @@ func Collect(ctx context.Context, st store.Store, names []string, opts *Options)
 			switch {
 			case s.Name == name:
 				self = &all[i]
-			case strings.HasPrefix(s.Name, name+"/") && search.IsEvalStudy(s):
+			case strings.HasPrefix(s.Name, name+"/") && summary.IsEvalStudy(s):
 				evals = append(evals, s)
 			}
 		}
 		if self == nil && len(evals) == 0 {
 			return nil, fmt.Errorf("%w: no study or group of evaluation studies named %q", store.ErrStudyNotFound, name)
 		}
-		if self != nil && search.IsEvalStudy(*self) {
+		if self != nil && summary.IsEvalStudy(*self) {
 			evals = append([]store.Study{*self}, evals...)
 			self = nil
 		}
@@ -106,12 +107,12 @@ func CollectAll(ctx context.Context, st store.Store, opts *Options) (*Report, er
 	}
 	var names, groups []string
 	for _, s := range all {
-		if !search.IsEvalStudy(s) {
+		if !summary.IsEvalStudy(s) {
 			names = append(names, s.Name)
 		}
 	}
 	for _, s := range all {
-		if !search.IsEvalStudy(s) || slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(s.Name, n+"/") }) {
+		if !summary.IsEvalStudy(s) || slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(s.Name, n+"/") }) {
 			continue
 		}
 		g := evalGroup(s)
@@ -130,7 +131,7 @@ func CollectAll(ctx context.Context, st store.Store, opts *Options) (*Report, er
 // evalGroup is the group an evaluation study belongs to: its configured
 // group if that prefixes its name, else its name's first element.
 func evalGroup(s store.Study) string {
-	if cfg, err := search.ReadEvalConfig(s); err == nil && cfg.Group != "" && strings.HasPrefix(s.Name, cfg.Group+"/") {
+	if cfg, err := summary.ReadEvalConfig(s); err == nil && cfg.Group != "" && strings.HasPrefix(s.Name, cfg.Group+"/") {
 		return cfg.Group
 	}
 	g, _, _ := strings.Cut(s.Name, "/")
@@ -249,7 +250,7 @@ func sectionNotes(sec *Section) []string {
 		for _, e := range sec.Evals {
 			kinds[e.Kind] = true
 		}
-		if !kinds[search.KindSensitivity] && !kinds[search.KindSparsify] {
+		if !kinds[summary.KindSensitivity] && !kinds[summary.KindSparsify] {
 			n = append(n, "No sensitivity or sparsification analysis of the best goal (`goalsearch analyze "+sec.Name+"` makes them).")
 		}
 	}
@@ -437,7 +438,7 @@ func signAgreement(lb []Entry, labels []string, free []int) *SignAgreement {
 func linkEvals(s *SearchSummary, evals []EvalSummary) {
 	var cands []*EvalSummary
 	for i := range evals {
-		if e := &evals[i]; e.Kind == search.KindEvaluate && e.Setup == s.Setup && e.Err == "" {
+		if e := &evals[i]; e.Kind == summary.KindEvaluate && e.Setup == s.Setup && e.Err == "" {
 			cands = append(cands, e)
 		}
 	}
@@ -479,7 +480,7 @@ func atomProfile(s *SearchSummary, trials []store.Trial, own []EvalSummary, all 
 	p := &AtomProfile{Labels: s.Labels}
 	// The best goal: its evaluation, else its search run.
 	for _, e := range own {
-		if p.Best != nil || e.Kind != search.KindEvaluate || e.Setup != s.Setup {
+		if p.Best != nil || e.Kind != summary.KindEvaluate || e.Setup != s.Setup {
 			continue
 		}
 		for _, g := range e.Goals {
@@ -566,7 +567,7 @@ func neuronMean(atoms [][]float64) []float64 {
 func summariseEval(study store.Study, trials []store.Trial) EvalSummary {
 	e := EvalSummary{Study: study.Name, Created: study.CreatedAt, Labels: slices.Clone(study.Space.Labels),
 		Counts: countTrials(trials), Failures: failures(trials), Synthetic: search.IsSynthetic(study.Setup.Name)}
-	cfg, err := search.ReadEvalConfig(study)
+	cfg, err := summary.ReadEvalConfig(study)
 	if err != nil {
 		e.Err = err.Error()
 		return e
@@ -615,9 +616,9 @@ func summariseEval(study store.Study, trials []store.Trial) EvalSummary {
 		e.Goals = append(e.Goals, gr)
 	}
 	switch e.Kind {
-	case search.KindSensitivity:
+	case summary.KindSensitivity:
 		e.Sensitivity = sensitivity(e)
-	case search.KindSparsify:
+	case summary.KindSparsify:
 		e.Sparsify = sparsification(e)
 	}
 	return e
@@ -844,7 +845,7 @@ func compare(evals []*EvalSummary) []ComparisonGroup {
 	}
 	metas := map[key][]meta{}
 	for _, e := range evals {
-		if e.Err != "" || e.Synthetic || (e.Kind != search.KindEvaluate && e.Kind != search.KindReproduce) {
+		if e.Err != "" || e.Synthetic || (e.Kind != summary.KindEvaluate && e.Kind != summary.KindReproduce) {
 			continue
 		}
 		k := key{e.Hidden, e.Epochs}

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"goalsearch/search"
 	"goalsearch/setups"
 	"goalsearch/store"
 	"goalsearch/store/boltstore"
+	"goalsearch/summary"
 	"goalsearch/trainer/goals"
 )
 
@@ -128,8 +128,8 @@ func failed(number int, gamma []float64, reason string) store.Trial {
 
 // evalDump builds an evaluation study whose goal i reaches val[i] + noise
 // on each seed (test a little below).
-func evalDump(t testing.TB, rng *rand.Rand, cfg search.EvalConfig, labels []string, val []float64, atoms bool) store.Dump {
-	s, err := search.EvalStudy(cfg, labels)
+func evalDump(t testing.TB, rng *rand.Rand, cfg summary.EvalConfig, labels []string, val []float64, atoms bool) store.Dump {
+	s, err := summary.EvalStudy(cfg, labels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,26 +201,26 @@ func fixtureDumps(t testing.TB) []store.Dump {
 	}
 	bg, sg := main.Trials[best].Gamma, main.Trials[second].Gamma
 	seeds := []uint64{101, 102, 103, 104}
-	eval := evalDump(t, rng, search.EvalConfig{Kind: search.KindEvaluate, Group: "ctxlat", Setup: "context-lateral", Hidden: 100, Epochs: 3, Seeds: seeds,
-		Goals: []search.EvalGoal{
+	eval := evalDump(t, rng, summary.EvalConfig{Kind: summary.KindEvaluate, Group: "ctxlat", Setup: "context-lateral", Hidden: 100, Epochs: 3, Seeds: seeds,
+		Goals: []summary.EvalGoal{
 			{Name: fmt.Sprintf("trial %d", best), Gamma: bg, Trial: best},
 			{Name: fmt.Sprintf("trial %d", second), Gamma: sg, Trial: second},
 			{Name: "context-lateral/naive", Gamma: naive, Trial: -1},
 		}}, cl, []float64{0.9421, 0.9398, 0.9305}, true)
 
 	// Sensitivity of the best goal: four weights set to 0, one moved up.
-	sens := search.EvalConfig{Kind: search.KindSensitivity, Group: "ctxlat", Setup: "context-lateral", Hidden: 100, Epochs: 3, Seeds: seeds[:3],
-		Goals: []search.EvalGoal{{Name: "best", Gamma: bg, Trial: best}}}
+	sens := summary.EvalConfig{Kind: summary.KindSensitivity, Group: "ctxlat", Setup: "context-lateral", Hidden: 100, Epochs: 3, Seeds: seeds[:3],
+		Goals: []summary.EvalGoal{{Name: "best", Gamma: bg, Trial: best}}}
 	sensVal := []float64{0.9420}
 	for k, i := range []int{0, 1, 2, 11} {
 		g := append([]float64(nil), bg...)
 		g[i] = 0
-		sens.Goals = append(sens.Goals, search.EvalGoal{Name: "best, " + cl[i] + " = 0", Gamma: g, Trial: best, Atom: cl[i], Delta: -bg[i]})
+		sens.Goals = append(sens.Goals, summary.EvalGoal{Name: "best, " + cl[i] + " = 0", Gamma: g, Trial: best, Atom: cl[i], Delta: -bg[i]})
 		sensVal = append(sensVal, 0.9420-[]float64{0.0011, 0.0062, 0.0135, -0.0008}[k])
 	}
 	up := append([]float64(nil), bg...)
 	up[1] += 0.1
-	sens.Goals = append(sens.Goals, search.EvalGoal{Name: "best, " + cl[1] + " + 0.1", Gamma: up, Trial: best, Atom: cl[1], Delta: 0.1})
+	sens.Goals = append(sens.Goals, summary.EvalGoal{Name: "best, " + cl[1] + " + 0.1", Gamma: up, Trial: best, Atom: cl[1], Delta: 0.1})
 	sensVal = append(sensVal, 0.9417)
 	sensDump := evalDump(t, rng, sens, cl, sensVal, false)
 
@@ -228,16 +228,16 @@ func fixtureDumps(t testing.TB) []store.Dump {
 	// one step per weight set to 0, least important first, until a step
 	// costs too much (the last, rejected), then the last accepted goal
 	// rounded to 0.1.
-	spCfg := search.EvalConfig{Kind: search.KindSparsify, Group: "ctxlat", Setup: "context-lateral", Hidden: 100, Epochs: 3, Seeds: seeds[:2],
+	spCfg := summary.EvalConfig{Kind: summary.KindSparsify, Group: "ctxlat", Setup: "context-lateral", Hidden: 100, Epochs: 3, Seeds: seeds[:2],
 		Note:  "greedy zeroing of the least important weights of the best goal of ctxlat while the mean validation accuracy stays within 0.004 of the full goal's; the last accepted goal rounded to multiples of 0.1",
 		Extra: []string{"tolerance=0.004", "round=0.1"},
-		Goals: []search.EvalGoal{{Name: "best", Gamma: bg, Trial: best}}}
+		Goals: []summary.EvalGoal{{Name: "best", Gamma: bg, Trial: best}}}
 	spVal := []float64{0.9420}
 	cur := append([]float64(nil), bg...)
 	for k, i := range []int{17, 16, 15, 14, 13, 12, 10, 9, 8, 7, 6, 5, 4, 3, 0} {
 		cur = append([]float64(nil), cur...)
 		cur[i] = 0
-		spCfg.Goals = append(spCfg.Goals, search.EvalGoal{Name: fmt.Sprintf("step %d: %s = 0 (%d terms)", k+1, cl[i], 17-k), Gamma: cur, Trial: best})
+		spCfg.Goals = append(spCfg.Goals, summary.EvalGoal{Name: fmt.Sprintf("step %d: %s = 0 (%d terms)", k+1, cl[i], 17-k), Gamma: cur, Trial: best})
 		spVal = append(spVal, 0.9420-0.0002*float64(k))
 	}
 	spVal[len(spVal)-1] = 0.9251
@@ -245,27 +245,27 @@ func fixtureDumps(t testing.TB) []store.Dump {
 	for _, i := range []int{0, 1, 2, 11} {
 		sparseGoal[i] = math.Round(bg[i]*10) / 10
 	}
-	spCfg.Goals = append(spCfg.Goals, search.EvalGoal{Name: "sparse, 4 terms", Gamma: sparseGoal, Trial: best})
+	spCfg.Goals = append(spCfg.Goals, summary.EvalGoal{Name: "sparse, 4 terms", Gamma: sparseGoal, Trial: best})
 	spVal = append(spVal, 0.9405)
 	spDump := evalDump(t, rng, spCfg, cl, spVal, false)
 
 	// Presets and baselines.
 	cx := mustLabels(t, "context")
 	presetSeeds := []uint64{201, 202, 203}
-	ctxRep := evalDump(t, rng, search.EvalConfig{Kind: search.KindReproduce, Group: "presets", Setup: "context", Hidden: 100, Epochs: 3, Seeds: presetSeeds,
-		Goals: []search.EvalGoal{
+	ctxRep := evalDump(t, rng, summary.EvalConfig{Kind: summary.KindReproduce, Group: "presets", Setup: "context", Hidden: 100, Epochs: 3, Seeds: presetSeeds,
+		Goals: []summary.EvalGoal{
 			{Name: "context/naive", Gamma: mustPreset(t, "context/naive"), Trial: -1},
 			{Name: "context/opt_1_100", Gamma: mustPreset(t, "context/opt_1_100"), Trial: -1},
 		}}, cx, []float64{0.9105, 0.9121}, true)
-	clRep := evalDump(t, rng, search.EvalConfig{Kind: search.KindReproduce, Group: "presets", Setup: "context-lateral", Hidden: 100, Epochs: 3, Seeds: presetSeeds,
-		Goals: []search.EvalGoal{
+	clRep := evalDump(t, rng, summary.EvalConfig{Kind: summary.KindReproduce, Group: "presets", Setup: "context-lateral", Hidden: 100, Epochs: 3, Seeds: presetSeeds,
+		Goals: []summary.EvalGoal{
 			{Name: "context-lateral/naive", Gamma: naive, Trial: -1},
 			{Name: "context-lateral/opt_1_100_modified", Gamma: target, Trial: -1},
 		}}, cl, []float64{0.9301, 0.9433}, true)
-	bp := evalDump(t, rng, search.EvalConfig{Kind: search.KindReproduce, Group: "presets", Setup: "backprop", Hidden: 100, Epochs: 3, Seeds: presetSeeds,
-		Goals: []search.EvalGoal{{Name: "backprop", Trial: -1}}}, nil, []float64{0.9611}, false)
-	rp := evalDump(t, rng, search.EvalConfig{Kind: search.KindReproduce, Group: "presets", Setup: "random-projection", Hidden: 100, Epochs: 3, Seeds: presetSeeds,
-		Goals: []search.EvalGoal{{Name: "random-projection", Trial: -1}}}, nil, []float64{0.8012}, false)
+	bp := evalDump(t, rng, summary.EvalConfig{Kind: summary.KindReproduce, Group: "presets", Setup: "backprop", Hidden: 100, Epochs: 3, Seeds: presetSeeds,
+		Goals: []summary.EvalGoal{{Name: "backprop", Trial: -1}}}, nil, []float64{0.9611}, false)
+	rp := evalDump(t, rng, summary.EvalConfig{Kind: summary.KindReproduce, Group: "presets", Setup: "random-projection", Hidden: 100, Epochs: 3, Seeds: presetSeeds,
+		Goals: []summary.EvalGoal{{Name: "random-projection", Trial: -1}}}, nil, []float64{0.8012}, false)
 
 	// The awkward cases.
 	empty := store.Dump{Study: searchStudy("empty", "context", cx, 100, 100)}

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"goalsearch/search"
+	"goalsearch/summary"
 )
 
 // The layout decides what a report says and in which order, as a list of
@@ -622,9 +622,9 @@ func moreGoals(all, shown int) string {
 
 func kindText(k string) string {
 	switch k {
-	case search.KindEvaluate:
+	case summary.KindEvaluate:
 		return "Re-training of goals"
-	case search.KindReproduce:
+	case summary.KindReproduce:
 		return "Reproduction of the paper's comparison"
 	}
 	return "Evaluation (" + k + ")"

@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"goalsearch/store"
+	"goalsearch/summary"
 	"goalsearch/trainer/goals"
 )
 
@@ -277,15 +278,15 @@ func pairedChange(ref, g GoalStats) Change {
 // order and each as an evaluation study of the study's group, resuming
 // whatever an earlier call left:
 //
-//  1. sensitivity (KindSensitivity): the best goal ("best", goal 0) and,
+//  1. sensitivity (summary.KindSensitivity): the best goal ("best", goal 0) and,
 //     for every searched (not fixed) atom, the best goal with that weight
 //     set to 0 (if it is not 0) and changed by ±Delta, on Seeds fresh
 //     seeds; atoms are ranked by the paired mean change of validation
 //     accuracy when zeroed;
-//  2. the setup's heuristic goal (naive preset) in the group's KindEvaluate
+//  2. the setup's heuristic goal (naive preset) in the group's summary.KindEvaluate
 //     study, unless it or the presets' evaluate study already holds it
 //     with the same epochs and setup;
-//  3. sparsification (KindSparsify): "best" again as goal 0 (so that the
+//  3. sparsification (summary.KindSparsify): "best" again as goal 0 (so that the
 //     study stands alone), then greedily, from the least important atom
 //     (by the ranking), the accepted goal with one more weight zeroed; a
 //     candidate is accepted while its paired mean validation accuracy is
@@ -318,12 +319,12 @@ func Analyze(ctx context.Context, ev *Evaluator, cfg AnalyzeConfig) (*Analysis, 
 			return nil, fmt.Errorf("study %s has no complete trial %d to analyse", src.Name, *cfg.Trial)
 		}
 		t := trials[i]
-		top = []EvalGoal{{Name: fmt.Sprintf("trial %d", t.Number), Gamma: slices.Clone(t.Gamma), Trial: t.Number}}
+		top = []summary.EvalGoal{{Name: fmt.Sprintf("trial %d", t.Number), Gamma: slices.Clone(t.Gamma), Trial: t.Number}}
 	}
 	if len(top) == 0 {
 		return nil, fmt.Errorf("study %s has no complete trial to analyse", src.Name)
 	}
-	plan, err := PlanFromStudy(src, KindSensitivity, 0, cfg.Epochs)
+	plan, err := PlanFromStudy(src, summary.KindSensitivity, 0, cfg.Epochs)
 	if err != nil {
 		return nil, err
 	}
@@ -338,8 +339,8 @@ func Analyze(ctx context.Context, ev *Evaluator, cfg AnalyzeConfig) (*Analysis, 
 	plan.Config.Seeds = a.Seeds
 
 	// 1. Sensitivity.
-	ref := EvalGoal{Name: "best", Gamma: best.Gamma, Trial: best.Trial}
-	plan.Config.Goals = []EvalGoal{ref}
+	ref := summary.EvalGoal{Name: "best", Gamma: best.Gamma, Trial: best.Trial}
+	plan.Config.Goals = []summary.EvalGoal{ref}
 	type variant struct {
 		atom int
 		kind byte // '0', '+', '-'
@@ -351,14 +352,14 @@ func Analyze(ctx context.Context, ev *Evaluator, cfg AnalyzeConfig) (*Analysis, 
 		}
 		w := best.Gamma[i]
 		if w != 0 {
-			plan.Config.Goals = append(plan.Config.Goals, EvalGoal{Name: "best, " + l + " = 0", Gamma: with(best.Gamma, i, 0), Trial: best.Trial, Atom: l, Delta: -w})
+			plan.Config.Goals = append(plan.Config.Goals, summary.EvalGoal{Name: "best, " + l + " = 0", Gamma: with(best.Gamma, i, 0), Trial: best.Trial, Atom: l, Delta: -w})
 			vars = append(vars, variant{i, '0'})
 		}
 		if cfg.Delta > 0 {
 			d := fmt.Sprint(cfg.Delta)
 			plan.Config.Goals = append(plan.Config.Goals,
-				EvalGoal{Name: "best, " + l + " + " + d, Gamma: with(best.Gamma, i, w+cfg.Delta), Trial: best.Trial, Atom: l, Delta: cfg.Delta},
-				EvalGoal{Name: "best, " + l + " - " + d, Gamma: with(best.Gamma, i, w-cfg.Delta), Trial: best.Trial, Atom: l, Delta: -cfg.Delta})
+				summary.EvalGoal{Name: "best, " + l + " + " + d, Gamma: with(best.Gamma, i, w+cfg.Delta), Trial: best.Trial, Atom: l, Delta: cfg.Delta},
+				summary.EvalGoal{Name: "best, " + l + " - " + d, Gamma: with(best.Gamma, i, w-cfg.Delta), Trial: best.Trial, Atom: l, Delta: -cfg.Delta})
 			vars = append(vars, variant{i, '+'}, variant{i, '-'})
 		}
 	}
@@ -417,7 +418,7 @@ func Analyze(ctx context.Context, ev *Evaluator, cfg AnalyzeConfig) (*Analysis, 
 	sp, stopped, err := sparsify(ctx, ev, plan, cfg, a)
 	a.Sparsify = sp
 	if sp != nil {
-		name := EvalStudyName(plan.Config.Group, KindSparsify, plan.Config.Setup, plan.Config.Hidden)
+		name := summary.EvalStudyName(plan.Config.Group, summary.KindSparsify, plan.Config.Setup, plan.Config.Hidden)
 		a.Studies = append(a.Studies, name)
 	}
 	a.Stopped = stopped
@@ -474,10 +475,10 @@ func naiveGoal(setup string) ([]float64, string, bool) {
 // it in the group's.
 func naiveProfile(ctx context.Context, ev *Evaluator, base EvalPlan, gamma []float64, name string) (*GoalProfile, bool, error) {
 	plan := base
-	plan.Config.Kind = KindEvaluate
+	plan.Config.Kind = summary.KindEvaluate
 	plan.Config.Note, plan.Config.Extra = "", nil
 	for _, group := range []string{base.Config.Group, "presets"} {
-		sname := EvalStudyName(group, KindEvaluate, base.Config.Setup, base.Config.Hidden)
+		sname := summary.EvalStudyName(group, summary.KindEvaluate, base.Config.Setup, base.Config.Hidden)
 		s, err := ev.Store.Study(ctx, sname)
 		if errors.Is(err, store.ErrStudyNotFound) {
 			continue
@@ -485,7 +486,7 @@ func naiveProfile(ctx context.Context, ev *Evaluator, base EvalPlan, gamma []flo
 		if err != nil {
 			return nil, false, err
 		}
-		cfg, err := ReadEvalConfig(s)
+		cfg, err := summary.ReadEvalConfig(s)
 		if err != nil || cfg.Epochs != base.Config.Epochs || !jsonEqual(s.Setup.Config, base.SetupConfig) {
 			continue
 		}
@@ -503,7 +504,7 @@ func naiveProfile(ctx context.Context, ev *Evaluator, base EvalPlan, gamma []flo
 			}
 		}
 	}
-	plan.Config.Goals = []EvalGoal{{Name: name, Gamma: gamma, Trial: -1}}
+	plan.Config.Goals = []summary.EvalGoal{{Name: name, Gamma: gamma, Trial: -1}}
 	res, err := ev.Evaluate(ctx, plan)
 	if err != nil {
 		return nil, false, err
@@ -517,11 +518,11 @@ func naiveProfile(ctx context.Context, ev *Evaluator, base EvalPlan, gamma []flo
 // only what is missing.
 func sparsify(ctx context.Context, ev *Evaluator, base EvalPlan, cfg AnalyzeConfig, a *Analysis) (*Sparsification, bool, error) {
 	plan := base
-	plan.Config.Kind = KindSparsify
+	plan.Config.Kind = summary.KindSparsify
 	plan.Config.Note = fmt.Sprintf("greedy zeroing of the least important weights of the best goal of %s (trial %d) while the mean validation accuracy stays within %v of the full goal's; the last accepted goal rounded to multiples of %v",
 		a.Study, a.Best.Trial, cfg.Tolerance, cfg.Round)
 	plan.Config.Extra = []string{fmt.Sprintf("tolerance=%v", cfg.Tolerance), fmt.Sprintf("round=%v", cfg.Round)}
-	ref := EvalGoal{Name: "best", Gamma: a.Best.Gamma, Trial: a.Best.Trial}
+	ref := summary.EvalGoal{Name: "best", Gamma: a.Best.Gamma, Trial: a.Best.Trial}
 
 	// The order: free atoms with a non-zero weight, least important first.
 	var order []int
@@ -538,8 +539,8 @@ func sparsify(ctx context.Context, ev *Evaluator, base EvalPlan, cfg AnalyzeConf
 	for k, i := range order {
 		cand := with(cur, i, 0)
 		atom := a.Labels[i]
-		g := EvalGoal{Name: fmt.Sprintf("step %d: %s = 0 (%d terms)", k+1, atom, terms(cand)), Gamma: cand, Trial: a.Best.Trial}
-		plan.Config.Goals = []EvalGoal{ref, g}
+		g := summary.EvalGoal{Name: fmt.Sprintf("step %d: %s = 0 (%d terms)", k+1, atom, terms(cand)), Gamma: cand, Trial: a.Best.Trial}
+		plan.Config.Goals = []summary.EvalGoal{ref, g}
 		res, err := ev.Evaluate(ctx, plan)
 		if err != nil {
 			return sp, false, err
@@ -561,8 +562,8 @@ func sparsify(ctx context.Context, ev *Evaluator, base EvalPlan, cfg AnalyzeConf
 	sp.Greedy = cur
 	sp.SparseGamma = roundGoal(cur, cfg.Round)
 	sp.Terms = terms(sp.SparseGamma)
-	sparse := EvalGoal{Name: fmt.Sprintf("sparse, %d terms", sp.Terms), Gamma: sp.SparseGamma, Trial: a.Best.Trial}
-	plan.Config.Goals = []EvalGoal{ref, sparse}
+	sparse := summary.EvalGoal{Name: fmt.Sprintf("sparse, %d terms", sp.Terms), Gamma: sp.SparseGamma, Trial: a.Best.Trial}
+	plan.Config.Goals = []summary.EvalGoal{ref, sparse}
 	res, err := ev.Evaluate(ctx, plan)
 	if err != nil {
 		return sp, false, err

@@ -11,6 +11,7 @@ import (
 
 	"goalsearch/setups"
 	"goalsearch/store"
+	"goalsearch/summary"
 )
 
 // knownObjective has answers the analysis should find: the validation
@@ -124,8 +125,8 @@ func TestAnalyzeFindsWhatMatters(t *testing.T) {
 		t.Fatalf("studies %v", a.Studies)
 	}
 	s, _ := st.Study(ctx, a.Studies[0])
-	sc, _ := ReadEvalConfig(s)
-	if sc.Kind != KindSensitivity || sc.Goals[0].Name != "best" || sc.Goals[1].Atom != "x1" || sc.Goals[1].Delta != -0.9 || len(sc.Goals) != 1+3+3+3 {
+	sc, _ := summary.ReadEvalConfig(s)
+	if sc.Kind != summary.KindSensitivity || sc.Goals[0].Name != "best" || sc.Goals[1].Atom != "x1" || sc.Goals[1].Delta != -0.9 || len(sc.Goals) != 1+3+3+3 {
 		t.Errorf("sensitivity study %+v", sc)
 	}
 	count := func() int {

@@ -11,6 +11,7 @@ import (
 
 	"goalsearch/setups"
 	"goalsearch/store"
+	"goalsearch/summary"
 	"goalsearch/trainer/dataset"
 	"goalsearch/trainer/goals"
 )
@@ -26,12 +27,12 @@ import (
 // configuration with the goals and seeds wanted, the goal labels, and the
 // objective's setup configuration.
 type EvalPlan struct {
-	Config EvalConfig
+	Config summary.EvalConfig
 	// Labels are the goal labels; nil for a baseline setup.
 	Labels []string
 	// SetupConfig is the study's Setup.Config: a setups.NetworkConfig (with the
 	// source study's data set, training limit and lateral fan-in) or, for a
-	// synthetic setup, a setups.SyntheticConfig. Nil means EvalStudy's
+	// synthetic setup, a setups.SyntheticConfig. Nil means summary.EvalStudy's
 	// setups.NetworkConfig{Setup, Hidden, Epochs}.
 	SetupConfig json.RawMessage
 }
@@ -74,10 +75,10 @@ func TrialSeeds(trials []store.Trial) map[uint64]bool {
 // set, training limit and lateral fan-in, with hidden neurons and epochs
 // (0 keeps src's).
 func PlanFromStudy(src store.Study, kind string, hidden, epochs int) (EvalPlan, error) {
-	if IsEvalStudy(src) {
+	if summary.IsEvalStudy(src) {
 		return EvalPlan{}, fmt.Errorf("study %s is an evaluation study, not a search", src.Name)
 	}
-	p := EvalPlan{Config: EvalConfig{Kind: kind, Group: src.Name, Setup: src.Setup.Name}, Labels: slices.Clone(src.Space.Labels)}
+	p := EvalPlan{Config: summary.EvalConfig{Kind: kind, Group: src.Name, Setup: src.Setup.Name}, Labels: slices.Clone(src.Space.Labels)}
 	if IsSynthetic(src.Setup.Name) {
 		var cfg setups.SyntheticConfig
 		if err := json.Unmarshal(src.Setup.Config, &cfg); err != nil {
@@ -112,7 +113,7 @@ func PlanFromStudy(src store.Study, kind string, hidden, epochs int) (EvalPlan, 
 // PlanForSetup returns a plan (without goals or seeds) for group and kind on
 // a trainer setup; base gives the setup, hidden neurons, epochs and data.
 func PlanForSetup(group, kind string, base setups.NetworkConfig) (EvalPlan, error) {
-	p := EvalPlan{Config: EvalConfig{Kind: kind, Group: group, Setup: base.Setup, Hidden: base.Hidden, Epochs: base.Epochs}}
+	p := EvalPlan{Config: summary.EvalConfig{Kind: kind, Group: group, Setup: base.Setup, Hidden: base.Hidden, Epochs: base.Epochs}}
 	if base.Hidden < 1 || base.Epochs < 1 {
 		return p, fmt.Errorf("setup %s: %d hidden neurons and %d epochs; want at least 1 of each", base.Setup, base.Hidden, base.Epochs)
 	}
@@ -125,7 +126,7 @@ func PlanForSetup(group, kind string, base setups.NetworkConfig) (EvalPlan, erro
 
 // TopGoals returns the goals of the k best complete trials by value (the
 // validation accuracy of a search), best first, each goal once.
-func TopGoals(trials []store.Trial, k int) []EvalGoal {
+func TopGoals(trials []store.Trial, k int) []summary.EvalGoal {
 	var c []store.Trial
 	for _, t := range trials {
 		if t.State == store.Complete && t.Value != nil {
@@ -133,7 +134,7 @@ func TopGoals(trials []store.Trial, k int) []EvalGoal {
 		}
 	}
 	sort.SliceStable(c, func(i, j int) bool { return *c[i].Value > *c[j].Value })
-	var out []EvalGoal
+	var out []summary.EvalGoal
 	for _, t := range c {
 		if len(out) == k {
 			break
@@ -143,13 +144,13 @@ func TopGoals(trials []store.Trial, k int) []EvalGoal {
 			dup = dup || slices.Equal(g.Gamma, t.Gamma)
 		}
 		if !dup {
-			out = append(out, EvalGoal{Name: fmt.Sprintf("trial %d", t.Number), Gamma: slices.Clone(t.Gamma), Trial: t.Number})
+			out = append(out, summary.EvalGoal{Name: fmt.Sprintf("trial %d", t.Number), Gamma: slices.Clone(t.Gamma), Trial: t.Number})
 		}
 	}
 	return out
 }
 
-func sameGoal(a, b EvalGoal) bool {
+func sameGoal(a, b summary.EvalGoal) bool {
 	return a.Name == b.Name && a.Atom == b.Atom && a.Delta == b.Delta && slices.Equal(a.Gamma, b.Gamma)
 }
 
@@ -159,7 +160,7 @@ func sameGoal(a, b EvalGoal) bool {
 // plan that it lacks (goals are the same when name, gamma, atom and delta
 // are), so that evaluating more goals or seeds later adds to the same
 // study, and every goal runs on every seed of the study. It returns the
-// study as stored and the index in its EvalConfig.Goals of each of the
+// study as stored and the index in its summary.EvalConfig.Goals of each of the
 // plan's goals.
 //
 // The epochs and the setup configuration of an existing study cannot
@@ -177,11 +178,11 @@ func PrepareEval(ctx context.Context, st store.Store, plan EvalPlan) (store.Stud
 		}
 	}
 	for _, g := range asked {
-		if !slices.ContainsFunc(plan.Config.Goals, func(h EvalGoal) bool { return sameGoal(g, h) }) {
+		if !slices.ContainsFunc(plan.Config.Goals, func(h summary.EvalGoal) bool { return sameGoal(g, h) }) {
 			plan.Config.Goals = append(plan.Config.Goals, g)
 		}
 	}
-	want, err := EvalStudy(plan.Config, plan.Labels)
+	want, err := summary.EvalStudy(plan.Config, plan.Labels)
 	if err != nil {
 		return store.Study{}, nil, err
 	}
@@ -201,13 +202,13 @@ func PrepareEval(ctx context.Context, st store.Store, plan EvalPlan) (store.Stud
 			return stored, nil, err
 		}
 	}
-	cfg, err := ReadEvalConfig(stored)
+	cfg, err := summary.ReadEvalConfig(stored)
 	if err != nil {
 		return stored, nil, err
 	}
 	idx := make([]int, len(asked))
 	for i, g := range asked {
-		idx[i] = slices.IndexFunc(cfg.Goals, func(h EvalGoal) bool { return sameGoal(g, h) })
+		idx[i] = slices.IndexFunc(cfg.Goals, func(h summary.EvalGoal) bool { return sameGoal(g, h) })
 	}
 	trials, err := st.Trials(ctx, stored.Name)
 	if err != nil {
@@ -240,8 +241,8 @@ func PrepareEval(ctx context.Context, st store.Store, plan EvalPlan) (store.Stud
 }
 
 // growEval adds the goals and seeds of cfg to the stored evaluation study.
-func growEval(ctx context.Context, st store.Store, stored, want store.Study, cfg EvalConfig) (store.Study, error) {
-	old, err := ReadEvalConfig(stored)
+func growEval(ctx context.Context, st store.Store, stored, want store.Study, cfg summary.EvalConfig) (store.Study, error) {
+	old, err := summary.ReadEvalConfig(stored)
 	if err != nil {
 		return stored, err
 	}
@@ -264,7 +265,7 @@ func growEval(ctx context.Context, st store.Store, stored, want store.Study, cfg
 	}
 	merged.Goals = slices.Clone(old.Goals)
 	for _, g := range cfg.Goals {
-		if !slices.ContainsFunc(merged.Goals, func(h EvalGoal) bool { return sameGoal(g, h) }) {
+		if !slices.ContainsFunc(merged.Goals, func(h summary.EvalGoal) bool { return sameGoal(g, h) }) {
 			merged.Goals = append(merged.Goals, g)
 		}
 	}
@@ -440,7 +441,7 @@ func NewEvalSampler() Sampler { return doneSampler{} }
 // waits to tell it a generation.
 type doneSampler struct{}
 
-func (doneSampler) Name() string                 { return EvalSampler }
+func (doneSampler) Name() string                 { return summary.EvalSampler }
 func (doneSampler) Ask(int) ([][]float64, error) { return nil, ErrDone }
 func (doneSampler) Tell([]float64) error         { return nil }
 func (doneSampler) State() (SamplerState, error) {
@@ -496,8 +497,8 @@ func NewStats(xs []float64) Stats {
 
 // GoalStats summarises one goal of an evaluation study over its seeds.
 type GoalStats struct {
-	Index int      `json:"index"` // in EvalConfig.Goals, the trials' Generation
-	Goal  EvalGoal `json:"goal"`
+	Index int              `json:"index"` // in summary.EvalConfig.Goals, the trials' Generation
+	Goal  summary.EvalGoal `json:"goal"`
 	// Runs counts the goal's trials; Complete, Failed and Pending (queued,
 	// running or paused) split them.
 	Runs     int `json:"runs"`
@@ -519,9 +520,9 @@ type GoalStats struct {
 }
 
 // SummarizeEval summarises every goal of an evaluation study from its
-// trials, in the order of EvalConfig.Goals.
+// trials, in the order of summary.EvalConfig.Goals.
 func SummarizeEval(study store.Study, trials []store.Trial) ([]GoalStats, error) {
-	cfg, err := ReadEvalConfig(study)
+	cfg, err := summary.ReadEvalConfig(study)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"goalsearch/setups"
 	"goalsearch/store"
+	"goalsearch/summary"
 	"goalsearch/trainer/dataset"
 )
 
@@ -51,12 +52,12 @@ func TestEvaluateStoresAndResumes(t *testing.T) {
 	src := searchedSphere(t, st, setups.SyntheticConfig{Dim: 3, Epochs: 3, Sleep: 30 * time.Millisecond})
 	srcTrials, _ := st.Trials(ctx, src.Name)
 
-	plan, err := PlanFromStudy(src, KindEvaluate, 0, 0)
+	plan, err := PlanFromStudy(src, summary.KindEvaluate, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	plan.Config.Seeds = EvalSeeds(2, TrialSeeds(srcTrials))
-	plan.Config.Goals = append(TopGoals(srcTrials, 3), EvalGoal{Name: "0.3,0.3,0.3", Gamma: []float64{0.3, 0.3, 0.3}, Trial: -1})
+	plan.Config.Goals = append(TopGoals(srcTrials, 3), summary.EvalGoal{Name: "0.3,0.3,0.3", Gamma: []float64{0.3, 0.3, 0.3}, Trial: -1})
 	if len(plan.Config.Goals) != 4 || plan.Config.Goals[0].Trial < 0 {
 		t.Fatalf("goals %+v", plan.Config.Goals)
 	}
@@ -104,7 +105,7 @@ func TestEvaluateStoresAndResumes(t *testing.T) {
 	if len(after) != 8 {
 		t.Fatalf("%d trials after resuming", len(after))
 	}
-	cfg, err := ReadEvalConfig(res.Study)
+	cfg, err := summary.ReadEvalConfig(res.Study)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,13 +143,13 @@ func TestEvaluateStoresAndResumes(t *testing.T) {
 	// Growing the study: a third seed and a fifth goal keep every trial
 	// and add only the missing runs.
 	plan.Config.Seeds = EvalSeeds(3, TrialSeeds(srcTrials))
-	plan.Config.Goals = append(plan.Config.Goals, EvalGoal{Name: "origin", Gamma: []float64{0, 0, 0}, Trial: -1})
+	plan.Config.Goals = append(plan.Config.Goals, summary.EvalGoal{Name: "origin", Gamma: []float64{0, 0, 0}, Trial: -1})
 	res, err = ev.Evaluate(ctx, plan)
 	if err != nil {
 		t.Fatal(err)
 	}
 	grown, _ := st.Trials(ctx, res.Study.Name)
-	cfg, _ = ReadEvalConfig(res.Study)
+	cfg, _ = summary.ReadEvalConfig(res.Study)
 	if len(grown) != 15 || len(cfg.Goals) != 5 || len(cfg.Seeds) != 3 || res.Goals[4] != 4 {
 		t.Fatalf("grown: %d trials, %d goals, %d seeds", len(grown), len(cfg.Goals), len(cfg.Seeds))
 	}
@@ -158,7 +159,7 @@ func TestEvaluateStoresAndResumes(t *testing.T) {
 		}
 	}
 	// Other epochs would make runs incomparable.
-	if p2, _ := PlanFromStudy(src, KindEvaluate, 0, 5); true {
+	if p2, _ := PlanFromStudy(src, summary.KindEvaluate, 0, 5); true {
 		p2.Config.Seeds, p2.Config.Goals = plan.Config.Seeds, plan.Config.Goals[:1]
 		if _, err := ev.Evaluate(ctx, p2); !errors.Is(err, store.ErrStudyExists) {
 			t.Errorf("other epochs: %v", err)
@@ -172,12 +173,12 @@ func TestEvaluateStoresAndResumes(t *testing.T) {
 func TestEvaluateMatchesUninterrupted(t *testing.T) {
 	ctx := context.Background()
 	data := tinyData(t)
-	plan, err := PlanForSetup("presets", KindEvaluate, setups.NetworkConfig{Setup: "context", Hidden: 6, Epochs: 2})
+	plan, err := PlanForSetup("presets", summary.KindEvaluate, setups.NetworkConfig{Setup: "context", Hidden: 6, Epochs: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	plan.Config.Seeds = EvalSeeds(1, nil)
-	plan.Config.Goals = []EvalGoal{{Name: "context/naive", Gamma: []float64{0, 0, 1, 0, 0}, Trial: -1}}
+	plan.Config.Goals = []summary.EvalGoal{{Name: "context/naive", Gamma: []float64{0, 0, 1, 0, 0}, Trial: -1}}
 
 	ref := openStore(t, filepath.Join(t.TempDir(), "ref.db"))
 	want, err := (&Evaluator{Store: ref, Data: data}).Evaluate(ctx, plan)
@@ -210,9 +211,9 @@ func TestEvaluateMatchesUninterrupted(t *testing.T) {
 		t.Errorf("test accuracy %v", v)
 	}
 	// A baseline takes no goal and stores the one-number gamma [0].
-	bp, _ := PlanForSetup("presets", KindEvaluate, setups.NetworkConfig{Setup: "backprop", Hidden: 6, Epochs: 1})
+	bp, _ := PlanForSetup("presets", summary.KindEvaluate, setups.NetworkConfig{Setup: "backprop", Hidden: 6, Epochs: 1})
 	bp.Config.Seeds = plan.Config.Seeds
-	bp.Config.Goals = []EvalGoal{{Name: "backprop", Trial: -1}}
+	bp.Config.Goals = []summary.EvalGoal{{Name: "backprop", Trial: -1}}
 	r, err := (&Evaluator{Store: st, Data: data}).Evaluate(ctx, bp)
 	if err != nil || r.Stats[0].Complete != 1 || r.Study.Space.Labels[0] != "none" {
 		t.Fatalf("backprop: %+v %v", r.Stats, err)
@@ -296,16 +297,16 @@ func TestEvalSeedsAndStats(t *testing.T) {
 func TestPrepareEvalDeduplicates(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, filepath.Join(t.TempDir(), "d.db"))
-	plan, _ := PlanForSetup("presets", KindEvaluate, setups.NetworkConfig{Setup: "context", Hidden: 4, Epochs: 1})
+	plan, _ := PlanForSetup("presets", summary.KindEvaluate, setups.NetworkConfig{Setup: "context", Hidden: 4, Epochs: 1})
 	s := EvalSeeds(2, nil)
 	plan.Config.Seeds = []uint64{s[0], s[1], s[0]}
-	naive := EvalGoal{Name: "context/naive", Gamma: []float64{0, 0, 1, 0, 0}, Trial: -1}
-	plan.Config.Goals = []EvalGoal{naive, naive}
+	naive := summary.EvalGoal{Name: "context/naive", Gamma: []float64{0, 0, 1, 0, 0}, Trial: -1}
+	plan.Config.Goals = []summary.EvalGoal{naive, naive}
 	study, idx, err := PrepareEval(ctx, st, plan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, _ := ReadEvalConfig(study)
+	cfg, _ := summary.ReadEvalConfig(study)
 	trials, _ := st.Trials(ctx, study.Name)
 	if !slices.Equal(idx, []int{0, 0}) || len(cfg.Goals) != 1 || len(cfg.Seeds) != 2 || len(trials) != 2 {
 		t.Fatalf("idx %v, %d goals, %d seeds, %d trials", idx, len(cfg.Goals), len(cfg.Seeds), len(trials))
@@ -316,5 +317,29 @@ func TestPrepareEvalDeduplicates(t *testing.T) {
 	}
 	if again, _ := st.Trials(ctx, study.Name); len(again) != 2 {
 		t.Fatalf("%d trials after preparing twice", len(again))
+	}
+}
+
+// ForStudy runs an evaluation study with the evaluation objective and a
+// sampler that proposes nothing, and a search with its own sampler.
+func TestForStudy(t *testing.T) {
+	cfg, _ := json.Marshal(setups.SyntheticConfig{Dim: 2, Epochs: 1})
+	ev, _ := summary.EvalStudy(summary.EvalConfig{Kind: summary.KindEvaluate, Group: "s", Setup: "sphere", Hidden: 1, Epochs: 1}, []string{"x1", "x2"})
+	ev.Setup.Config = cfg
+	obj, smp, err := ForStudy(ev, 1)
+	if err != nil || smp.Name() != summary.EvalSampler {
+		t.Fatalf("evaluation study: %v, %v", smp, err)
+	}
+	if _, ok := obj.(*syntheticEval); !ok {
+		t.Errorf("evaluation objective is %T", obj)
+	}
+	if _, err := smp.Ask(1); err != ErrDone {
+		t.Errorf("the evaluation sampler proposed: %v", err)
+	}
+	s := sphereStudy("x", 2, "")
+	s.Setup.Config = cfg
+	s.Sampler.Name = "random"
+	if _, smp, err := ForStudy(s, 1); err != nil || smp.Name() != "random" {
+		t.Fatalf("search study: %v, %v", smp, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"goalsearch/setups"
+	"goalsearch/summary"
 	"goalsearch/trainer"
 	"goalsearch/trainer/goals"
 )
@@ -26,7 +27,7 @@ var reproduceGoals = map[trainer.Setup][]string{
 }
 
 // ReproducePlans returns the evaluation plans of the paper's MNIST
-// comparison: for every hidden size, one KindReproduce study (group
+// comparison: for every hidden size, one summary.KindReproduce study (group
 // "presets") per setup, the infomorphic setups with their heuristic and
 // optimised presets, the two baselines with their one goal "none", all on
 // the same seeds (EvalSeeds). base gives the epochs and the data set (its
@@ -41,20 +42,20 @@ func ReproducePlans(hidden []int, seeds int, base setups.NetworkConfig) ([]EvalP
 			if b.FanIn >= h {
 				b.FanIn = 0
 			}
-			p, err := PlanForSetup(ReproduceGroup, KindReproduce, b)
+			p, err := PlanForSetup(ReproduceGroup, summary.KindReproduce, b)
 			if err != nil {
 				return nil, err
 			}
 			p.Config.Seeds = sd
 			if !s.TakesGoal() {
-				p.Config.Goals = []EvalGoal{{Name: string(s), Trial: -1}}
+				p.Config.Goals = []summary.EvalGoal{{Name: string(s), Trial: -1}}
 			}
 			for _, name := range reproduceGoals[s] {
 				g, err := goals.Parse(name, string(s))
 				if err != nil {
 					return nil, fmt.Errorf("reproduce: preset %s for %s: %w", name, s, err)
 				}
-				p.Config.Goals = append(p.Config.Goals, EvalGoal{Name: name, Gamma: g, Trial: -1})
+				p.Config.Goals = append(p.Config.Goals, summary.EvalGoal{Name: name, Gamma: g, Trial: -1})
 			}
 			p.Config.Note = "the paper's MNIST comparison (Schneider et al., ICLR 2025): heuristic and published optimised goals, and the baselines"
 			plans = append(plans, p)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"goalsearch/setups"
+	"goalsearch/summary"
 )
 
 func TestReproducePlans(t *testing.T) {
@@ -24,7 +25,7 @@ func TestReproducePlans(t *testing.T) {
 		"presets/reproduce/backprop/h50":                 {"backprop"},
 	}
 	for _, p := range plans[:6] {
-		s, err := EvalStudy(p.Config, p.Labels)
+		s, err := summary.EvalStudy(p.Config, p.Labels)
 		if err != nil {
 			t.Fatal(err)
 		}

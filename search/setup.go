@@ -6,6 +6,7 @@ import (
 
 	"goalsearch/setups"
 	"goalsearch/store"
+	"goalsearch/summary"
 )
 
 // NewObjective returns the objective of a study's setup; threads is the
@@ -27,11 +28,11 @@ func NewObjective(setup store.Setup, threads int) (Objective, error) {
 
 // ForStudy returns the objective and sampler that run a stored study: a
 // search's from its setup and sampler configuration, an evaluation study's
-// (IsEvalStudy) from its setup, evaluating the test set too, with a sampler
+// (summary.IsEvalStudy) from its setup, evaluating the test set too, with a sampler
 // that proposes nothing, since its trials are enqueued when it is made.
 // threads is the number of threads one trial may use.
 func ForStudy(study store.Study, threads int) (Objective, Sampler, error) {
-	if IsEvalStudy(study) {
+	if summary.IsEvalStudy(study) {
 		obj, err := NewEvalObjective(study.Setup, threads, nil)
 		if err != nil {
 			return nil, nil, err

@@ -16,6 +16,7 @@ import (
 	"goalsearch/search"
 	"goalsearch/setups"
 	"goalsearch/store"
+	"goalsearch/summary"
 	"goalsearch/trainer"
 	"goalsearch/trainer/goals"
 )
@@ -163,7 +164,7 @@ func evaluatePlans(ctx context.Context, st store.Store, o *evaluateOptions) ([]s
 	if err != nil {
 		return nil, err
 	}
-	if search.IsEvalStudy(src) {
+	if summary.IsEvalStudy(src) {
 		return nil, usagef("%s is an evaluation study; give the searched study", src.Name)
 	}
 	if o.Setup != "" && o.Setup != src.Setup.Name {
@@ -190,7 +191,7 @@ func evaluatePlans(ctx context.Context, st store.Store, o *evaluateOptions) ([]s
 	}
 	var plans []search.EvalPlan
 	for _, h := range hidden {
-		p, err := search.PlanFromStudy(src, search.KindEvaluate, h, o.Epochs)
+		p, err := search.PlanFromStudy(src, summary.KindEvaluate, h, o.Epochs)
 		if err != nil {
 			return nil, err
 		}
@@ -225,7 +226,7 @@ func presetPlans(o *evaluateOptions) ([]search.EvalPlan, error) {
 	if err != nil {
 		return nil, usagef("--setup %q: not a setup (%s)", setup, setupNames())
 	}
-	var gs []search.EvalGoal
+	var gs []summary.EvalGoal
 	if ts.TakesGoal() {
 		if len(o.Goals) == 0 {
 			return nil, usagef("--goal is required for setup %s without a STUDY (e.g. --goal %s/naive)", setup, setup)
@@ -238,7 +239,7 @@ func presetPlans(o *evaluateOptions) ([]search.EvalPlan, error) {
 		if len(o.Goals) > 0 {
 			return nil, usagef("--goal: setup %s is a baseline and takes no goal", setup)
 		}
-		gs = []search.EvalGoal{{Name: setup, Trial: -1}}
+		gs = []summary.EvalGoal{{Name: setup, Trial: -1}}
 	}
 	hidden := o.Hidden
 	if len(hidden) == 0 {
@@ -250,7 +251,7 @@ func presetPlans(o *evaluateOptions) ([]search.EvalPlan, error) {
 	}
 	var plans []search.EvalPlan
 	for _, h := range hidden {
-		p, err := search.PlanForSetup("presets", search.KindEvaluate, setups.NetworkConfig{Setup: setup, Hidden: h, Epochs: epochs, Data: o.Data, TrainLimit: o.TrainLimit})
+		p, err := search.PlanForSetup("presets", summary.KindEvaluate, setups.NetworkConfig{Setup: setup, Hidden: h, Epochs: epochs, Data: o.Data, TrainLimit: o.TrainLimit})
 		if err != nil {
 			return nil, usageError{err}
 		}
@@ -263,8 +264,8 @@ func presetPlans(o *evaluateOptions) ([]search.EvalPlan, error) {
 
 // parseEvalGoals parses --goal values for a setup: presets keep their full
 // name, vectors are named by what was typed.
-func parseEvalGoals(setup string, dim int, specs []string) ([]search.EvalGoal, error) {
-	var out []search.EvalGoal
+func parseEvalGoals(setup string, dim int, specs []string) ([]summary.EvalGoal, error) {
+	var out []summary.EvalGoal
 	for _, spec := range specs {
 		spec = strings.TrimSpace(spec)
 		name := spec
@@ -283,7 +284,7 @@ func parseEvalGoals(setup string, dim int, specs []string) ([]search.EvalGoal, e
 		if err != nil {
 			return nil, usagef("--goal %s: %v", spec, err)
 		}
-		out = append(out, search.EvalGoal{Name: name, Gamma: g, Trial: -1})
+		out = append(out, summary.EvalGoal{Name: name, Gamma: g, Trial: -1})
 	}
 	return out, nil
 }
@@ -310,13 +311,13 @@ func newEvaluator(st store.Store, workers, threads int, stop chan struct{}, s st
 type evalProgress struct {
 	w     io.Writer
 	study string
-	cfg   search.EvalConfig
+	cfg   summary.EvalConfig
 	total int
 }
 
 func (p *evalProgress) starting(study store.Study, trials, finished int) {
 	p.study, p.total = study.Name, trials
-	p.cfg, _ = search.ReadEvalConfig(study)
+	p.cfg, _ = summary.ReadEvalConfig(study)
 	fmt.Fprintf(p.w, "%s: %s of %s, %d done\n", study.Name, plural(trials, "run"), plural(p.cfg.Epochs, "epoch"), finished)
 }
 
@@ -343,7 +344,7 @@ func (p *evalProgress) observe(e search.Event) {
 }
 
 func evalResult(res search.EvalResult, labels []string) evalJSON {
-	cfg, _ := search.ReadEvalConfig(res.Study)
+	cfg, _ := summary.ReadEvalConfig(res.Study)
 	r := evalJSON{Study: res.Study.Name, Setup: cfg.Setup, Hidden: cfg.Hidden, Epochs: cfg.Epochs, Seeds: len(cfg.Seeds),
 		Stopped: res.Summary.Stopped, labels: labels}
 	for _, i := range res.Goals {

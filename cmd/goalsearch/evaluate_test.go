@@ -15,6 +15,7 @@ import (
 
 	"goalsearch/search"
 	"goalsearch/store"
+	"goalsearch/summary"
 	"goalsearch/trainer/dataset"
 )
 
@@ -189,7 +190,7 @@ func TestEvaluatePresetsAndReproduce(t *testing.T) {
 	}
 	want := []string{"context", "lateral", "context-lateral", "context-lateral-feedback", "random-projection", "backprop"}
 	for i, r := range res {
-		if r.Study != search.EvalStudyName("presets", search.KindReproduce, want[i], 4) {
+		if r.Study != summary.EvalStudyName("presets", summary.KindReproduce, want[i], 4) {
 			t.Errorf("study %d is %s", i, r.Study)
 		}
 		for _, g := range r.Goals {

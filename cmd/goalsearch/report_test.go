@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"goalsearch/search"
 	"goalsearch/setups"
 	"goalsearch/store"
 	"goalsearch/store/boltstore"
+	"goalsearch/summary"
 	"goalsearch/trainer/goals"
 )
 
@@ -45,8 +45,8 @@ func reportStore(t *testing.T) string {
 		}
 		d.Trials = append(d.Trials, tr)
 	}
-	ev, err := search.EvalStudy(search.EvalConfig{Kind: search.KindEvaluate, Group: "s", Setup: "context", Hidden: 20, Epochs: 2, Seeds: []uint64{7, 8},
-		Goals: []search.EvalGoal{{Name: "trial 1", Gamma: d.Trials[1].Gamma, Trial: 1}}}, labels)
+	ev, err := summary.EvalStudy(summary.EvalConfig{Kind: summary.KindEvaluate, Group: "s", Setup: "context", Hidden: 20, Epochs: 2, Seeds: []uint64{7, 8},
+		Goals: []summary.EvalGoal{{Name: "trial 1", Gamma: d.Trials[1].Gamma, Trial: 1}}}, labels)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package search
+package summary
 
 import (
 	"encoding/json"

@@ -1,13 +1,13 @@
-package search
+package summary
 
 import (
 	"context"
-	"encoding/json"
 	"path/filepath"
 	"reflect"
 	"testing"
 
-	"goalsearch/setups"
+	"goalsearch/store"
+	"goalsearch/store/boltstore"
 )
 
 func TestEvalStudyRoundTrip(t *testing.T) {
@@ -20,7 +20,11 @@ func TestEvalStudyRoundTrip(t *testing.T) {
 	if s.Name != "ctxlat/evaluate/context/h100" || !IsEvalStudy(s) {
 		t.Fatalf("study %s, sampler %s", s.Name, s.Sampler.Name)
 	}
-	st := openStore(t, filepath.Join(t.TempDir(), "e.db"))
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "e.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
 	stored, err := st.CreateStudy(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
@@ -34,31 +38,7 @@ func TestEvalStudyRoundTrip(t *testing.T) {
 	if _, err := st.CreateStudy(context.Background(), b); err != nil || b.Space.Dim() != 1 {
 		t.Fatalf("baseline study: %v", err)
 	}
-	if _, err := ReadEvalConfig(sphereStudy("x", 2, "")); err == nil {
+	if _, err := ReadEvalConfig(store.Study{Name: "x", Sampler: store.SamplerConfig{Name: "random"}}); err == nil {
 		t.Error("a search study read as an evaluation")
-	}
-}
-
-// ForStudy runs an evaluation study with the evaluation objective and a
-// sampler that proposes nothing, and a search with its own sampler.
-func TestForStudy(t *testing.T) {
-	cfg, _ := json.Marshal(setups.SyntheticConfig{Dim: 2, Epochs: 1})
-	ev, _ := EvalStudy(EvalConfig{Kind: KindEvaluate, Group: "s", Setup: "sphere", Hidden: 1, Epochs: 1}, []string{"x1", "x2"})
-	ev.Setup.Config = cfg
-	obj, smp, err := ForStudy(ev, 1)
-	if err != nil || smp.Name() != EvalSampler {
-		t.Fatalf("evaluation study: %v, %v", smp, err)
-	}
-	if _, ok := obj.(*syntheticEval); !ok {
-		t.Errorf("evaluation objective is %T", obj)
-	}
-	if _, err := smp.Ask(1); err != ErrDone {
-		t.Errorf("the evaluation sampler proposed: %v", err)
-	}
-	s := sphereStudy("x", 2, "")
-	s.Setup.Config = cfg
-	s.Sampler.Name = "random"
-	if _, smp, err := ForStudy(s, 1); err != nil || smp.Name() != "random" {
-		t.Fatalf("search study: %v, %v", smp, err)
 	}
 }
