@@ -610,7 +610,7 @@ func summariseEval(study store.Study, trials []store.Trial) EvalSummary {
 				gr.TestBySeed[t.Seed] = v
 			}
 		}
-		gr.Val, gr.Test = NewSample(vals), NewSample(tests)
+		gr.Val, gr.Test = summary.NewSample(vals), summary.NewSample(tests)
 		gr.Curve = meanCurve(g.Name, complete)
 		gr.Atoms = meanAtoms(complete)
 		e.Goals = append(e.Goals, gr)
@@ -653,9 +653,9 @@ func meanCurve(name string, runs []store.Trial) Curve {
 			}
 		}
 		c.Epochs = append(c.Epochs, ep)
-		c.Val = append(c.Val, NewSample(v).Mean)
-		c.Train = append(c.Train, NewSample(tr).Mean)
-		c.Test = append(c.Test, NewSample(te).Mean)
+		c.Val = append(c.Val, summary.NewSample(v).Mean)
+		c.Train = append(c.Train, summary.NewSample(tr).Mean)
+		c.Test = append(c.Test, summary.NewSample(te).Mean)
 	}
 	if !hasTest {
 		c.Test = nil
@@ -915,7 +915,7 @@ func compare(evals []*EvalSummary) []ComparisonGroup {
 			}
 			h := g.Rows[ref]
 			r.VsHeuristic = &Difference{Reference: h.Study + ": " + h.Goal, Delta: r.Test.Mean - h.Test.Mean,
-				Welch: WelchT(r.Test.Values, h.Test.Values), MannWhitney: MannWhitneyU(r.Test.Values, h.Test.Values)}
+				Welch: summary.WelchT(r.Test.Values, h.Test.Values), MannWhitney: summary.MannWhitneyU(r.Test.Values, h.Test.Values)}
 		}
 		for i, r := range g.Rows {
 			if !math.IsNaN(r.Test.Mean) && (g.Best < 0 || r.Test.Mean > g.Rows[g.Best].Test.Mean) {
@@ -927,10 +927,10 @@ func compare(evals []*EvalSummary) []ComparisonGroup {
 	return out
 }
 
-// comparePaired tests a against b: paired by seed (PairedT) when at least
+// comparePaired tests a against b: paired by seed (summary.PairedT) when at least
 // two seeds have both, since evaluation runs of different goals on one seed
-// share initial weights and data order; else unpaired (WelchT).
-func comparePaired(a, b map[uint64]float64, av, bv []float64) TestResult {
+// share initial weights and data order; else unpaired (summary.WelchT).
+func comparePaired(a, b map[uint64]float64, av, bv []float64) summary.TestResult {
 	var x, y []float64
 	seeds := slices.Sorted(maps.Keys(a))
 	for _, s := range seeds {
@@ -939,7 +939,7 @@ func comparePaired(a, b map[uint64]float64, av, bv []float64) TestResult {
 		}
 	}
 	if len(x) >= 2 && len(x) == len(av) && len(y) == len(bv) {
-		return PairedT(x, y)
+		return summary.PairedT(x, y)
 	}
-	return WelchT(av, bv)
+	return summary.WelchT(av, bv)
 }

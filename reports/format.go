@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"goalsearch/summary"
 )
 
 // Every number in a report goes through these functions, so the formats are
@@ -47,7 +49,7 @@ func pp(d float64) string {
 
 // meanStd formats a sample of accuracies in percent, "94.87 ± 0.12", the
 // mean alone for one value, a dash for none.
-func meanStd(s Sample) string {
+func meanStd(s summary.Sample) string {
 	switch s.N() {
 	case 0:
 		return dash
@@ -59,7 +61,7 @@ func meanStd(s Sample) string {
 
 // meanStdOf is meanStd for accuracies, and the plain values of a synthetic
 // function.
-func meanStdOf(s Sample, synthetic bool) string {
+func meanStdOf(s summary.Sample, synthetic bool) string {
 	if !synthetic || s.N() == 0 {
 		return meanStd(s)
 	}

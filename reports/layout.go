@@ -668,7 +668,7 @@ func layoutComparison(d *doc, r *Report) {
 		t := &table{head: []string{"setup", "goal", "from", "seeds", "validation", "test", "Δ test vs heuristic", "p (Welch)", "p (Mann-Whitney)", "paper (test)"},
 			numeric: []bool{false, false, false, true, true, true, true, true, true, true}}
 		var labels []string
-		var samples []Sample
+		var samples []summary.Sample
 		var paper []float64
 		for j, row := range g.Rows {
 			delta, pw, pu := dash, dash, dash

@@ -20,6 +20,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"goalsearch/store"
+	"goalsearch/summary"
 )
 
 // A figure is one plot of the report: an identifier that is unique in the
@@ -660,7 +661,7 @@ type xyYErrs struct {
 // dotsFigure draws mean ± std per row (rows top to bottom) as dots with
 // horizontal error bars, and markers for reference values: the
 // comparison's picture.
-func dotsFigure(id, title, caption, xlabel string, rows []string, samples []Sample, refs []float64, refName string) *figure {
+func dotsFigure(id, title, caption, xlabel string, rows []string, samples []summary.Sample, refs []float64, refName string) *figure {
 	h := 1.2*vg.Inch + vg.Length(len(rows))*0.26*vg.Inch
 	return &figure{id: id, title: title, caption: caption, width: 7 * vg.Inch, height: max(h, 2.4*vg.Inch),
 		draw: func() (*plot.Plot, error) {
@@ -725,8 +726,8 @@ func sparsifyFigure(id string, sp *Sparsification) *figure {
 			p.X.Scale = plot.InvertedScale{Normalizer: plot.LinearScale{}}
 			for i, part := range []struct {
 				name string
-				get  func(SparseStep) Sample
-			}{{"validation", func(s SparseStep) Sample { return s.Val }}, {"test", func(s SparseStep) Sample { return s.Test }}} {
+				get  func(SparseStep) summary.Sample
+			}{{"validation", func(s SparseStep) summary.Sample { return s.Val }}, {"test", func(s SparseStep) summary.Sample { return s.Test }}} {
 				var pts plotter.XYs
 				var errs plotter.YErrors
 				for k, st := range sp.Steps {

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"goalsearch/store"
+	"goalsearch/summary"
 )
 
 // A Report is everything a report shows, collected from a store. Renderers
@@ -137,8 +138,8 @@ type Entry struct {
 // result.
 type EvalRef struct {
 	Study string
-	Val   Sample
-	Test  Sample
+	Val   summary.Sample
+	Test  summary.Sample
 }
 
 // A HistoryPoint is one finished trial of a search.
@@ -241,7 +242,7 @@ type GoalResult struct {
 	// Val and Test are the final validation and test accuracies of the
 	// complete runs, in seed order; ValBySeed and TestBySeed the same by
 	// seed, for paired comparisons.
-	Val, Test             Sample
+	Val, Test             summary.Sample
 	ValBySeed, TestBySeed map[uint64]float64
 	// Curve is the mean learning curve over the complete runs.
 	Curve Curve
@@ -256,7 +257,7 @@ type Sensitivity struct {
 	// Baseline is the unchanged goal: its name, weights and results.
 	Baseline  string
 	Gamma     []float64
-	Val, Test Sample
+	Val, Test summary.Sample
 	Rows      []SensitivityRow
 	// PaperBaseline is the paper's validation accuracy of its own
 	// optimised goal when the setup is the paper's sensitivity setup, NaN
@@ -282,14 +283,14 @@ type SensitivityRow struct {
 type Variant struct {
 	Goal  string
 	Delta float64 // the change of the weight
-	Val   Sample
-	Test  Sample
+	Val   summary.Sample
+	Test  summary.Sample
 	// DeltaVal is mean validation accuracy minus the baseline's.
 	DeltaVal float64
 	// Test compares the variant's validation accuracies with the
 	// baseline's: paired by seed when every run has its partner (the
 	// evaluation's design), else Welch's t-test.
-	Compare TestResult
+	Compare summary.TestResult
 }
 
 // Sparsification is the greedy path from the dense goal to sparser ones.
@@ -309,8 +310,8 @@ type SparseStep struct {
 	// are zero here but not in the previous step's goal.
 	Terms  int
 	Zeroed []string
-	Val    Sample
-	Test   Sample
+	Val    summary.Sample
+	Test   summary.Sample
 }
 
 // A ComparisonGroup compares goals trained with the same hidden size and
@@ -330,8 +331,8 @@ type ComparisonRow struct {
 	Goal  string
 	// Kind is "heuristic", "optimised", "modified" or "baseline".
 	Kind string
-	Val  Sample
-	Test Sample
+	Val  summary.Sample
+	Test summary.Sample
 	// VsHeuristic compares the test accuracies with the setup's heuristic
 	// goal in the same group; nil for the heuristic itself, baselines, or
 	// when the group has no heuristic for the setup.
@@ -347,6 +348,6 @@ type ComparisonRow struct {
 type Difference struct {
 	Reference   string // the reference row's study and goal
 	Delta       float64
-	Welch       TestResult
-	MannWhitney TestResult
+	Welch       summary.TestResult
+	MannWhitney summary.TestResult
 }

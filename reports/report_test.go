@@ -14,9 +14,11 @@ import (
 	"strings"
 	"testing"
 
+	"math/rand/v2"
+
 	"goalsearch/store"
 	"goalsearch/store/boltstore"
-	"math/rand/v2"
+	"goalsearch/summary"
 )
 
 var update = flag.Bool("update", false, "rewrite the testdata/*.golden files from the current output")
@@ -231,7 +233,7 @@ func TestCollectContent(t *testing.T) {
 			continue
 		}
 		n++
-		want := WelchT(row.Test.Values, ref.Test.Values)
+		want := summary.WelchT(row.Test.Values, ref.Test.Values)
 		if row.VsHeuristic == nil || row.VsHeuristic.Welch.P != want.P || row.VsHeuristic.Reference != ref.Study+": "+ref.Goal {
 			t.Errorf("%s: vs heuristic %+v, want p %v against %s", row.Goal, row.VsHeuristic, want.P, ref.Goal)
 		}
@@ -325,7 +327,7 @@ func TestFiguresDraw(t *testing.T) {
 // within the tolerance; "sparse=NAME" in Extra overrides both.
 func TestSparsificationRules(t *testing.T) {
 	step := func(name string, gamma []float64, val ...float64) GoalResult {
-		return GoalResult{Name: name, Gamma: gamma, Val: NewSample(val), Test: NewSample(val)}
+		return GoalResult{Name: name, Gamma: gamma, Val: summary.NewSample(val), Test: summary.NewSample(val)}
 	}
 	e := EvalSummary{Labels: []string{"a", "b", "c"}, Extra: []string{"tolerance=0.01"}, Goals: []GoalResult{
 		step("dense", []float64{1, 1, 1}, 0.95, 0.95),

@@ -1,4 +1,4 @@
-package reports
+package summary
 
 import (
 	"math"
@@ -118,7 +118,7 @@ func WelchT(a, b []float64) TestResult {
 // differences without spread.
 func PairedT(a, b []float64) TestResult {
 	if len(a) != len(b) {
-		panic("reports: PairedT of samples of different lengths")
+		panic("summary: PairedT of samples of different lengths")
 	}
 	r := TestResult{Method: "paired t", Stat: math.NaN(), DF: math.NaN(), P: math.NaN()}
 	var d []float64
