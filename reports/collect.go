@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"goalsearch/search"
 	"goalsearch/setups"
 	"goalsearch/store"
 	"goalsearch/summary"
@@ -310,7 +309,7 @@ func failures(trials []store.Trial) []Failure {
 func summariseSearch(study store.Study, trials []store.Trial, o Options) *SearchSummary {
 	s := &SearchSummary{
 		Study: study.Name, Setup: study.Setup.Name, Sampler: study.Sampler.Name, Pruner: study.Pruner.Name,
-		Seed: study.Seed, Created: study.CreatedAt, Synthetic: search.IsSynthetic(study.Setup.Name),
+		Seed: study.Seed, Created: study.CreatedAt, Synthetic: setups.IsSynthetic(study.Setup.Name),
 		Metric: study.Objective.Metric, Maximize: study.Objective.Direction != store.Minimize,
 		Labels: slices.Clone(study.Space.Labels), Counts: countTrials(trials), Failures: failures(trials),
 	}
@@ -566,7 +565,7 @@ func neuronMean(atoms [][]float64) []float64 {
 
 func summariseEval(study store.Study, trials []store.Trial) EvalSummary {
 	e := EvalSummary{Study: study.Name, Created: study.CreatedAt, Labels: slices.Clone(study.Space.Labels),
-		Counts: countTrials(trials), Failures: failures(trials), Synthetic: search.IsSynthetic(study.Setup.Name)}
+		Counts: countTrials(trials), Failures: failures(trials), Synthetic: setups.IsSynthetic(study.Setup.Name)}
 	cfg, err := summary.ReadEvalConfig(study)
 	if err != nil {
 		e.Err = err.Error()
@@ -695,8 +694,10 @@ func sensitivity(e EvalSummary) *Sensitivity {
 	}
 	base := e.Goals[bi]
 	s := &Sensitivity{Baseline: base.Name, Gamma: base.Gamma, Val: base.Val, Test: base.Test, PaperBaseline: math.NaN()}
-	if e.Setup == PaperSensitivity.Setup {
-		s.PaperBaseline = PaperSensitivity.Baseline
+	setup, _ := setups.Lookup(e.Setup)
+	paper := setup.Sensitivity
+	if paper != nil {
+		s.PaperBaseline = paper.Baseline
 	}
 	rows := map[string]*SensitivityRow{}
 	for _, g := range e.Goals {
@@ -707,8 +708,8 @@ func sensitivity(e EvalSummary) *Sensitivity {
 		r, ok := rows[g.Atom]
 		if !ok {
 			r = &SensitivityRow{Atom: g.Atom, Weight: base.Gamma[i], Paper: math.NaN()}
-			if e.Setup == PaperSensitivity.Setup {
-				if v, ok := PaperSensitivity.Zeroed[g.Atom]; ok {
+			if paper != nil {
+				if v, ok := paper.Zeroed[g.Atom]; ok {
 					r.Paper = v
 				}
 			}
@@ -822,15 +823,14 @@ func sparsification(e EvalSummary) *Sparsification {
 	return sp
 }
 
-// setupOrder orders setups in comparisons as the paper does: the
-// infomorphic setups, then the baselines.
-var setupOrder = []string{"context", "lateral", "context-lateral", "context-lateral-feedback", "random-projection", "backprop"}
-
+// setupRank orders setups in comparisons as the registry (and the paper)
+// does: the infomorphic setups, then the baselines, then any other.
 func setupRank(s string) int {
-	if i := slices.Index(setupOrder, s); i >= 0 {
+	order := setups.Names(setups.Infomorphic, setups.Baseline)
+	if i := slices.Index(order, s); i >= 0 {
 		return i
 	}
-	return len(setupOrder)
+	return len(order)
 }
 
 // compare builds the comparison groups from the evaluate and reproduce

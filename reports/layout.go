@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"goalsearch/setups"
 	"goalsearch/summary"
 )
 
@@ -720,9 +721,9 @@ func shortGoal(goal, setup string) string {
 
 func layoutPaper(d *doc) {
 	d.heading(2, "paper", "Published values")
-	d.para("%s. %s", PaperCitation, PaperProtocol)
+	d.para("%s. %s", setups.PaperCitation, setups.PaperProtocol)
 	t := &table{head: []string{"setup (goal)", "100 neurons", "2000 neurons", "kind"}, numeric: []bool{false, true, true, false}}
-	for _, r := range PaperResults {
+	for _, r := range setups.PaperResults() {
 		kind := "read off"
 		if r.Exact {
 			kind = "exact"
@@ -731,20 +732,23 @@ func layoutPaper(d *doc) {
 	}
 	t.caption = "Test accuracy by setup and hidden size."
 	d.add(t)
-	var zs []string
-	for k := range PaperSensitivity.Zeroed {
-		zs = append(zs, k)
+	if s, ok := setups.PaperSensitivitySetup(); ok {
+		ps := s.Sensitivity
+		var zs []string
+		for k := range ps.Zeroed {
+			zs = append(zs, k)
+		}
+		slices.SortFunc(zs, func(a, b string) int {
+			return cmpFloat(ps.Zeroed[a], ps.Zeroed[b])
+		})
+		var items []string
+		for _, k := range zs {
+			items = append(items, fmt.Sprintf("%s set to 0: %s", k, pctNum(ps.Zeroed[k])))
+		}
+		d.para("Goal sensitivity (%s, the paper's optimised goal, 100 neurons, validation accuracy, exact): baseline %s; %s %s",
+			s.Name, pctNum(ps.Baseline), strings.Join(items, ", ")+".", ps.Summary)
 	}
-	slices.SortFunc(zs, func(a, b string) int {
-		return cmpFloat(PaperSensitivity.Zeroed[a], PaperSensitivity.Zeroed[b])
-	})
-	var items []string
-	for _, k := range zs {
-		items = append(items, fmt.Sprintf("%s set to 0: %s", k, pctNum(PaperSensitivity.Zeroed[k])))
-	}
-	d.para("Goal sensitivity (context-lateral, the paper's optimised goal, 100 neurons, validation accuracy, exact): baseline %s; %s %s",
-		pctNum(PaperSensitivity.Baseline), strings.Join(items, ", ")+".", PaperSensitivity.Summary)
-	d.para("The paper's search: %s", PaperSearch)
+	d.para("The paper's search: %s", setups.PaperSearch)
 }
 
 func cmpFloat(a, b float64) int {

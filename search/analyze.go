@@ -460,14 +460,12 @@ func rankAtoms(as []AtomSensitivity) {
 
 // naiveGoal returns the heuristic goal of a setup and its preset's name.
 func naiveGoal(setup string) ([]float64, string, bool) {
-	for _, s := range []string{setup, "context-lateral"} {
-		if p, ok := goals.Lookup("naive", s); ok {
-			if g, err := goals.Parse(p.FullName(), setup); err == nil {
-				return g, p.FullName(), true
-			}
-		}
+	p, ok := goals.Heuristic(setup)
+	if !ok {
+		return nil, "", false
 	}
-	return nil, "", false
+	g, err := goals.Parse(p.FullName(), setup)
+	return g, p.FullName(), err == nil
 }
 
 // naiveProfile finds the heuristic goal's runs in the group's or the

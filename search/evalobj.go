@@ -26,7 +26,7 @@ import (
 // trainer setup's data is loaded here, before any trial starts, so that a
 // missing data set is an error of the command rather than a failed trial.
 func NewEvalObjective(setup store.Setup, threads int, data *dataset.Dataset) (Objective, error) {
-	if IsSynthetic(setup.Name) {
+	if setups.IsSynthetic(setup.Name) {
 		var cfg setups.SyntheticConfig
 		if err := json.Unmarshal(setup.Config, &cfg); err != nil {
 			return nil, fmt.Errorf("setup %s: %w", setup.Name, err)

@@ -79,7 +79,7 @@ func PlanFromStudy(src store.Study, kind string, hidden, epochs int) (EvalPlan, 
 		return EvalPlan{}, fmt.Errorf("study %s is an evaluation study, not a search", src.Name)
 	}
 	p := EvalPlan{Config: summary.EvalConfig{Kind: kind, Group: src.Name, Setup: src.Setup.Name}, Labels: slices.Clone(src.Space.Labels)}
-	if IsSynthetic(src.Setup.Name) {
+	if setups.IsSynthetic(src.Setup.Name) {
 		var cfg setups.SyntheticConfig
 		if err := json.Unmarshal(src.Setup.Config, &cfg); err != nil {
 			return p, fmt.Errorf("study %s: setup %s: %w", src.Name, src.Setup.Name, err)
@@ -409,7 +409,7 @@ func (e *Evaluator) objective(setup store.Setup) (Objective, error) {
 	if e.Objective != nil {
 		return e.Objective(setup)
 	}
-	if IsSynthetic(setup.Name) || e.Data != nil {
+	if setups.IsSynthetic(setup.Name) || e.Data != nil {
 		return NewEvalObjective(setup, e.Threads, e.Data)
 	}
 	var cfg setups.NetworkConfig

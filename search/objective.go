@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"goalsearch/setups"
@@ -50,7 +51,8 @@ type Outcome struct {
 }
 
 // Synthetic objectives: test functions on [-1, 1]^d, for fast tests and
-// demonstrations of the search machinery. Their value is -f(gamma), so that
+// demonstrations of the search machinery, one per synthetic setup of the
+// registry (package setups). Their value is -f(gamma), so that
 // every objective is maximised; each "epoch" approaches it from below, so
 // that pruners have learning curves to judge.
 var syntheticFuncs = map[string]func(x []float64) float64{
@@ -99,9 +101,6 @@ var syntheticFuncs = map[string]func(x []float64) float64{
 	},
 }
 
-// IsSynthetic reports whether name is a synthetic setup.
-func IsSynthetic(name string) bool { _, ok := syntheticFuncs[name]; return ok }
-
 // Synthetic is the objective of a synthetic setup.
 type Synthetic struct {
 	Name string
@@ -109,12 +108,11 @@ type Synthetic struct {
 	f    func([]float64) float64
 }
 
-// NewSynthetic returns the synthetic objective name (sphere, rastrigin,
-// rosenbrock).
+// NewSynthetic returns the objective of the synthetic setup name.
 func NewSynthetic(name string, cfg setups.SyntheticConfig) (*Synthetic, error) {
 	f, ok := syntheticFuncs[name]
 	if !ok {
-		return nil, fmt.Errorf("no synthetic setup %q (have sphere, rastrigin, rosenbrock, direction)", name)
+		return nil, fmt.Errorf("no synthetic setup %q (have %s)", name, strings.Join(setups.Names(setups.Synthetic), ", "))
 	}
 	if cfg.Dim < 1 {
 		return nil, fmt.Errorf("synthetic setup %s: --dim %d, want at least 1", name, cfg.Dim)

@@ -12,7 +12,7 @@ import (
 // NewObjective returns the objective of a study's setup; threads is the
 // number of threads one trial may use.
 func NewObjective(setup store.Setup, threads int) (Objective, error) {
-	if IsSynthetic(setup.Name) {
+	if setups.IsSynthetic(setup.Name) {
 		var cfg setups.SyntheticConfig
 		if err := json.Unmarshal(setup.Config, &cfg); err != nil {
 			return nil, fmt.Errorf("setup %s: %w", setup.Name, err)

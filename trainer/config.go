@@ -6,15 +6,18 @@ import (
 	"strings"
 
 	"goalsearch/pid"
+	registry "goalsearch/setups"
 )
 
 // A Setup names one of the networks of the paper (spec §5). Every setup has
 // a hidden layer of Config.Hidden neurons and an output layer of one neuron
 // per class; they differ in what the hidden layer's source classes are, how
-// many recurrent steps it runs, and how it learns.
+// many recurrent steps it runs, and how it learns. The registry (package
+// setups) describes each; this package holds their network code.
 type Setup string
 
-// The setups. The string values are the names the command line uses.
+// The setups the network code refers to by name. The string values are the
+// registry's names.
 const (
 	// Context: bivariate hidden neurons (image, label), Graetz activation,
 	// adaptive binning, one step.
@@ -39,13 +42,18 @@ const (
 	Backprop Setup = "backprop"
 )
 
-// Setups lists every setup in a fixed order: the four infomorphic networks,
-// then the two baselines.
+// Setups lists every network setup in the registry's order (package
+// setups): the four infomorphic networks, then the two baselines.
 func Setups() []Setup {
-	return []Setup{Context, Lateral, ContextLateral, ContextLateralFeedback, RandomProjection, Backprop}
+	var out []Setup
+	for _, s := range registry.Networks() {
+		out = append(out, Setup(s.Name))
+	}
+	return out
 }
 
-// setupInfo is what differs between setups.
+// setupInfo is what the networks need to know of a setup, read from the
+// registry.
 type setupInfo struct {
 	sources int  // hidden source classes, 2 or 3
 	steps   int  // recurrent steps of the hidden layer, 1 or 2
@@ -55,33 +63,35 @@ type setupInfo struct {
 }
 
 // A sourceKind is what feeds one hidden source class.
-type sourceKind int
+type sourceKind = registry.SourceKind
 
 const (
-	srcImage    sourceKind = iota // the standardised image
-	srcLabel                      // the label one-hot (zeros when withheld)
-	srcLateral                    // the hidden layer's own previous output
-	srcFeedback                   // the output layer's previous sampled output
+	srcImage    = registry.Image    // the standardised image
+	srcLabel    = registry.Label    // the label one-hot (zeros when withheld)
+	srcLateral  = registry.Lateral  // the hidden layer's own previous output
+	srcFeedback = registry.Feedback // the output layer's previous sampled output
 )
 
-var setups = map[Setup]setupInfo{
-	Context:                {2, 1, true, []sourceKind{srcImage, srcLabel}},
-	Lateral:                {2, 2, true, []sourceKind{srcImage, srcLateral}},
-	ContextLateral:         {3, 2, true, []sourceKind{srcImage, srcLabel, srcLateral}},
-	ContextLateralFeedback: {3, 2, true, []sourceKind{srcImage, srcFeedback, srcLateral}},
-	RandomProjection:       {2, 1, false, []sourceKind{srcImage, srcLabel}},
-	Backprop:               {3, 2, false, []sourceKind{srcImage, srcLabel, srcLateral}},
-}
+// setups is the registry's networks by name. (The registry package is
+// imported as "registry" in this file because of this map's name, which the
+// network code indexes.)
+var setups = func() map[Setup]setupInfo {
+	m := map[Setup]setupInfo{}
+	for _, s := range registry.Networks() {
+		info := setupInfo{sources: len(s.Sources), steps: s.Steps, goal: s.TakesGoal()}
+		for _, src := range s.Sources {
+			info.src = append(info.src, src.Kind)
+		}
+		m[Setup(s.Name)] = info
+	}
+	return m
+}()
 
 // ParseSetup returns the setup of a name, or an error listing the names.
 func ParseSetup(name string) (Setup, error) {
 	s := Setup(name)
 	if _, ok := setups[s]; !ok {
-		names := make([]string, 0, len(setups))
-		for _, s := range Setups() {
-			names = append(names, string(s))
-		}
-		return "", fmt.Errorf("trainer: unknown setup %q (setups: %s)", name, strings.Join(names, ", "))
+		return "", fmt.Errorf("trainer: unknown setup %q (setups: %s)", name, strings.Join(registry.Names(registry.Infomorphic, registry.Baseline), ", "))
 	}
 	return s, nil
 }

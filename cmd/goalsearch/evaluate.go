@@ -42,12 +42,12 @@ func newEvaluateCmd(s streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "evaluate [STUDY] [--top K] [--goal GOAL ...] [flags]",
 		Short: "Re-train a study's best goals, or presets, on fresh seeds with the test set",
-		Long: `evaluate re-trains goals on fresh seeds with the full epoch budget and records
+		Long: wrap(`evaluate re-trains goals on fresh seeds with the full epoch budget and records
 the validation and the test accuracy of every run: the top K goals of a
 searched STUDY (by validation accuracy) and/or the --goal presets and vectors,
-or, without a STUDY, presets on --setup (a baseline setup, random-projection
-or backprop, needs no goal). The seeds are the same for every goal (paired
-comparisons) and differ from the search's.
+or, without a STUDY, presets on --setup (a baseline setup, `+strings.Join(setups.Names(setups.Baseline), " or ")+`,
+needs no goal). The seeds are the same for every goal (paired comparisons)
+and differ from the search's.`) + `
 
 The runs are stored as an evaluation study per hidden size, named
 GROUP/evaluate/SETUP/hHIDDEN, where GROUP is the STUDY or "presets". Running
@@ -170,7 +170,7 @@ func evaluatePlans(ctx context.Context, st store.Store, o *evaluateOptions) ([]s
 	if o.Setup != "" && o.Setup != src.Setup.Name {
 		return nil, usagef("--setup %s: study %s trains %s", o.Setup, src.Name, src.Setup.Name)
 	}
-	if search.IsSynthetic(src.Setup.Name) && len(hidden) > 0 {
+	if setups.IsSynthetic(src.Setup.Name) && len(hidden) > 0 {
 		return nil, usagef("--hidden: study %s is synthetic and has no hidden neurons", src.Name)
 	}
 	trials, err := st.Trials(ctx, src.Name)
@@ -271,13 +271,11 @@ func parseEvalGoals(setup string, dim int, specs []string) ([]summary.EvalGoal, 
 		name := spec
 		var g []float64
 		var err error
-		if search.IsSynthetic(setup) {
+		if setups.IsSynthetic(setup) {
 			g, err = parseVector(spec, dim)
 		} else {
 			g, err = goals.Parse(spec, setup)
 			if p, ok := goals.Lookup(spec, setup); ok {
-				name = p.FullName()
-			} else if p, ok := goals.Lookup(spec, "context-lateral"); ok && setup == string(trainer.ContextLateralFeedback) {
 				name = p.FullName()
 			}
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"goalsearch/setups"
 	"goalsearch/trainer/goals"
 )
 
@@ -23,7 +24,7 @@ func newGoalsCmd(s streams) *cobra.Command {
 		Long: `goals lists the goal vectors published with the paper's reference
 implementation, embedded in goalsearch as presets named SETUP/NAME ('naive'
 is the paper's heuristic goal for that setup). With a preset name it prints
-the vector, one weight per atom, in goal order.`,
+the vector, one weight per atom, in goal order.` + borrowedPresets(),
 		Example: `  goalsearch goals
   goalsearch goals context-lateral/opt_1_100_tpe`,
 		Args: cobra.MaximumNArgs(1),
@@ -113,4 +114,16 @@ func abs(x float64) float64 {
 		return -x
 	}
 	return x
+}
+
+// borrowedPresets says, for the help text, which setups use another's
+// presets.
+func borrowedPresets() string {
+	var out string
+	for _, s := range setups.Of(setups.Infomorphic) {
+		if s.PresetsOf != "" {
+			out += "\n\n" + wrap(fmt.Sprintf("Setup %s has no presets of its own and takes those of %s: --goal naive with --setup %s is %s/naive.", s.Name, s.PresetsOf, s.Name, s.PresetsOf))
+		}
+	}
+	return out
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -27,13 +29,11 @@ func newReproduceCmd(s streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "reproduce [--hidden 100] [--seeds 2] [--epochs 5] [flags]",
 		Short: "Run the paper's MNIST comparison: every setup's heuristic and optimised goals and the baselines",
-		Long: `reproduce trains what the paper's MNIST figure compares, for every hidden size:
-context, lateral, context-lateral and context-lateral-feedback each with its
-heuristic (naive) goal and its published optimised goal (context-lateral also
-with the 4-term opt_1_100_modified; the feedback variant uses the
-context-lateral goals, as the paper did), and the baselines random-projection
-and backprop. Every run records validation and test accuracy.
+		Long: `reproduce trains what the paper's MNIST figure compares, for every hidden
+size: every setup with its heuristic (naive) and published optimised goals,
+and the baselines; every run records validation and test accuracy:
 
+` + reproduceList() + `
 The runs are stored as evaluation studies presets/reproduce/SETUP/hHIDDEN;
 reports show them beside the paper's published values. The defaults are
 small enough for a laptop (the paper: 100 epochs, 10 seeds, hidden sizes 1 to
@@ -97,4 +97,26 @@ func runReproduce(ctx context.Context, o *reproduceOptions, s streams) error {
 		}
 	}
 	return printEvals(s, out, o.JSON)
+}
+
+// reproduceList says for the help text what reproduce trains each network
+// setup with.
+func reproduceList() string {
+	list := setups.Networks()
+	width := 0
+	for _, s := range list {
+		width = max(width, len(s.Name))
+	}
+	var b strings.Builder
+	for _, s := range list {
+		what := "the baseline, without a goal"
+		if s.TakesGoal() {
+			what = strings.Join(s.Reproduce, ", ")
+			if s.PresetsOf != "" {
+				what += " (" + s.PresetsOf + "'s goals, as the paper did)"
+			}
+		}
+		b.WriteString(hangingIndent(fmt.Sprintf("  %-*s  ", width, s.Name), what, 80))
+	}
+	return b.String()
 }

@@ -67,9 +67,12 @@ proposal and result goes into the store at once. Running the same command
 again (or just 'goalsearch search --study NAME') resumes the study exactly
 where it stopped, after Ctrl-C, kill -9 or a lost machine.
 
-Setups: context, lateral, context-lateral, context-lateral-feedback (MNIST),
-and the synthetic test functions sphere, rastrigin, rosenbrock and direction
-(scale-invariant, like training with Adam) with --dim D.
+The setups are the networks (MNIST):
+
+` + setupList(setups.Infomorphic) + `
+and the synthetic test functions, with --dim D:
+
+` + setupList(setups.Synthetic) + `
 Ctrl-C once stops after the running trials' current epoch (they continue
 from there next time); twice aborts them.`,
 		Example: `  goalsearch search --study demo --setup sphere --dim 5 --sampler cmaes --trials 60 --workers 2
@@ -224,7 +227,7 @@ func defineStudy(o *searchOptions) (store.Study, error) {
 	}
 	var labels []string
 	switch {
-	case search.IsSynthetic(o.Setup):
+	case setups.IsSynthetic(o.Setup):
 		epochs := max(o.Epochs, 1)
 		cfg := setups.SyntheticConfig{Dim: o.Dim, Epochs: epochs, Noise: o.Noise, Sleep: o.Sleep}
 		if o.Dim < 1 {
@@ -238,7 +241,7 @@ func defineStudy(o *searchOptions) (store.Study, error) {
 	default:
 		l, err := goals.Labels(o.Setup)
 		if err != nil {
-			return def, usagef("--setup %q: want one of %s, or a synthetic setup (sphere, rastrigin, rosenbrock, direction)", o.Setup, strings.Join(goals.Setups(), ", "))
+			return def, usagef("--setup %q: want one of %s, or a synthetic setup (%s)", o.Setup, strings.Join(goals.Setups(), ", "), strings.Join(setups.Names(setups.Synthetic), ", "))
 		}
 		labels = l
 		epochs := o.Epochs
@@ -255,7 +258,7 @@ func defineStudy(o *searchOptions) (store.Study, error) {
 		def.Space.Upper = append(def.Space.Upper, o.Bounds[1])
 	}
 	fix := o.Fix
-	if fix == nil && !search.IsSynthetic(o.Setup) && len(labels) == 19 {
+	if fix == nil && !setups.IsSynthetic(o.Setup) && len(labels) == 19 {
 		fix = []string{"H_res=0"} // the paper's trivariate search
 	}
 	for _, f := range fix {
@@ -293,7 +296,7 @@ func parseKnown(study store.Study, specs []string) ([][]float64, error) {
 	for _, spec := range specs {
 		var g []float64
 		var err error
-		if search.IsSynthetic(study.Setup.Name) {
+		if setups.IsSynthetic(study.Setup.Name) {
 			g, err = parseVector(spec, study.Space.Dim())
 		} else {
 			g, err = goals.Parse(spec, study.Setup.Name)

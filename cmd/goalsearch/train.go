@@ -18,6 +18,7 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
+	"goalsearch/setups"
 	"goalsearch/trainer"
 	"goalsearch/trainer/dataset"
 	"goalsearch/trainer/goals"
@@ -57,11 +58,14 @@ trains on minibatches of the training images (shuffled each epoch), then
 evaluates on the validation images (20 % of the training set, split by the
 seed) and the test images, with the label withheld.
 
-Setups: context, lateral, context-lateral and context-lateral-feedback learn
-PID goals and need --goal: a preset ('goalsearch goals' lists them; 'naive'
-is the paper's heuristic), comma-separated weights in goal order, or a YAML
-file. random-projection and backprop are the baselines and take no goal.
+The setups that learn PID goals need --goal: a preset ('goalsearch goals'
+lists them; 'naive' is the paper's heuristic), comma-separated weights in
+goal order, or a YAML file:
 
+` + setupList(setups.Infomorphic) + `
+The baselines take no goal:
+
+` + setupList(setups.Baseline) + `
 Accuracies are means of per-minibatch accuracies, as the reference reports
 them (--json also has the plain fractions). The training accuracy is measured
 with the label given as context. Ctrl-C stops after printing the epochs that
@@ -100,12 +104,48 @@ finished.`,
 	return cmd
 }
 
+// setupNames lists the network setups, for flags and errors.
 func setupNames() string {
-	var n []string
-	for _, s := range trainer.Setups() {
-		n = append(n, string(s))
+	return strings.Join(setups.Names(setups.Infomorphic, setups.Baseline), ", ")
+}
+
+// setupList describes the registry's setups of the given kinds for a help
+// text: one per line, name and summary, wrapped to 80 columns.
+func setupList(kinds ...setups.Kind) string {
+	list := setups.Of(kinds...)
+	width := 0
+	for _, s := range list {
+		width = max(width, len(s.Name))
 	}
-	return strings.Join(n, ", ")
+	var b strings.Builder
+	for _, s := range list {
+		b.WriteString(hangingIndent(fmt.Sprintf("  %-*s  ", width, s.Name), s.Summary, 80))
+	}
+	return b.String()
+}
+
+// wrap fills a paragraph to 80 columns.
+func wrap(text string) string { return strings.TrimSuffix(hangingIndent("", text, 80), "\n") }
+
+// hangingIndent writes text after head, wrapped at width columns, every
+// line after the first indented as far as head is long.
+func hangingIndent(head, text string, width int) string {
+	var b strings.Builder
+	b.WriteString(head)
+	col := len(head)
+	for i, w := range strings.Fields(text) {
+		if i > 0 && col+1+len(w) > width {
+			b.WriteString("\n" + strings.Repeat(" ", len(head)))
+			col = len(head)
+		} else if i > 0 {
+			b.WriteString(" ")
+			col++
+		}
+		b.WriteString(w)
+		col += len(w)
+	}
+	b.WriteString("\n")
+	return b.String()
 }
 
 // trainReport is what the command prints, and its JSON form.

@@ -15,13 +15,14 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"goalsearch/pid"
+	"goalsearch/setups"
 )
 
 // goals.yaml is ../shared/goals_reference.yaml: the vectors published with
@@ -40,37 +41,27 @@ type Preset struct {
 // FullName is how presets are named on the command line: setup/name.
 func (p Preset) FullName() string { return p.Setup + "/" + p.Name }
 
-// sourceNames gives the hidden layer's source classes of every setup that
-// has a hidden-layer goal: F feedforward (the image), C context (the label,
-// or the output layer's feedback), L lateral.
-var sourceNames = map[string][]string{
-	"context":                  {"F", "C"},
-	"lateral":                  {"F", "L"},
-	"context-lateral":          {"F", "C", "L"},
-	"context-lateral-feedback": {"F", "C", "L"},
-}
-
 // ErrNoGoal is returned for a setup whose hidden layer has no PID goal.
 var ErrNoGoal = errors.New("goals: setup has no hidden-layer goal")
 
-// Sources returns the names of the hidden layer's source classes of a setup,
-// or ErrNoGoal.
+// Sources returns the names of the hidden layer's source classes of a setup
+// that takes a goal (package setups: F feedforward, the image; C context,
+// the label or the output layer's feedback; L lateral), or ErrNoGoal.
 func Sources(setup string) ([]string, error) {
-	names, ok := sourceNames[setup]
-	if !ok {
+	s, ok := setups.Lookup(setup)
+	if !ok || !s.TakesGoal() {
 		return nil, fmt.Errorf("%w: %q (setups with goals: %s)", ErrNoGoal, setup, strings.Join(Setups(), ", "))
+	}
+	names := make([]string, len(s.Sources))
+	for i, src := range s.Sources {
+		names[i] = src.Name
 	}
 	return names, nil
 }
 
 // Setups lists the setups that take a goal, sorted.
 func Setups() []string {
-	var s []string
-	for k := range sourceNames {
-		s = append(s, k)
-	}
-	sort.Strings(s)
-	return s
+	return slices.Sorted(slices.Values(setups.Names(setups.Infomorphic)))
 }
 
 // Labels returns the labels of a setup's goal vector with source names, such
@@ -97,14 +88,32 @@ func Presets() []Preset {
 }
 
 // Lookup finds a preset by its full name (context-lateral/opt_1_100_tpe), or
-// by its short name (opt_1_100_tpe) for the given setup.
+// by its short name (opt_1_100_tpe) among the presets setup uses: its own,
+// or those of the setup whose presets it takes (setups.Setup.PresetsOf).
 func Lookup(name, setup string) (Preset, bool) {
+	from := presetSetup(setup)
 	for _, p := range Presets() {
-		if p.FullName() == name || (p.Setup == setup && p.Name == name) {
+		if p.FullName() == name || (p.Setup == from && p.Name == name) {
 			return p, true
 		}
 	}
 	return Preset{}, false
+}
+
+// HeuristicName is the name of every setup's heuristic goal, the paper's
+// hand-designed one: context/naive, lateral/naive, context-lateral/naive.
+const HeuristicName = "naive"
+
+// Heuristic returns the heuristic goal of a setup (for the feedback
+// variant, context-lateral's); false if it has none.
+func Heuristic(setup string) (Preset, bool) { return Lookup(HeuristicName, setup) }
+
+// presetSetup is the setup whose presets setup uses.
+func presetSetup(setup string) string {
+	if s, ok := setups.Lookup(setup); ok {
+		return s.PresetSetup()
+	}
+	return setup
 }
 
 // Parse turns a --goal argument into a goal vector for setup:
@@ -128,13 +137,7 @@ func Parse(spec, setup string) ([]float64, error) {
 	if spec == "" {
 		return nil, fmt.Errorf("--goal is empty; %s", expect())
 	}
-	p, ok := Lookup(spec, setup)
-	if !ok && setup == "context-lateral-feedback" {
-		// The feedback variant has the same sources, F, C and L, and the
-		// paper published no goal of its own for it.
-		p, ok = Lookup(spec, "context-lateral")
-	}
-	if ok {
+	if p, ok := Lookup(spec, setup); ok {
 		if pl, _ := Labels(p.Setup); strings.Join(pl, " ") != strings.Join(labels, " ") {
 			return nil, fmt.Errorf("--goal %s is a preset for setup %s, not %s", spec, p.Setup, setup)
 		}
@@ -235,8 +238,9 @@ func indexOf(s []string, v string) int {
 
 func presetNames(setup string) []string {
 	var n []string
+	from := presetSetup(setup)
 	for _, p := range Presets() {
-		if p.Setup == setup {
+		if p.Setup == from {
 			n = append(n, p.FullName())
 		}
 	}

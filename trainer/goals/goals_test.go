@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"goalsearch/setups"
 )
 
 func TestPresets(t *testing.T) {
@@ -97,5 +99,35 @@ func TestFeedbackTakesContextLateralPresets(t *testing.T) {
 	}
 	if _, err := Parse("context/naive", "context-lateral-feedback"); err == nil {
 		t.Error("a bivariate preset accepted for the feedback setup")
+	}
+}
+
+// Every infomorphic setup of the registry has labels, a heuristic goal and
+// the presets the paper's comparison trains it with; no other setup does.
+func TestRegistryPresets(t *testing.T) {
+	for _, s := range setups.All() {
+		_, err := Labels(s.Name)
+		h, ok := Heuristic(s.Name)
+		if s.TakesGoal() != (err == nil) || s.TakesGoal() != ok {
+			t.Errorf("%s: labels %v, heuristic %v", s.Name, err, ok)
+			continue
+		}
+		if !s.TakesGoal() {
+			continue
+		}
+		if h.Setup != s.PresetSetup() || h.Name != HeuristicName {
+			t.Errorf("%s: heuristic %s", s.Name, h.FullName())
+		}
+		for _, name := range s.Reproduce {
+			if _, err := Parse(name, s.Name); err != nil {
+				t.Errorf("%s is reproduced with %s: %v", s.Name, name, err)
+			}
+		}
+	}
+	if p, ok := Lookup("naive", "context-lateral-feedback"); !ok || p.FullName() != "context-lateral/naive" {
+		t.Errorf("the feedback variant's naive preset: %v %v", p.FullName(), ok)
+	}
+	if _, ok := Heuristic("sphere"); ok {
+		t.Error("a synthetic setup has a heuristic goal")
 	}
 }
