@@ -257,14 +257,14 @@ func layoutSearch(d *doc, sid string, sec *Section) {
 	}
 }
 
-func valueWord(s *SearchSummary) string {
+func valueWord(s *summary.SearchSummary) string {
 	if s.Synthetic {
 		return "value"
 	}
 	return "accuracy"
 }
 
-func setupText(s *SearchSummary) string {
+func setupText(s *summary.SearchSummary) string {
 	switch {
 	case s.Synthetic:
 		return fmt.Sprintf("%s (synthetic test function, %d dimensions)", s.Setup, len(s.Labels))
@@ -274,7 +274,7 @@ func setupText(s *SearchSummary) string {
 	return s.Setup
 }
 
-func samplerText(s *SearchSummary) string {
+func samplerText(s *summary.SearchSummary) string {
 	t := s.Sampler
 	if s.Pruner != "" {
 		t += ", pruner " + s.Pruner
@@ -282,7 +282,7 @@ func samplerText(s *SearchSummary) string {
 	return t + ", seed " + strconv.FormatUint(s.Seed, 10)
 }
 
-func spaceText(s *SearchSummary) string {
+func spaceText(s *summary.SearchSummary) string {
 	t := plural(len(s.Free), "free weight")
 	if len(s.Fixed) > 0 {
 		t += "; fixed " + strings.Join(s.Fixed, ", ")
@@ -290,7 +290,7 @@ func spaceText(s *SearchSummary) string {
 	return t
 }
 
-func countsText(n Counts) string {
+func countsText(n summary.Counts) string {
 	parts := []string{fmt.Sprintf("%d complete", n.Complete)}
 	if n.Pruned > 0 {
 		parts = append(parts, fmt.Sprintf("%d pruned", n.Pruned))
@@ -305,7 +305,7 @@ func countsText(n Counts) string {
 }
 
 // goalMatrix returns the leaderboard's goals over the free coordinates.
-func goalMatrix(s *SearchSummary) (cols, rows []string, vals [][]float64) {
+func goalMatrix(s *summary.SearchSummary) (cols, rows []string, vals [][]float64) {
 	for _, j := range s.Free {
 		cols = append(cols, s.Labels[j])
 	}
@@ -343,7 +343,7 @@ func weightTable(rows, cols []string, vals [][]float64) *table {
 // sparsification.
 func layoutAnalyses(d *doc, sid string, sec *Section) {
 	s := sec.Search
-	var sens, sparse []*EvalSummary
+	var sens, sparse []*summary.EvalSummary
 	for i := range sec.Evals {
 		switch e := &sec.Evals[i]; {
 		case e.Sensitivity != nil:
@@ -373,7 +373,7 @@ func layoutAnalyses(d *doc, sid string, sec *Section) {
 	}
 }
 
-func layoutSigns(d *doc, sid string, s *SearchSummary) {
+func layoutSigns(d *doc, sid string, s *summary.SearchSummary) {
 	sa := s.Signs
 	d.heading(4, sid+"-signs", "Sign agreement across the best goals")
 	var agree []string
@@ -401,7 +401,7 @@ func layoutSigns(d *doc, sid string, s *SearchSummary) {
 	d.details("sign agreement as numbers", t)
 }
 
-func layoutProfile(d *doc, sid string, p *AtomProfile) {
+func layoutProfile(d *doc, sid string, p *summary.AtomProfile) {
 	d.heading(4, sid+"-atoms", "Atom profile of the hidden neurons")
 	names := []string{"best goal"}
 	vals := [][]float64{p.Best}
@@ -431,7 +431,7 @@ func layoutProfile(d *doc, sid string, p *AtomProfile) {
 	d.details("atom profile as numbers", t)
 }
 
-func layoutSensitivity(d *doc, id string, e *EvalSummary) {
+func layoutSensitivity(d *doc, id string, e *summary.EvalSummary) {
 	s := e.Sensitivity
 	d.heading(4, id, "Sensitivity of the best goal")
 	d.para("From %s (%s, %d hidden neurons, %s, %s): the goal %q re-trained with one weight at a time set to 0 (and moved by the stated amount), ranked by the loss of mean validation accuracy. "+
@@ -460,7 +460,7 @@ func layoutSensitivity(d *doc, id string, e *EvalSummary) {
 			bars = append(bars, 100*r.Zero.DeltaVal)
 			marks = append(marks, 100*(r.Paper-s.PaperBaseline))
 		}
-		variant := func(v *Variant) string {
+		variant := func(v *summary.Variant) string {
 			if v == nil {
 				return dash
 			}
@@ -501,7 +501,7 @@ func signed(x float64) string {
 	return s
 }
 
-func layoutSparsify(d *doc, id string, e *EvalSummary) {
+func layoutSparsify(d *doc, id string, e *summary.EvalSummary) {
 	sp := e.Sparsify
 	d.heading(4, id, "Sparsification")
 	if len(sp.Steps) == 0 {
@@ -578,7 +578,7 @@ func layoutEvals(d *doc, sid string, sec *Section) {
 			}
 		}
 		t := &table{head: []string{"goal", "from trial", "runs", "validation", "test", "median test"}, numeric: []bool{false, true, false, true, true, true}}
-		var curves []Curve
+		var curves []summary.Curve
 		for _, g := range e.Goals {
 			from := dash
 			if g.Trial >= 0 {
@@ -631,7 +631,7 @@ func kindText(k string) string {
 	return "Evaluation (" + k + ")"
 }
 
-func runsText(n Counts) string {
+func runsText(n summary.Counts) string {
 	t := fmt.Sprintf("%d/%d", n.Complete, n.Total)
 	var extra []string
 	if n.Failed > 0 {

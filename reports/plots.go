@@ -218,7 +218,7 @@ func scaleOf(synthetic bool) float64 {
 }
 
 // historyFigure: every finished trial's value and the best so far.
-func historyFigure(id string, s *SearchSummary) *figure {
+func historyFigure(id string, s *summary.SearchSummary) *figure {
 	return &figure{id: id, title: "Optimisation history of " + s.Study, width: 7 * vg.Inch, height: 3.4 * vg.Inch,
 		caption: "One point per finished trial, in trial order: its final validation value (pruned trials: the last value they reported; failed trials are drawn at the bottom). The line is the best complete value so far.",
 		draw: func() (*plot.Plot, error) {
@@ -375,7 +375,7 @@ func maxAbs(values [][]float64) float64 {
 
 // curvesFigure draws learning curves: val (solid) and, where measured, test
 // (dashed), in percent.
-func curvesFigure(id, title, caption string, curves []Curve, synthetic bool) *figure {
+func curvesFigure(id, title, caption string, curves []summary.Curve, synthetic bool) *figure {
 	return &figure{id: id, title: title, caption: caption, width: 7 * vg.Inch, height: 3.6 * vg.Inch,
 		draw: func() (*plot.Plot, error) {
 			k := scaleOf(synthetic)
@@ -449,7 +449,7 @@ func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
 
 // weightsFigure: each top goal's weight per atom as a dot, best darkest, so
 // that the sign agreement and the spread of each weight show at once.
-func weightsFigure(id string, s *SearchSummary) *figure {
+func weightsFigure(id string, s *summary.SearchSummary) *figure {
 	cols := make([]string, len(s.Free))
 	for i, j := range s.Free {
 		cols[i] = s.Labels[j]
@@ -718,7 +718,7 @@ func dotsFigure(id, title, caption, xlabel string, rows []string, samples []summ
 
 // sparsifyFigure: validation and test accuracy against the number of
 // non-zero weights, dense on the left, the sparse goal ringed.
-func sparsifyFigure(id string, sp *Sparsification) *figure {
+func sparsifyFigure(id string, sp *summary.Sparsification) *figure {
 	return &figure{id: id, title: "Sparsification path", width: 7 * vg.Inch, height: 3.4 * vg.Inch,
 		caption: "Mean accuracy over seeds (bars: ± one standard deviation) as weights are set to 0 one at a time, the least important first; the ring marks the sparse goal (for the analysis, the last accepted step with its weights rounded, drawn off the path).",
 		draw: func() (*plot.Plot, error) {
@@ -726,8 +726,8 @@ func sparsifyFigure(id string, sp *Sparsification) *figure {
 			p.X.Scale = plot.InvertedScale{Normalizer: plot.LinearScale{}}
 			for i, part := range []struct {
 				name string
-				get  func(SparseStep) summary.Sample
-			}{{"validation", func(s SparseStep) summary.Sample { return s.Val }}, {"test", func(s SparseStep) summary.Sample { return s.Test }}} {
+				get  func(summary.SparseStep) summary.Sample
+			}{{"validation", func(s summary.SparseStep) summary.Sample { return s.Val }}, {"test", func(s summary.SparseStep) summary.Sample { return s.Test }}} {
 				var pts plotter.XYs
 				var errs plotter.YErrors
 				for k, st := range sp.Steps {

@@ -139,7 +139,7 @@ func TestCollectContent(t *testing.T) {
 		t.Fatalf("sections: %+v", r.Sections)
 	}
 	s := r.Sections[0].Search
-	if s.Counts != (Counts{Total: 12, Complete: 8, Pruned: 1, Failed: 2, Unfinished: 1}) {
+	if s.Counts != (summary.Counts{Total: 12, Complete: 8, Pruned: 1, Failed: 2, Unfinished: 1}) {
 		t.Errorf("counts %+v", s.Counts)
 	}
 	for i := 1; i < len(s.Leaderboard); i++ {
@@ -176,8 +176,8 @@ func TestCollectContent(t *testing.T) {
 		}
 	}
 
-	var sens *Sensitivity
-	var sparse *Sparsification
+	var sens *summary.Sensitivity
+	var sparse *summary.Sparsification
 	for _, e := range r.Sections[0].Evals {
 		if e.Sensitivity != nil {
 			sens = e.Sensitivity
@@ -218,7 +218,7 @@ func TestCollectContent(t *testing.T) {
 		t.Fatalf("%d comparison groups", len(r.Comparison))
 	}
 	g := r.Comparison[0]
-	var ref *ComparisonRow
+	var ref *summary.ComparisonRow
 	for i := range g.Rows {
 		if g.Rows[i].Kind == "heuristic" && g.Rows[i].Setup == "context-lateral" && g.Rows[i].Study == "ctxlat/evaluate/context-lateral/h100" {
 			ref = &g.Rows[i]
@@ -320,27 +320,6 @@ func TestFiguresDraw(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-// Without the analysis's "sparse" goal, the sparse goal is the sparsest
-// within the tolerance; "sparse=NAME" in Extra overrides both.
-func TestSparsificationRules(t *testing.T) {
-	step := func(name string, gamma []float64, val ...float64) GoalResult {
-		return GoalResult{Name: name, Gamma: gamma, Val: summary.NewSample(val), Test: summary.NewSample(val)}
-	}
-	e := EvalSummary{Labels: []string{"a", "b", "c"}, Extra: []string{"tolerance=0.01"}, Goals: []GoalResult{
-		step("dense", []float64{1, 1, 1}, 0.95, 0.95),
-		step("two", []float64{1, 0, 1}, 0.945, 0.945),
-		step("one", []float64{1, 0, 0}, 0.93, 0.93),
-	}}
-	sp := sparsification(e)
-	if sp.Chosen != 1 || !strings.Contains(sp.Rule, "1.00 pp") || strings.Join(sp.Steps[2].Zeroed, " ") != "c" {
-		t.Errorf("tolerance rule: chosen %d (%s), zeroed %v", sp.Chosen, sp.Rule, sp.Steps[2].Zeroed)
-	}
-	e.Extra = append(e.Extra, "sparse=one")
-	if sp := sparsification(e); sp.Chosen != 2 {
-		t.Errorf("sparse=one: chosen %d", sp.Chosen)
 	}
 }
 
