@@ -50,7 +50,7 @@ func pp(d float64) string {
 // meanStd formats a sample of accuracies in percent, "94.87 ± 0.12", the
 // mean alone for one value, a dash for none.
 func meanStd(s summary.Sample) string {
-	switch s.N() {
+	switch s.N {
 	case 0:
 		return dash
 	case 1:
@@ -62,10 +62,10 @@ func meanStd(s summary.Sample) string {
 // meanStdOf is meanStd for accuracies, and the plain values of a synthetic
 // function.
 func meanStdOf(s summary.Sample, synthetic bool) string {
-	if !synthetic || s.N() == 0 {
+	if !synthetic || s.N == 0 {
 		return meanStd(s)
 	}
-	if s.N() == 1 {
+	if s.N == 1 {
 		return value(s.Mean, true)
 	}
 	return value(s.Mean, true) + " ± " + value(s.Std, true)

@@ -117,8 +117,8 @@ func layoutAgreement(d *doc, r *Report) {
 		id := "agree" + strconv.Itoa(i+1)
 		d.heading(3, id, a.Setup)
 		var same []string
-		for _, row := range a.Signs.Rows {
-			if row.Agreement == 1 && row.Majority != 0 {
+		for _, row := range a.Signs.Atoms {
+			if !row.Fixed && row.MajorityShare == 1 && row.Majority != 0 {
 				sign := "+"
 				if row.Majority < 0 {
 					sign = "−"
@@ -140,13 +140,16 @@ func layoutAgreement(d *doc, r *Report) {
 		head = append(head, "agreement")
 		numeric = append(numeric, true)
 		t := &table{head: head, numeric: numeric}
-		for k, row := range a.Signs.Rows {
+		for i, row := range a.Signs.Atoms {
+			if row.Fixed {
+				continue
+			}
 			cells := []cell{c(row.Atom)}
 			for j := range a.Studies {
-				w := a.Gammas[j][a.Free[k]]
+				w := a.Gammas[j][i]
 				cells = append(cells, cell{text: weight(w), heat: math.Max(-1, math.Min(1, w))})
 			}
-			cells = append(cells, cell{text: strconv.FormatFloat(100*row.Agreement, 'f', 0, 64) + " %", strong: row.Agreement == 1, heat: math.NaN()})
+			cells = append(cells, cell{text: strconv.FormatFloat(100*row.MajorityShare, 'f', 0, 64) + " %", strong: row.MajorityShare == 1, heat: math.NaN()})
 			t.rows = append(t.rows, cells)
 		}
 		t.caption = "Each column is a study's best goal (searched weights only); agreement is the share of the studies whose weight has the majority sign."
@@ -187,7 +190,7 @@ func layoutSearch(d *doc, sid string, sec *Section) {
 		rows = append(rows, []cell{c("best validation"), {text: fmt.Sprintf("%s (trial %d, %s)", value(s.Best.Value, s.Synthetic), s.Best.Trial, plural(s.Best.Epochs, "epoch")), strong: true, heat: math.NaN()}})
 		if ev := s.Best.Eval; ev != nil {
 			rows = append(rows,
-				[]cell{c("best goal on fresh seeds"), c(fmt.Sprintf("validation %s, test %s (%s, %s)", meanStd(ev.Val), meanStd(ev.Test), plural(ev.Test.N(), "seed"), ev.Study))},
+				[]cell{c("best goal on fresh seeds"), c(fmt.Sprintf("validation %s, test %s (%s, %s)", meanStd(ev.Val), meanStd(ev.Test), plural(ev.Test.N, "seed"), ev.Study))},
 				[]cell{c("best test"), {text: meanStd(ev.Test), strong: true, heat: math.NaN()}})
 		} else {
 			rows = append(rows, []cell{c("best test"), c("not evaluated: the best goal was not re-trained on fresh seeds")})
@@ -235,7 +238,7 @@ func layoutSearch(d *doc, sid string, sec *Section) {
 	for _, e := range s.Leaderboard {
 		ev, et, n := dash, dash, dash
 		if e.Eval != nil {
-			ev, et, n = meanStdOf(e.Eval.Val, s.Synthetic), meanStdOf(e.Eval.Test, s.Synthetic), strconv.Itoa(e.Eval.Test.N())
+			ev, et, n = meanStdOf(e.Eval.Val, s.Synthetic), meanStdOf(e.Eval.Test, s.Synthetic), strconv.Itoa(e.Eval.Test.N)
 		}
 		lt.rows = append(lt.rows, []cell{c(strconv.Itoa(e.Rank)), c(strconv.Itoa(e.Trial)), {text: value(e.Value, s.Synthetic), strong: e.Rank == 1, heat: math.NaN()},
 			c(strconv.Itoa(e.Epochs)), c(duration(e.WallTime)), c(ev), c(et), c(n)})
@@ -377,8 +380,8 @@ func layoutSigns(d *doc, sid string, s *summary.SearchSummary) {
 	sa := s.Signs
 	d.heading(4, sid+"-signs", "Sign agreement across the best goals")
 	var agree []string
-	for _, r := range sa.Rows {
-		if r.Agreement == 1 && r.Majority != 0 {
+	for _, r := range sa.Atoms {
+		if !r.Fixed && r.MajorityShare == 1 && r.Majority != 0 {
 			sign := "+"
 			if r.Majority < 0 {
 				sign = "−"
@@ -393,9 +396,12 @@ func layoutSigns(d *doc, sid string, s *summary.SearchSummary) {
 	}
 	d.figure(weightsFigure(sid+"-weights", s))
 	t := &table{head: []string{"atom", "positive", "negative", "zero", "mean weight", "agreement"}, numeric: []bool{false, true, true, true, true, true}}
-	for _, r := range sa.Rows {
+	for _, r := range sa.Atoms {
+		if r.Fixed {
+			continue
+		}
 		t.rows = append(t.rows, []cell{c(r.Atom), c(strconv.Itoa(r.Positive)), c(strconv.Itoa(r.Negative)), c(strconv.Itoa(r.Zero)),
-			{text: weight(r.Mean), heat: math.Max(-1, math.Min(1, r.Mean))}, {text: strconv.FormatFloat(100*r.Agreement, 'f', 0, 64) + " %", strong: r.Agreement == 1, heat: math.NaN()}})
+			{text: weight(r.Mean), heat: math.Max(-1, math.Min(1, r.Mean))}, {text: strconv.FormatFloat(100*r.MajorityShare, 'f', 0, 64) + " %", strong: r.MajorityShare == 1, heat: math.NaN()}})
 	}
 	t.caption = "Agreement is the share of the best goals whose weight has the majority sign."
 	d.details("sign agreement as numbers", t)
@@ -534,7 +540,7 @@ func layoutSparsify(d *doc, id string, e *summary.EvalSummary) {
 		if zs == "" {
 			zs = dash
 		}
-		t.rows = append(t.rows, []cell{{text: st.Goal, strong: i == sp.Chosen, heat: math.NaN()}, c(strconv.Itoa(st.Terms)), c(zs), c(meanStd(st.Val)), c(meanStd(st.Test)), c(strconv.Itoa(st.Val.N()))})
+		t.rows = append(t.rows, []cell{{text: st.Goal, strong: i == sp.Chosen, heat: math.NaN()}, c(strconv.Itoa(st.Terms)), c(zs), c(meanStd(st.Val)), c(meanStd(st.Test)), c(strconv.Itoa(st.Val.N))})
 		rows = append(rows, fmt.Sprintf("%d terms  %s", st.Terms, pct(st.Val.Mean)))
 		vals = append(vals, st.Gamma)
 	}
@@ -581,10 +587,10 @@ func layoutEvals(d *doc, sid string, sec *Section) {
 		var curves []summary.Curve
 		for _, g := range e.Goals {
 			from := dash
-			if g.Trial >= 0 {
-				from = strconv.Itoa(g.Trial)
+			if g.Goal.Trial >= 0 {
+				from = strconv.Itoa(g.Goal.Trial)
 			}
-			name := g.Name
+			name := g.Goal.Name
 			if g.Heuristic {
 				name += " (heuristic)"
 			}
@@ -592,7 +598,7 @@ func layoutEvals(d *doc, sid string, sec *Section) {
 			if e.Synthetic {
 				med = value(g.Test.Median, true)
 			}
-			t.rows = append(t.rows, []cell{c(name), c(from), c(runsText(g.Runs)), c(meanStdOf(g.Val, e.Synthetic)), c(meanStdOf(g.Test, e.Synthetic)), c(med)})
+			t.rows = append(t.rows, []cell{c(name), c(from), c(runsText(g.Counts)), c(meanStdOf(g.Val, e.Synthetic)), c(meanStdOf(g.Test, e.Synthetic)), c(med)})
 			if len(g.Curve.Epochs) > 1 && len(curves) < 8 {
 				curves = append(curves, g.Curve)
 			}
@@ -684,7 +690,7 @@ func layoutComparison(d *doc, r *Report) {
 			if row.PaperText != "" {
 				paperText = row.PaperText
 			}
-			t.rows = append(t.rows, []cell{c(row.Setup), c(goal), c(source(row.Study, row.Setup)), c(strconv.Itoa(row.Test.N())), c(meanStd(row.Val)),
+			t.rows = append(t.rows, []cell{c(row.Setup), c(goal), c(source(row.Study, row.Setup)), c(strconv.Itoa(row.Test.N)), c(meanStd(row.Val)),
 				{text: meanStd(row.Test), strong: j == g.Best, heat: math.NaN()}, c(delta), c(pw), c(pu), c(paperText)})
 			labels = append(labels, row.Setup+": "+shortGoal(row.Goal, row.Setup)+" ("+strings.SplitN(row.Study, "/", 2)[0]+")")
 			samples = append(samples, row.Test)

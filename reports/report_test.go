@@ -147,7 +147,7 @@ func TestCollectContent(t *testing.T) {
 			t.Errorf("leaderboard not sorted at rank %d", i+1)
 		}
 	}
-	if s.Best == nil || s.Best.Eval == nil || s.Best.Eval.Test.N() != 4 {
+	if s.Best == nil || s.Best.Eval == nil || s.Best.Eval.Test.N != 4 {
 		t.Fatalf("best %+v: want its evaluation on 4 seeds", s.Best)
 	}
 	if len(s.Free) != 18 || len(s.Fixed) != 1 || s.Fixed[0] != "H_res = 0" {
@@ -170,7 +170,7 @@ func TestCollectContent(t *testing.T) {
 		t.Errorf("profile: %+v", s.Profile)
 	}
 	// Sign agreement counts every leaderboard goal once per atom.
-	for _, row := range s.Signs.Rows {
+	for _, row := range s.Signs.Atoms {
 		if row.Positive+row.Negative+row.Zero != len(s.Leaderboard) {
 			t.Errorf("%s: %d+%d+%d signs for %d goals", row.Atom, row.Positive, row.Negative, row.Zero, len(s.Leaderboard))
 		}
@@ -368,8 +368,8 @@ func TestAgreementAcrossStudies(t *testing.T) {
 	if len(r.Agreement) != 1 || len(r.Agreement[0].Studies) != 2 {
 		t.Fatalf("agreement %+v", r.Agreement)
 	}
-	rows := r.Agreement[0].Signs.Rows
-	if rows[0].Atom != "{F}" || rows[0].Agreement != 0.5 || rows[2].Atom != "{F}{C}" || rows[2].Agreement != 1 || rows[2].Majority != 1 {
+	rows := r.Agreement[0].Signs.Atoms
+	if rows[0].Atom != "{F}" || rows[0].MajorityShare != 0.5 || rows[2].Atom != "{F}{C}" || rows[2].MajorityShare != 1 || rows[2].Majority != 1 {
 		t.Errorf("rows %+v", rows)
 	}
 	var b strings.Builder

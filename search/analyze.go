@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -66,20 +65,20 @@ func (c AnalyzeConfig) withDefaults() AnalyzeConfig {
 
 // Analysis is what Analyze found; its slices are in deterministic order.
 type Analysis struct {
-	Study     string    `json:"study"`
-	Setup     string    `json:"setup"`
-	Hidden    int       `json:"hidden"`
-	Epochs    int       `json:"epochs"`
-	Seeds     []uint64  `json:"seeds"`
-	Tolerance float64   `json:"tolerance"`
-	Delta     float64   `json:"delta"`
-	Labels    []string  `json:"labels"`
-	Best      BestGoal  `json:"best"`
-	Reference GoalStats `json:"reference"` // the best goal on the fresh seeds
+	Study     string             `json:"study"`
+	Setup     string             `json:"setup"`
+	Hidden    int                `json:"hidden"`
+	Epochs    int                `json:"epochs"`
+	Seeds     []uint64           `json:"seeds"`
+	Tolerance float64            `json:"tolerance"`
+	Delta     float64            `json:"delta"`
+	Labels    []string           `json:"labels"`
+	Best      BestGoal           `json:"best"`
+	Reference summary.GoalResult `json:"reference"` // the best goal on the fresh seeds
 	// Sensitivity lists every atom in goal order, with its rank.
 	Sensitivity []AtomSensitivity `json:"sensitivity,omitempty"`
 	Sparsify    *Sparsification   `json:"sparsify,omitempty"`
-	Agreement   Agreement         `json:"agreement"`
+	Agreement   summary.Agreement `json:"agreement"`
 	Profiles    *Profiles         `json:"profiles,omitempty"`
 	// Studies names the evaluation studies the analysis wrote to.
 	Studies []string `json:"studies"`
@@ -103,42 +102,31 @@ type AtomSensitivity struct {
 	// Fixed atoms were not searched (H_res = 0 of a trivariate search):
 	// they are neither varied nor ranked.
 	Fixed bool `json:"fixed,omitempty"`
-	// Rank orders the free atoms by how much zeroing them costs: 1 matters
-	// most. Atoms whose weight is already 0 cost nothing.
+	// Rank orders the free atoms by how much zeroing them costs
+	// (summary.ZeroCost): 1 matters most. Atoms whose weight is already 0
+	// cost nothing.
 	Rank int `json:"rank,omitempty"`
 	// Zero, Plus and Minus are the variants with the weight set to 0,
-	// increased by Delta and decreased by Delta; nil if not trained.
-	Zero  *Change `json:"zero,omitempty"`
-	Plus  *Change `json:"plus,omitempty"`
-	Minus *Change `json:"minus,omitempty"`
-
-	cost float64 // the ranking key: minus Zero.Diff, +Inf if every run failed
-}
-
-// Change compares a variant with the reference over the seeds on which
-// both completed (paired: same seeds, same initial weights).
-type Change struct {
-	Goal     int     `json:"goal"` // index in the evaluation study
-	N        int     `json:"n"`    // paired seeds
-	Failed   int     `json:"failed"`
-	ValMean  float64 `json:"val_mean"`
-	Diff     float64 `json:"diff"`      // mean of variant minus reference, validation
-	TestMean float64 `json:"test_mean"` // reported only
+	// increased by Delta and decreased by Delta, compared with the best
+	// goal seed by seed; nil if not trained.
+	Zero  *summary.Change `json:"zero,omitempty"`
+	Plus  *summary.Change `json:"plus,omitempty"`
+	Minus *summary.Change `json:"minus,omitempty"`
 }
 
 // Sparsification is the greedy path from the best goal to a sparse one.
 type Sparsification struct {
 	Tolerance float64        `json:"tolerance"`
 	Round     float64        `json:"round"`
-	Reference float64        `json:"reference"` // the full goal's mean validation accuracy
+	Reference float64        `json:"reference"` // the full goal's mean validation accuracy; 0 without any
 	Steps     []SparsifyStep `json:"steps"`
 	// Greedy is the last accepted goal; Sparse is Greedy rounded, with
 	// Terms non-zero weights, and its own result.
-	Greedy      []float64  `json:"greedy,omitempty"`
-	SparseGamma []float64  `json:"sparse_gamma,omitempty"`
-	Terms       int        `json:"terms"`
-	Sparse      *GoalStats `json:"sparse,omitempty"`
-	SparseDiff  float64    `json:"sparse_diff"` // paired validation change against the full goal
+	Greedy      []float64           `json:"greedy,omitempty"`
+	SparseGamma []float64           `json:"sparse_gamma,omitempty"`
+	Terms       int                 `json:"terms"`
+	Sparse      *summary.GoalResult `json:"sparse,omitempty"`
+	SparseDiff  float64             `json:"sparse_diff"` // paired validation change against the full goal
 }
 
 // SparsifyStep is one greedy candidate: the accepted goal so far with one
@@ -154,28 +142,6 @@ type SparsifyStep struct {
 	Accepted bool    `json:"accepted"`
 }
 
-// Agreement says which weights the best trials of a study agree on.
-type Agreement struct {
-	Top   int             `json:"top"` // trials compared
-	Atoms []AtomAgreement `json:"atoms"`
-	Kept  []string        `json:"kept"` // atoms whose sign every top trial shares
-}
-
-// AtomAgreement counts the signs of one weight over the top trials.
-type AtomAgreement struct {
-	Atom     string  `json:"atom"`
-	Best     float64 `json:"best"`
-	Mean     float64 `json:"mean"`
-	Positive int     `json:"positive"`
-	Negative int     `json:"negative"`
-	Zero     int     `json:"zero"`
-	// Share is the fraction of top trials whose weight has the best
-	// trial's sign; Kept says all of them do (and the sign is not 0).
-	Share float64 `json:"share"`
-	Kept  bool    `json:"kept"`
-	Fixed bool    `json:"fixed,omitempty"`
-}
-
 // Profiles compares what the hidden neurons do under the best goal and
 // under the setup's heuristic (naive) goal: the mean atoms (bits) of the
 // hidden neurons after the last epoch.
@@ -187,91 +153,11 @@ type Profiles struct {
 
 // GoalProfile is one goal's mean atom profile and its results.
 type GoalProfile struct {
-	Name  string    `json:"name"`
-	Study string    `json:"study"` // the evaluation study it comes from
-	Gamma []float64 `json:"gamma"`
-	Atoms []float64 `json:"atoms,omitempty"`
-	Stats GoalStats `json:"stats"`
-}
-
-// AgreementOf computes the agreement of the top complete trials of a
-// searched study, by value, from the stored trials alone.
-func AgreementOf(study store.Study, trials []store.Trial, top int) Agreement {
-	var c []store.Trial
-	for _, t := range trials {
-		if t.State == store.Complete && t.Value != nil {
-			c = append(c, t)
-		}
-	}
-	sort.SliceStable(c, func(i, j int) bool { return *c[i].Value > *c[j].Value })
-	if len(c) > top {
-		c = c[:top]
-	}
-	a := Agreement{Top: len(c)}
-	if len(c) == 0 {
-		return a
-	}
-	for i, l := range study.Space.Labels {
-		aa := AtomAgreement{Atom: l, Best: c[0].Gamma[i]}
-		_, aa.Fixed = study.Space.FixedAt(i)
-		same := 0
-		for _, t := range c {
-			v := t.Gamma[i]
-			aa.Mean += v / float64(len(c))
-			switch {
-			case v > 0:
-				aa.Positive++
-			case v < 0:
-				aa.Negative++
-			default:
-				aa.Zero++
-			}
-			if sign(v) == sign(aa.Best) {
-				same++
-			}
-		}
-		aa.Share = float64(same) / float64(len(c))
-		aa.Kept = !aa.Fixed && same == len(c) && sign(aa.Best) != 0
-		if aa.Kept {
-			a.Kept = append(a.Kept, l)
-		}
-		a.Atoms = append(a.Atoms, aa)
-	}
-	return a
-}
-
-func sign(x float64) int {
-	switch {
-	case x > 0:
-		return 1
-	case x < 0:
-		return -1
-	}
-	return 0
-}
-
-// pairedChange compares goal g with the reference over their common
-// complete seeds.
-func pairedChange(ref, g GoalStats) Change {
-	c := Change{Goal: g.Index, Failed: g.Failed, TestMean: g.Test.Mean}
-	var vs []float64
-	// In seed order: a sum in map order could differ in its last bit from
-	// run to run, and a resumed analysis must decide as the first did.
-	for _, seed := range slices.Sorted(maps.Keys(g.ValBySeed)) {
-		v := g.ValBySeed[seed]
-		r, ok := ref.ValBySeed[seed]
-		if !ok {
-			continue
-		}
-		c.N++
-		c.Diff += v - r
-		vs = append(vs, v)
-	}
-	if c.N > 0 {
-		c.Diff /= float64(c.N)
-		c.ValMean = NewStats(vs).Mean
-	}
-	return c
+	Name  string             `json:"name"`
+	Study string             `json:"study"` // the evaluation study it comes from
+	Gamma []float64          `json:"gamma"`
+	Atoms []float64          `json:"atoms,omitempty"`
+	Stats summary.GoalResult `json:"stats"`
 }
 
 // Analyze analyses the best goal of a searched study. It trains, in this
@@ -334,7 +220,7 @@ func Analyze(ctx context.Context, ev *Evaluator, cfg AnalyzeConfig) (*Analysis, 
 		Study: src.Name, Setup: src.Setup.Name, Hidden: plan.Config.Hidden, Epochs: plan.Config.Epochs,
 		Seeds: EvalSeeds(cfg.Seeds, TrialSeeds(trials)), Tolerance: cfg.Tolerance, Delta: cfg.Delta,
 		Labels: plan.Labels, Best: BestGoal{Trial: best.Trial, Value: *bt.Value, Gamma: best.Gamma},
-		Agreement: AgreementOf(src, trials, cfg.Top),
+		Agreement: summary.AgreementOf(src, trials, cfg.Top),
 	}
 	plan.Config.Seeds = a.Seeds
 
@@ -352,14 +238,13 @@ func Analyze(ctx context.Context, ev *Evaluator, cfg AnalyzeConfig) (*Analysis, 
 		}
 		w := best.Gamma[i]
 		if w != 0 {
-			plan.Config.Goals = append(plan.Config.Goals, summary.EvalGoal{Name: "best, " + l + " = 0", Gamma: with(best.Gamma, i, 0), Trial: best.Trial, Atom: l, Delta: -w})
+			plan.Config.Goals = append(plan.Config.Goals, summary.EvalGoal{Name: summary.ZeroedName(ref.Name, l), Gamma: with(best.Gamma, i, 0), Trial: best.Trial, Atom: l, Delta: -w})
 			vars = append(vars, variant{i, '0'})
 		}
 		if cfg.Delta > 0 {
-			d := fmt.Sprint(cfg.Delta)
 			plan.Config.Goals = append(plan.Config.Goals,
-				summary.EvalGoal{Name: "best, " + l + " + " + d, Gamma: with(best.Gamma, i, w+cfg.Delta), Trial: best.Trial, Atom: l, Delta: cfg.Delta},
-				summary.EvalGoal{Name: "best, " + l + " - " + d, Gamma: with(best.Gamma, i, w-cfg.Delta), Trial: best.Trial, Atom: l, Delta: -cfg.Delta})
+				summary.EvalGoal{Name: summary.MovedName(ref.Name, l, cfg.Delta), Gamma: with(best.Gamma, i, w+cfg.Delta), Trial: best.Trial, Atom: l, Delta: cfg.Delta},
+				summary.EvalGoal{Name: summary.MovedName(ref.Name, l, -cfg.Delta), Gamma: with(best.Gamma, i, w-cfg.Delta), Trial: best.Trial, Atom: l, Delta: -cfg.Delta})
 			vars = append(vars, variant{i, '+'}, variant{i, '-'})
 		}
 	}
@@ -369,7 +254,7 @@ func Analyze(ctx context.Context, ev *Evaluator, cfg AnalyzeConfig) (*Analysis, 
 		return a, err
 	}
 	a.Studies = append(a.Studies, res.Study.Name)
-	refStats := res.Stats[res.Goals[0]]
+	refStats := res.Eval.Goals[res.Goals[0]]
 	a.Reference = refStats
 	if res.Summary.Stopped {
 		a.Stopped = true
@@ -384,7 +269,7 @@ func Analyze(ctx context.Context, ev *Evaluator, cfg AnalyzeConfig) (*Analysis, 
 		a.Sensitivity = append(a.Sensitivity, as)
 	}
 	for k, v := range vars {
-		c := pairedChange(refStats, res.Stats[res.Goals[k+1]])
+		c := summary.Paired(refStats, res.Eval.Goals[res.Goals[k+1]])
 		as := &a.Sensitivity[v.atom]
 		switch v.kind {
 		case '0':
@@ -432,29 +317,19 @@ func with(g []float64, i int, v float64) []float64 {
 	return c
 }
 
-// rankAtoms ranks the free atoms by the cost of zeroing them, largest
-// first; atoms already at 0 cost 0, and a variant that failed on every seed
-// costs +Inf (zeroing the weight breaks training). Ties keep goal order.
+// rankAtoms ranks the free atoms by the cost of zeroing them
+// (summary.ZeroCost), largest first; atoms already at 0 cost 0, and a
+// variant that failed on every seed costs +Inf (zeroing the weight breaks
+// training). Ties keep goal order.
 func rankAtoms(as []AtomSensitivity) {
-	var free []*AtomSensitivity
-	for i := range as {
-		a := &as[i]
-		if a.Fixed {
-			continue
-		}
-		switch {
-		case a.Zero == nil:
-			a.cost = 0
-		case a.Zero.N == 0:
-			a.cost = math.Inf(1)
-		default:
-			a.cost = -a.Zero.Diff
-		}
-		free = append(free, a)
+	costs := make([]float64, len(as))
+	free := make([]bool, len(as))
+	for i, a := range as {
+		costs[i], _ = summary.ZeroCost(a.Weight, a.Zero)
+		free[i] = !a.Fixed
 	}
-	sort.SliceStable(free, func(i, j int) bool { return free[i].cost > free[j].cost })
-	for r, a := range free {
-		a.Rank = r + 1
+	for i, r := range summary.Rank(costs, free) {
+		as[i].Rank = r
 	}
 }
 
@@ -492,12 +367,12 @@ func naiveProfile(ctx context.Context, ev *Evaluator, base EvalPlan, gamma []flo
 		if err != nil {
 			return nil, false, err
 		}
-		stats, err := SummarizeEval(s, trials)
-		if err != nil {
-			return nil, false, err
+		sum := summary.Eval(s, trials)
+		if sum.Err != "" {
+			return nil, false, errors.New(sum.Err)
 		}
-		for _, gs := range stats {
-			if slices.Equal(gs.Goal.Gamma, gamma) && gs.Goal.Atom == "" && gs.Complete > 0 && gs.Pending == 0 {
+		for _, gs := range sum.Goals {
+			if slices.Equal(gs.Goal.Gamma, gamma) && gs.Goal.Atom == "" && gs.Complete > 0 && gs.Unfinished == 0 {
 				return &GoalProfile{Name: gs.Goal.Name, Study: sname, Gamma: gamma, Atoms: gs.Atoms, Stats: gs}, false, nil
 			}
 		}
@@ -507,7 +382,7 @@ func naiveProfile(ctx context.Context, ev *Evaluator, base EvalPlan, gamma []flo
 	if err != nil {
 		return nil, false, err
 	}
-	gs := res.Stats[res.Goals[0]]
+	gs := res.Eval.Goals[res.Goals[0]]
 	return &GoalProfile{Name: gs.Goal.Name, Study: res.Study.Name, Gamma: gamma, Atoms: gs.Atoms, Stats: gs}, res.Summary.Stopped, nil
 }
 
@@ -519,7 +394,7 @@ func sparsify(ctx context.Context, ev *Evaluator, base EvalPlan, cfg AnalyzeConf
 	plan.Config.Kind = summary.KindSparsify
 	plan.Config.Note = fmt.Sprintf("greedy zeroing of the least important weights of the best goal of %s (trial %d) while the mean validation accuracy stays within %v of the full goal's; the last accepted goal rounded to multiples of %v",
 		a.Study, a.Best.Trial, cfg.Tolerance, cfg.Round)
-	plan.Config.Extra = []string{fmt.Sprintf("tolerance=%v", cfg.Tolerance), fmt.Sprintf("round=%v", cfg.Round)}
+	plan.Config.Extra = []string{summary.ExtraEntry(summary.ExtraTolerance, cfg.Tolerance), summary.ExtraEntry(summary.ExtraRound, cfg.Round)}
 	ref := summary.EvalGoal{Name: "best", Gamma: a.Best.Gamma, Trial: a.Best.Trial}
 
 	// The order: free atoms with a non-zero weight, least important first.
@@ -533,22 +408,24 @@ func sparsify(ctx context.Context, ev *Evaluator, base EvalPlan, cfg AnalyzeConf
 
 	sp := &Sparsification{Tolerance: cfg.Tolerance, Round: cfg.Round}
 	cur := slices.Clone(a.Best.Gamma)
-	var refStats GoalStats
+	var refStats summary.GoalResult
 	for k, i := range order {
 		cand := with(cur, i, 0)
 		atom := a.Labels[i]
-		g := summary.EvalGoal{Name: fmt.Sprintf("step %d: %s = 0 (%d terms)", k+1, atom, terms(cand)), Gamma: cand, Trial: a.Best.Trial}
+		g := summary.EvalGoal{Name: summary.StepName(k+1, atom, terms(cand)), Gamma: cand, Trial: a.Best.Trial}
 		plan.Config.Goals = []summary.EvalGoal{ref, g}
 		res, err := ev.Evaluate(ctx, plan)
 		if err != nil {
 			return sp, false, err
 		}
-		refStats = res.Stats[res.Goals[0]]
-		sp.Reference = refStats.Val.Mean
+		refStats = res.Eval.Goals[res.Goals[0]]
+		if refStats.Val.N > 0 {
+			sp.Reference = refStats.Val.Mean
+		}
 		if res.Summary.Stopped {
 			return sp, true, nil
 		}
-		c := pairedChange(refStats, res.Stats[res.Goals[1]])
+		c := summary.Paired(refStats, res.Eval.Goals[res.Goals[1]])
 		step := SparsifyStep{Atom: atom, Goal: c.Goal, Terms: terms(cand), N: c.N, ValMean: c.ValMean, Diff: c.Diff, TestMean: c.TestMean}
 		step.Accepted = c.N > 0 && c.Diff >= -cfg.Tolerance
 		sp.Steps = append(sp.Steps, step)
@@ -560,17 +437,19 @@ func sparsify(ctx context.Context, ev *Evaluator, base EvalPlan, cfg AnalyzeConf
 	sp.Greedy = cur
 	sp.SparseGamma = roundGoal(cur, cfg.Round)
 	sp.Terms = terms(sp.SparseGamma)
-	sparse := summary.EvalGoal{Name: fmt.Sprintf("sparse, %d terms", sp.Terms), Gamma: sp.SparseGamma, Trial: a.Best.Trial}
+	sparse := summary.EvalGoal{Name: summary.SparseName(sp.Terms), Gamma: sp.SparseGamma, Trial: a.Best.Trial}
 	plan.Config.Goals = []summary.EvalGoal{ref, sparse}
 	res, err := ev.Evaluate(ctx, plan)
 	if err != nil {
 		return sp, false, err
 	}
-	refStats = res.Stats[res.Goals[0]]
-	sp.Reference = refStats.Val.Mean
-	gs := res.Stats[res.Goals[1]]
+	refStats = res.Eval.Goals[res.Goals[0]]
+	if refStats.Val.N > 0 {
+		sp.Reference = refStats.Val.Mean
+	}
+	gs := res.Eval.Goals[res.Goals[1]]
 	sp.Sparse = &gs
-	sp.SparseDiff = pairedChange(refStats, gs).Diff
+	sp.SparseDiff = summary.Paired(refStats, gs).Diff
 	return sp, res.Summary.Stopped, nil
 }
 

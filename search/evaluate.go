@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
-	"sort"
 
 	"goalsearch/setups"
 	"goalsearch/store"
@@ -125,17 +123,11 @@ func PlanForSetup(group, kind string, base setups.NetworkConfig) (EvalPlan, erro
 }
 
 // TopGoals returns the goals of the k best complete trials by value (the
-// validation accuracy of a search), best first, each goal once.
+// validation accuracy of a search; summary.Ranked), best first, each goal
+// once.
 func TopGoals(trials []store.Trial, k int) []summary.EvalGoal {
-	var c []store.Trial
-	for _, t := range trials {
-		if t.State == store.Complete && t.Value != nil {
-			c = append(c, t)
-		}
-	}
-	sort.SliceStable(c, func(i, j int) bool { return *c[i].Value > *c[j].Value })
 	var out []summary.EvalGoal
-	for _, t := range c {
+	for _, t := range summary.Ranked(trials, true) {
 		if len(out) == k {
 			break
 		}
@@ -215,12 +207,12 @@ func PrepareEval(ctx context.Context, st store.Store, plan EvalPlan) (store.Stud
 		return stored, nil, err
 	}
 	type key struct {
-		gen  int
+		goal int
 		seed uint64
 	}
 	have := map[key]bool{}
 	for _, t := range trials {
-		have[key{t.Generation, t.Seed}] = true
+		have[key{summary.GoalIndex(t), t.Seed}] = true
 	}
 	// Seed by seed, so that a run stopped early has results for every goal.
 	for _, seed := range cfg.Seeds {
@@ -232,7 +224,7 @@ func PrepareEval(ctx context.Context, st store.Store, plan EvalPlan) (store.Stud
 			if gamma == nil {
 				gamma = []float64{0} // a baseline's one-label space
 			}
-			if _, err := st.EnqueueTrial(ctx, stored.Name, store.NewTrial{Gamma: gamma, Seed: seed, Generation: gi}); err != nil {
+			if _, err := st.EnqueueTrial(ctx, stored.Name, summary.NewEvalTrial(gi, gamma, seed)); err != nil {
 				return stored, nil, err
 			}
 		}
@@ -340,8 +332,8 @@ type EvalResult struct {
 	// Goals are the index of each of the plan's goals in the study.
 	Goals   []int
 	Summary Summary
-	// Stats summarises every goal of the study, in its order.
-	Stats []GoalStats
+	// Eval summarises the study: Eval.Goals[Goals[i]] is the plan's goal i.
+	Eval summary.EvalSummary
 }
 
 // Stopped reports whether the Evaluator's Stop channel is closed.
@@ -401,8 +393,11 @@ func (e *Evaluator) Evaluate(ctx context.Context, plan EvalPlan) (EvalResult, er
 			return r, err
 		}
 	}
-	r.Stats, err = SummarizeEval(study, trials)
-	return r, err
+	r.Eval = summary.Eval(study, trials)
+	if r.Eval.Err != "" {
+		return r, errors.New(r.Eval.Err)
+	}
+	return r, nil
 }
 
 func (e *Evaluator) objective(setup store.Setup) (Objective, error) {
@@ -449,149 +444,3 @@ func (doneSampler) State() (SamplerState, error) {
 }
 func (doneSampler) Restore(SamplerState) error { return nil }
 func (doneSampler) Independent() bool          { return true }
-
-// Stats summarises a sample. With N = 0 every other field is 0 (JSON has
-// no NaN); Std is the sample standard deviation (n-1), 0 for one value.
-type Stats struct {
-	N      int     `json:"n"`
-	Mean   float64 `json:"mean"`
-	Std    float64 `json:"std"`
-	Median float64 `json:"median"`
-	Min    float64 `json:"min"`
-	Max    float64 `json:"max"`
-}
-
-// NewStats summarises xs (NaNs are left out).
-func NewStats(xs []float64) Stats {
-	var v []float64
-	for _, x := range xs {
-		if !math.IsNaN(x) {
-			v = append(v, x)
-		}
-	}
-	s := Stats{N: len(v)}
-	if s.N == 0 {
-		return s
-	}
-	sort.Float64s(v)
-	sum := 0.0
-	for _, x := range v {
-		sum += x
-	}
-	s.Mean = sum / float64(s.N)
-	if s.N > 1 {
-		ss := 0.0
-		for _, x := range v {
-			ss += (x - s.Mean) * (x - s.Mean)
-		}
-		s.Std = math.Sqrt(ss / float64(s.N-1))
-	}
-	if s.N%2 == 1 {
-		s.Median = v[s.N/2]
-	} else {
-		s.Median = (v[s.N/2-1] + v[s.N/2]) / 2
-	}
-	s.Min, s.Max = v[0], v[s.N-1]
-	return s
-}
-
-// GoalStats summarises one goal of an evaluation study over its seeds.
-type GoalStats struct {
-	Index int              `json:"index"` // in summary.EvalConfig.Goals, the trials' Generation
-	Goal  summary.EvalGoal `json:"goal"`
-	// Runs counts the goal's trials; Complete, Failed and Pending (queued,
-	// running or paused) split them.
-	Runs     int `json:"runs"`
-	Complete int `json:"complete"`
-	Failed   int `json:"failed"`
-	Pending  int `json:"pending"`
-	// Val and Test summarise Final["val_acc"] and Final["test_acc"] of the
-	// complete trials.
-	Val  Stats `json:"val_acc"`
-	Test Stats `json:"test_acc"`
-	// ValBySeed is each complete trial's validation accuracy, by seed, for
-	// paired comparisons between goals.
-	ValBySeed map[uint64]float64 `json:"-"`
-	// Atoms is the mean PID atom profile of the hidden neurons (goal order,
-	// H_res last): per trial the mean over neurons of the last epoch's
-	// mean atoms, then the mean over complete trials. Nil when no trial
-	// has atoms (baselines without a goal).
-	Atoms []float64 `json:"atoms,omitempty"`
-}
-
-// SummarizeEval summarises every goal of an evaluation study from its
-// trials, in the order of summary.EvalConfig.Goals.
-func SummarizeEval(study store.Study, trials []store.Trial) ([]GoalStats, error) {
-	cfg, err := summary.ReadEvalConfig(study)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]GoalStats, len(cfg.Goals))
-	vals := make([][]float64, len(cfg.Goals))
-	tests := make([][]float64, len(cfg.Goals))
-	natoms := make([]int, len(cfg.Goals))
-	for i, g := range cfg.Goals {
-		out[i] = GoalStats{Index: i, Goal: g, ValBySeed: map[uint64]float64{}}
-	}
-	for _, t := range trials {
-		if t.Generation < 0 || t.Generation >= len(out) {
-			continue
-		}
-		gs := &out[t.Generation]
-		gs.Runs++
-		switch t.State {
-		case store.Complete:
-			gs.Complete++
-			v, ok := t.Final["val_acc"]
-			if !ok {
-				v = math.NaN()
-			}
-			tv, ok := t.Final["test_acc"]
-			if !ok {
-				tv = math.NaN()
-			}
-			vals[t.Generation] = append(vals[t.Generation], v)
-			tests[t.Generation] = append(tests[t.Generation], tv)
-			gs.ValBySeed[t.Seed] = v
-			if p := neuronMean(t.Atoms); p != nil {
-				if gs.Atoms == nil {
-					gs.Atoms = make([]float64, len(p))
-				}
-				if len(p) == len(gs.Atoms) {
-					for k, x := range p {
-						gs.Atoms[k] += x
-					}
-					natoms[t.Generation]++
-				}
-			}
-		case store.Failed, store.Pruned:
-			gs.Failed++
-		default:
-			gs.Pending++
-		}
-	}
-	for i := range out {
-		out[i].Val, out[i].Test = NewStats(vals[i]), NewStats(tests[i])
-		for k := range out[i].Atoms {
-			out[i].Atoms[k] /= float64(natoms[i])
-		}
-	}
-	return out, nil
-}
-
-// neuronMean averages per-neuron atom rows.
-func neuronMean(atoms [][]float64) []float64 {
-	if len(atoms) == 0 || len(atoms[0]) == 0 {
-		return nil
-	}
-	m := make([]float64, len(atoms[0]))
-	for _, row := range atoms {
-		for k, x := range row {
-			m[k] += x
-		}
-	}
-	for k := range m {
-		m[k] /= float64(len(atoms))
-	}
-	return m
-}

@@ -42,7 +42,7 @@ func searchedSphere(t *testing.T, st store.Store, cfg setups.SyntheticConfig) st
 // TestEvaluateStoresAndResumes evaluates the top goals of a synthetic
 // search on fresh seeds, stops the evaluation softly after two runs,
 // resumes it, and checks the contract of evalstudy.go: one trial per goal
-// and seed, Generation indexing the goals, test accuracy recorded, finished
+// and seed, GoalIndex indexing the goals, test accuracy recorded, finished
 // runs never redone, stopped runs continued from their checkpoints, and
 // the same results as an uninterrupted evaluation.
 func TestEvaluateStoresAndResumes(t *testing.T) {
@@ -120,8 +120,8 @@ func TestEvaluateStoresAndResumes(t *testing.T) {
 		if slices.Contains(stopped, tr.Number) && (tr.Attempt != 2 || len(tr.Epochs) != 3) {
 			t.Errorf("stopped trial %d: attempt %d, %d epochs", tr.Number, tr.Attempt, len(tr.Epochs))
 		}
-		if !slices.Equal(tr.Gamma, cfg.Goals[tr.Generation].Gamma) || !slices.Contains(cfg.Seeds, tr.Seed) {
-			t.Errorf("trial %d: gamma %v seed %d is not goal %d on a study seed", tr.Number, tr.Gamma, tr.Seed, tr.Generation)
+		if !slices.Equal(tr.Gamma, cfg.Goals[summary.GoalIndex(tr)].Gamma) || !slices.Contains(cfg.Seeds, tr.Seed) {
+			t.Errorf("trial %d: gamma %v seed %d is not goal %d on a study seed", tr.Number, tr.Gamma, tr.Seed, summary.GoalIndex(tr))
 		}
 		test, ok := tr.Final["test_acc"]
 		if !ok || *tr.Value != test || tr.Epochs[2].TestAcc == nil || *tr.Epochs[2].TestAcc != test {
@@ -136,8 +136,8 @@ func TestEvaluateStoresAndResumes(t *testing.T) {
 			t.Errorf("evaluation seed %d was a search trial's seed", s)
 		}
 	}
-	if len(res.Stats) != 4 || res.Stats[0].Val.N != 2 || res.Stats[0].Test.N != 2 || res.Stats[0].Val.Mean != *srcTrials[plan.Config.Goals[0].Trial].Value {
-		t.Errorf("stats %+v", res.Stats[0])
+	if len(res.Eval.Goals) != 4 || res.Eval.Goals[0].Val.N != 2 || res.Eval.Goals[0].Test.N != 2 || res.Eval.Goals[0].Val.Mean != *srcTrials[plan.Config.Goals[0].Trial].Value {
+		t.Errorf("stats %+v", res.Eval.Goals[0])
 	}
 
 	// Growing the study: a third seed and a fifth goal keep every trial
@@ -215,8 +215,8 @@ func TestEvaluateMatchesUninterrupted(t *testing.T) {
 	bp.Config.Seeds = plan.Config.Seeds
 	bp.Config.Goals = []summary.EvalGoal{{Name: "backprop", Trial: -1}}
 	r, err := (&Evaluator{Store: st, Data: data}).Evaluate(ctx, bp)
-	if err != nil || r.Stats[0].Complete != 1 || r.Study.Space.Labels[0] != "none" {
-		t.Fatalf("backprop: %+v %v", r.Stats, err)
+	if err != nil || r.Eval.Goals[0].Complete != 1 || r.Study.Space.Labels[0] != "none" {
+		t.Fatalf("backprop: %+v %v", r.Eval.Goals, err)
 	}
 }
 
@@ -276,21 +276,14 @@ func synthImages(t testing.TB, nTrain, nTest int) *dataset.Dataset {
 	return d
 }
 
-func TestEvalSeedsAndStats(t *testing.T) {
+// The statistics of the runs are summary.NewSample's (summary/sample_test.go).
+func TestEvalSeeds(t *testing.T) {
 	s := EvalSeeds(4, nil)
 	if len(s) != 4 || !slices.Equal(EvalSeeds(3, nil), s[:3]) {
 		t.Fatalf("seeds %v", s)
 	}
 	if got := EvalSeeds(3, map[uint64]bool{s[1]: true}); !slices.Equal(got, []uint64{s[0], s[2], s[3]}) {
 		t.Errorf("avoiding %d: %v", s[1], got)
-	}
-	// Values from the definitions: mean 2.5, sample variance 5/3.
-	st := NewStats([]float64{4, 1, math.NaN(), 3, 2})
-	if st.N != 4 || st.Mean != 2.5 || math.Abs(st.Std-math.Sqrt(5.0/3)) > 1e-15 || st.Median != 2.5 || st.Min != 1 || st.Max != 4 {
-		t.Errorf("stats %+v", st)
-	}
-	if st := NewStats(nil); st != (Stats{}) {
-		t.Errorf("empty stats %+v", st)
 	}
 }
 

@@ -1,58 +1,125 @@
 package summary
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
 
-// SignAgreement says how consistently the best goals weight each atom.
-type SignAgreement struct {
-	// Trials are the trials compared (the leaderboard).
-	Trials []int
-	Rows   []SignRow
+	"goalsearch/store"
+)
+
+// Agreement says how consistently a set of goals weight each atom: the
+// best trials of a search (goalsearch analyze's agreement, the report's
+// sign agreement), or the best goals of several searches.
+type Agreement struct {
+	// Top is the number of goals compared; Trials are their trials, best
+	// first.
+	Top    int   `json:"top"`
+	Trials []int `json:"-"`
+	// Atoms has a row per coordinate of the goal, in goal order.
+	Atoms []AtomAgreement `json:"atoms"`
+	// Kept lists the atoms whose sign every goal shares with the first.
+	Kept []string `json:"kept"`
 }
 
-// A SignRow is one searched coordinate of the goal.
-type SignRow struct {
-	Atom                     string
-	Positive, Negative, Zero int
-	Mean                     float64
-	// Agreement is the share of the compared trials whose weight has the
-	// majority sign: 1 when all agree, 0.5 for an even split.
-	Agreement float64
-	// Majority is +1, -1 or 0 (a tie, or all zero).
-	Majority int
+// AtomAgreement counts the signs of one weight over the goals compared.
+type AtomAgreement struct {
+	Atom     string  `json:"atom"`
+	Best     float64 `json:"best"` // the first goal's weight
+	Mean     float64 `json:"mean"`
+	Positive int     `json:"positive"`
+	Negative int     `json:"negative"`
+	Zero     int     `json:"zero"`
+	// Share is the fraction of the goals whose weight has the first goal's
+	// sign; Kept says all of them do (and the sign is not 0).
+	Share float64 `json:"share"`
+	Kept  bool    `json:"kept"`
+	// Fixed atoms were not searched; they are never kept.
+	Fixed bool `json:"fixed,omitempty"`
+	// Majority is +1, -1 or 0 (a tie, or all zero), and MajorityShare the
+	// fraction of the goals whose weight has the majority sign: 1 when all
+	// agree, 0.5 for an even split (the share of positive weights on a
+	// tie).
+	Majority      int     `json:"-"`
+	MajorityShare float64 `json:"-"`
 }
 
-func signAgreement(lb []Entry, labels []string, free []int) *SignAgreement {
-	sa := &SignAgreement{}
-	for _, e := range lb {
-		sa.Trials = append(sa.Trials, e.Trial)
+// Signs is the agreement of goals (their trials and weights, the best
+// first) on each of labels, of which the coordinates free were searched.
+func Signs(labels []string, free []int, trials []int, gammas [][]float64) Agreement {
+	a := Agreement{Top: len(gammas), Trials: slices.Clone(trials)}
+	if len(gammas) == 0 {
+		return a
 	}
-	for _, i := range free {
-		r := SignRow{Atom: labels[i]}
-		for _, e := range lb {
-			w := e.Gamma[i]
+	n := float64(len(gammas))
+	for i, l := range labels {
+		aa := AtomAgreement{Atom: l, Best: gammas[0][i], Fixed: !slices.Contains(free, i)}
+		same := 0
+		for _, g := range gammas {
+			v := g[i]
 			switch {
-			case w > 0:
-				r.Positive++
-			case w < 0:
-				r.Negative++
+			case v > 0:
+				aa.Positive++
+			case v < 0:
+				aa.Negative++
 			default:
-				r.Zero++
+				aa.Zero++
 			}
-			r.Mean += w
+			aa.Mean += v
+			if sign(v) == sign(aa.Best) {
+				same++
+			}
 		}
-		n := float64(len(lb))
-		r.Mean /= n
+		aa.Mean /= n
+		aa.Share = float64(same) / n
+		aa.Kept = !aa.Fixed && same == len(gammas) && sign(aa.Best) != 0
+		if aa.Kept {
+			a.Kept = append(a.Kept, l)
+		}
 		switch {
-		case r.Positive > r.Negative:
-			r.Majority, r.Agreement = 1, float64(r.Positive)/n
-		case r.Negative > r.Positive:
-			r.Majority, r.Agreement = -1, float64(r.Negative)/n
+		case aa.Positive > aa.Negative:
+			aa.Majority, aa.MajorityShare = 1, float64(aa.Positive)/n
+		case aa.Negative > aa.Positive:
+			aa.Majority, aa.MajorityShare = -1, float64(aa.Negative)/n
 		default:
-			r.Agreement = float64(r.Positive) / n
+			aa.MajorityShare = float64(aa.Positive) / n
 		}
-		sa.Rows = append(sa.Rows, r)
+		a.Atoms = append(a.Atoms, aa)
 	}
-	return sa
+	return a
+}
+
+// AgreementOf is the agreement of the top best complete trials of a
+// searched study (Ranked).
+func AgreementOf(study store.Study, trials []store.Trial, top int) Agreement {
+	best := Ranked(trials, study.Objective.Direction != store.Minimize)
+	best = best[:min(len(best), top)]
+	var numbers []int
+	var gammas [][]float64
+	for _, t := range best {
+		numbers, gammas = append(numbers, t.Number), append(gammas, t.Gamma)
+	}
+	return Signs(study.Space.Labels, freeCoordinates(study.Space), numbers, gammas)
+}
+
+// freeCoordinates are the indices of the searched (not fixed) coordinates.
+func freeCoordinates(sp store.SearchSpace) []int {
+	var free []int
+	for i := range sp.Labels {
+		if _, fixed := sp.FixedAt(i); !fixed {
+			free = append(free, i)
+		}
+	}
+	return free
+}
+
+func sign(x float64) int {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
 }
 
 // StudyAgreement is the sign agreement of the best goals of several
@@ -61,8 +128,8 @@ type StudyAgreement struct {
 	Setup   string
 	Studies []string    // in report order; Signs.Trials holds their best trials
 	Gammas  [][]float64 // each study's best goal
-	Free    []int       // the searched coordinates: Signs.Rows[k] is Free[k]
-	Signs   *SignAgreement
+	Free    []int       // the searched coordinates
+	Signs   *Agreement
 }
 
 // AgreementAcross compares the best goals of searched studies (nil entries
@@ -82,19 +149,20 @@ func AgreementAcross(searches []*SearchSummary) []StudyAgreement {
 		}
 		done[key(s)] = true
 		a := StudyAgreement{Setup: s.Setup, Free: s.Free}
-		var best []Entry
+		var trials []int
 		for j := i; j < len(searches); j++ {
 			t := searches[j]
 			if t != nil && t.Best != nil && !t.Synthetic && key(t) == key(s) {
 				a.Studies = append(a.Studies, t.Study)
 				a.Gammas = append(a.Gammas, t.Best.Gamma)
-				best = append(best, *t.Best)
+				trials = append(trials, t.Best.Trial)
 			}
 		}
-		if len(best) < 2 {
+		if len(trials) < 2 {
 			continue
 		}
-		a.Signs = signAgreement(best, s.Labels, s.Free)
+		signs := Signs(s.Labels, s.Free, trials, a.Gammas)
+		a.Signs = &signs
 		out = append(out, a)
 	}
 	return out

@@ -79,16 +79,16 @@ func Compare(evals []*EvalSummary) []ComparisonGroup {
 			keys = append(keys, k)
 		}
 		for _, gr := range e.Goals {
-			if gr.Runs.Complete == 0 {
+			if gr.Counts.Complete == 0 {
 				continue
 			}
-			row := ComparisonRow{Study: e.Study, Setup: e.Setup, Goal: gr.Name, Val: gr.Val, Test: gr.Test, Paper: math.NaN()}
-			if gr.Gamma == nil {
+			row := ComparisonRow{Study: e.Study, Setup: e.Setup, Goal: gr.Goal.Name, Val: gr.Val, Test: gr.Test, Paper: math.NaN()}
+			if gr.Goal.Gamma == nil {
 				row.Kind = "baseline"
 			} else {
-				row.Kind = goalKind(e.Setup, gr.Name, gr.Gamma)
+				row.Kind = goalKind(e.Setup, gr.Goal.Name, gr.Goal.Gamma)
 			}
-			if pr, v, text, ok := paperFor(e.Setup, gr.Name, gr.Gamma, e.Hidden); ok {
+			if pr, v, text, ok := paperFor(e.Setup, gr.Goal.Name, gr.Goal.Gamma, e.Hidden); ok {
 				row.Paper, row.PaperText, row.PaperRow = v, text, pr.Label
 			}
 			g.Rows = append(g.Rows, row)

@@ -42,27 +42,32 @@ type EvalSummary struct {
 }
 
 // A GoalResult is one goal of an evaluation study over its seeds.
+//
+// Its JSON form is what goalsearch evaluate --json prints per goal; the
+// fields marked "-" are for reports and the dashboard.
 type GoalResult struct {
-	Index int
-	Name  string
-	Gamma []float64 // nil for a baseline
-	Trial int       // source trial, -1 if none
-	Atom  string
-	Delta float64
+	// Index is the goal's place in EvalConfig.Goals (GoalIndex of its
+	// trials).
+	Index int      `json:"index"`
+	Goal  EvalGoal `json:"goal"`
+	// Counts split the goal's runs by state.
+	Counts
 	// Heuristic is true when the goal is its setup's heuristic goal.
-	Heuristic bool
-	// Runs split the goal's trials by state.
-	Runs Counts
+	Heuristic bool `json:"-"`
 	// Val and Test are the final validation and test accuracies of the
 	// complete runs, in seed order; ValBySeed and TestBySeed the same by
 	// seed, for paired comparisons.
-	Val, Test             Sample
-	ValBySeed, TestBySeed map[uint64]float64
+	Val        Sample             `json:"val_acc"`
+	Test       Sample             `json:"test_acc"`
+	ValBySeed  map[uint64]float64 `json:"-"`
+	TestBySeed map[uint64]float64 `json:"-"`
 	// Curve is the mean learning curve over the complete runs.
-	Curve Curve
-	// Atoms is the hidden neurons' mean atom profile, mean over runs; nil
-	// when no run has atoms.
-	Atoms []float64
+	Curve Curve `json:"-"`
+	// Atoms is the mean PID atom profile of the hidden neurons (goal
+	// order, H_res last): per run the mean over neurons of the last
+	// epoch's atoms, then the mean over complete runs. Nil when no run has
+	// atoms (baselines without a goal).
+	Atoms []float64 `json:"atoms,omitempty"`
 }
 
 // Eval summarises an evaluation study from its trials; a study that cannot
@@ -85,8 +90,8 @@ func Eval(study store.Study, trials []store.Trial) EvalSummary {
 	}
 	byGoal := make([][]store.Trial, len(cfg.Goals))
 	for _, t := range trials {
-		if t.Generation >= 0 && t.Generation < len(cfg.Goals) {
-			byGoal[t.Generation] = append(byGoal[t.Generation], t)
+		if i := GoalIndex(t); i >= 0 && i < len(cfg.Goals) {
+			byGoal[i] = append(byGoal[i], t)
 		}
 	}
 	for i, g := range cfg.Goals {
@@ -94,8 +99,8 @@ func Eval(study store.Study, trials []store.Trial) EvalSummary {
 		slices.SortStableFunc(runs, func(a, b store.Trial) int {
 			return cmp.Or(cmp.Compare(seedIndex(a.Seed), seedIndex(b.Seed)), cmp.Compare(a.Seed, b.Seed), cmp.Compare(a.Number, b.Number))
 		})
-		gr := GoalResult{Index: i, Name: g.Name, Gamma: slices.Clone(g.Gamma), Trial: g.Trial, Atom: g.Atom, Delta: g.Delta,
-			Heuristic: g.Gamma != nil && isHeuristic(cfg.Setup, g.Gamma), Runs: countTrials(runs),
+		g.Gamma = slices.Clone(g.Gamma)
+		gr := GoalResult{Index: i, Goal: g, Heuristic: g.Gamma != nil && isHeuristic(cfg.Setup, g.Gamma), Counts: countTrials(runs),
 			ValBySeed: map[uint64]float64{}, TestBySeed: map[uint64]float64{}}
 		var vals, tests []float64
 		var complete []store.Trial

@@ -20,8 +20,9 @@ import (
 //   - has Sampler.Name "evaluate" and an EvalConfig as Sampler.Config;
 //   - has the setup's goal labels as its search space (a baseline setup,
 //     which takes no goal, has the one label "none" and gamma [0]);
-//   - has one trial per goal and seed: Generation indexes EvalConfig.Goals,
-//     Seed is the seed, Gamma the goal, Final holds "val_acc", "test_acc",
+//   - has one trial per goal and seed (NewEvalTrial): GoalIndex gives its
+//     goal's index in EvalConfig.Goals (the store's Generation), Seed is
+//     the seed, Gamma the goal, Final holds "val_acc", "test_acc",
 //     "val_acc_fraction", "test_acc_fraction" and "train_loss", Epochs the
 //     per-epoch metrics with TestAcc set, Atoms the hidden neurons' mean
 //     atoms of the last epoch.
@@ -39,8 +40,8 @@ const (
 	KindReproduce   = "reproduce"   // the paper's comparison: every setup's goals and the baselines
 )
 
-// EvalConfig describes an evaluation study's goals; trial.Generation indexes
-// Goals.
+// EvalConfig describes an evaluation study's goals; GoalIndex of a trial
+// indexes Goals.
 type EvalConfig struct {
 	Kind   string     `json:"kind"`
 	Group  string     `json:"group"`           // the source study, or "presets"
@@ -70,6 +71,18 @@ type EvalGoal struct {
 	// otherwise.
 	Atom  string  `json:"atom,omitempty"`
 	Delta float64 `json:"delta,omitempty"`
+}
+
+// GoalIndex is the index in EvalConfig.Goals of the goal an evaluation
+// study's trial trains. The store keeps it in the trial's Generation, which
+// in a search counts the sampler's generations; in an evaluation study it
+// names a goal, and only this function and NewEvalTrial know that.
+func GoalIndex(t store.Trial) int { return t.Generation }
+
+// NewEvalTrial is the trial of an evaluation study that trains goal (its
+// index in EvalConfig.Goals) with gamma on seed.
+func NewEvalTrial(goal int, gamma []float64, seed uint64) store.NewTrial {
+	return store.NewTrial{Gamma: gamma, Seed: seed, Generation: goal}
 }
 
 // EvalStudyName names the evaluation study of a group, kind, setup and

@@ -45,7 +45,7 @@ func LinkEvals(s *SearchSummary, evals []EvalSummary) {
 	find:
 		for _, e := range cands {
 			for _, g := range e.Goals {
-				if g.Trial == en.Trial && slices.Equal(g.Gamma, en.Gamma) && g.Runs.Complete > 0 {
+				if g.Goal.Trial == en.Trial && slices.Equal(g.Goal.Gamma, en.Gamma) && g.Counts.Complete > 0 {
 					en.Eval = &EvalRef{Study: e.Study, Val: g.Val, Test: g.Test}
 					break find
 				}
@@ -71,8 +71,8 @@ func Profile(s *SearchSummary, trials []store.Trial, own []EvalSummary, all []*E
 			continue
 		}
 		for _, g := range e.Goals {
-			if g.Trial == s.Best.Trial && g.Atoms != nil && len(g.Atoms) == len(s.Labels) {
-				p.Best, p.BestFrom = g.Atoms, fmt.Sprintf("trial %d, mean over %d runs of %s", s.Best.Trial, g.Runs.Complete, e.Study)
+			if g.Goal.Trial == s.Best.Trial && g.Atoms != nil && len(g.Atoms) == len(s.Labels) {
+				p.Best, p.BestFrom = g.Atoms, fmt.Sprintf("trial %d, mean over %d runs of %s", s.Best.Trial, g.Counts.Complete, e.Study)
 				break
 			}
 		}
@@ -106,7 +106,7 @@ func Profile(s *SearchSummary, trials []store.Trial, own []EvalSummary, all []*E
 		}
 		for _, g := range e.Goals {
 			if g.Heuristic && g.Atoms != nil && len(g.Atoms) == len(s.Labels) {
-				p.Heuristic, p.HeuristicFrom = g.Atoms, fmt.Sprintf("%s, mean over %d runs of %s", g.Name, g.Runs.Complete, e.Study)
+				p.Heuristic, p.HeuristicFrom = g.Atoms, fmt.Sprintf("%s, mean over %d runs of %s", g.Goal.Name, g.Counts.Complete, e.Study)
 				break
 			}
 		}

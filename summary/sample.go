@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"encoding/json"
 	"math"
 	"slices"
 
@@ -9,32 +10,41 @@ import (
 
 // A Sample is one measurement repeated over seeds, e.g. the test accuracy of
 // one goal trained with five seeds.
+//
+// Its JSON form (for --json output) is {"n", "mean", "std", "median",
+// "min", "max"}, where an undefined statistic (a mean of nothing, the
+// spread of one value) is 0, since JSON has no NaN; n says how many values
+// there were.
 type Sample struct {
 	// Values are the measurements in seed order; non-finite values are
 	// left out (a diverged run has no accuracy to average).
-	Values []float64
+	Values []float64 `json:"-"`
+	// N is the number of values.
+	N int `json:"n"`
 	// Mean is the arithmetic mean; NaN for an empty sample.
-	Mean float64
+	Mean float64 `json:"mean"`
 	// Std is the sample standard deviation, sqrt(sum (x-mean)^2 / (n-1));
 	// NaN for fewer than two values.
-	Std float64
+	Std float64 `json:"std"`
 	// Median is the middle value (the mean of the two middle ones for an
 	// even count), the statistic the paper reports; NaN when empty.
-	Median float64
+	Median float64 `json:"median"`
+	// Min and Max are the extremes; NaN when empty.
+	Min float64 `json:"min"`
+	Max float64 `json:"max"`
 }
-
-// N returns the number of values.
-func (s Sample) N() int { return len(s.Values) }
 
 // NewSample summarises v, dropping non-finite values. v is not retained.
 func NewSample(v []float64) Sample {
-	s := Sample{Mean: math.NaN(), Std: math.NaN(), Median: math.NaN()}
+	nan := math.NaN()
+	s := Sample{Mean: nan, Std: nan, Median: nan, Min: nan, Max: nan}
 	for _, x := range v {
 		if !math.IsNaN(x) && !math.IsInf(x, 0) {
 			s.Values = append(s.Values, x)
 		}
 	}
 	n := len(s.Values)
+	s.N = n
 	if n == 0 {
 		return s
 	}
@@ -57,7 +67,27 @@ func NewSample(v []float64) Sample {
 	} else {
 		s.Median = (sorted[n/2-1] + sorted[n/2]) / 2
 	}
+	s.Min, s.Max = sorted[0], sorted[n-1]
 	return s
+}
+
+// MarshalJSON writes the sample's statistics, undefined ones as 0.
+func (s Sample) MarshalJSON() ([]byte, error) {
+	type plain Sample // without this method
+	p := plain(s)
+	for _, f := range []*float64{&p.Mean, &p.Std, &p.Median, &p.Min, &p.Max} {
+		*f = finiteOr0(*f)
+	}
+	return json.Marshal(p)
+}
+
+// finiteOr0 is x, or 0 for NaN and infinities: what JSON output shows of an
+// undefined statistic.
+func finiteOr0(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0
+	}
+	return x
 }
 
 // A TestResult is the outcome of a two-sample test of whether two samples
@@ -89,8 +119,8 @@ type TestResult struct {
 func WelchT(a, b []float64) TestResult {
 	sa, sb := NewSample(a), NewSample(b)
 	r := TestResult{Method: "Welch t", Stat: math.NaN(), DF: math.NaN(), P: math.NaN()}
-	na, nb := float64(sa.N()), float64(sb.N())
-	if sa.N() < 2 || sb.N() < 2 {
+	na, nb := float64(sa.N), float64(sb.N)
+	if sa.N < 2 || sb.N < 2 {
 		return r
 	}
 	qa, qb := sa.Std*sa.Std/na, sb.Std*sb.Std/nb
@@ -128,11 +158,11 @@ func PairedT(a, b []float64) TestResult {
 		}
 	}
 	s := NewSample(d)
-	if s.N() < 2 || s.Std == 0 {
+	if s.N < 2 || s.Std == 0 {
 		return r
 	}
-	r.Stat = s.Mean / (s.Std / math.Sqrt(float64(s.N())))
-	r.DF = float64(s.N() - 1)
+	r.Stat = s.Mean / (s.Std / math.Sqrt(float64(s.N)))
+	r.DF = float64(s.N - 1)
 	r.P = 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: r.DF}.CDF(-math.Abs(r.Stat))
 	return r
 }
@@ -163,7 +193,7 @@ const maxExactSplits = 200000
 // Non-finite values are dropped first.
 func MannWhitneyU(a, b []float64) TestResult {
 	sa, sb := NewSample(a), NewSample(b)
-	na, nb := sa.N(), sb.N()
+	na, nb := sa.N, sb.N
 	r := TestResult{Method: "Mann-Whitney U", Stat: math.NaN(), P: math.NaN()}
 	if na == 0 || nb == 0 {
 		return r

@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 )
@@ -29,6 +30,33 @@ func TestNewSample(t *testing.T) {
 		s := NewSample(c.v)
 		if !approx(s.Mean, c.mean, 1e-15) || !approx(s.Std, c.std, 1e-15) || !approx(s.Median, c.median, 1e-15) {
 			t.Errorf("%s: mean %v std %v median %v, want %v %v %v", c.name, s.Mean, s.Std, s.Median, c.mean, c.std, c.median)
+		}
+	}
+	// Values from the definitions: mean 2.5, sample variance 5/3.
+	s := NewSample([]float64{4, 1, math.NaN(), 3, 2})
+	if s.N != 4 || s.Mean != 2.5 || math.Abs(s.Std-math.Sqrt(5.0/3)) > 1e-15 || s.Median != 2.5 || s.Min != 1 || s.Max != 4 {
+		t.Errorf("sample %+v", s)
+	}
+}
+
+// In JSON an undefined statistic is 0, the values are left out, and the
+// statistics read back.
+func TestSampleJSON(t *testing.T) {
+	for _, c := range []struct {
+		v    []float64
+		want string
+	}{
+		{nil, `{"n":0,"mean":0,"std":0,"median":0,"min":0,"max":0}`},
+		{[]float64{0.5}, `{"n":1,"mean":0.5,"std":0,"median":0.5,"min":0.5,"max":0.5}`},
+		{[]float64{1, 3}, `{"n":2,"mean":2,"std":1.4142135623730951,"median":2,"min":1,"max":3}`},
+	} {
+		b, err := json.Marshal(NewSample(c.v))
+		if err != nil || string(b) != c.want {
+			t.Errorf("%v: %s %v, want %s", c.v, b, err, c.want)
+		}
+		var back Sample
+		if err := json.Unmarshal(b, &back); err != nil || back.N != len(c.v) || (len(c.v) > 0 && back.Mean != NewSample(c.v).Mean) {
+			t.Errorf("%v read back as %+v, %v", c.v, back, err)
 		}
 	}
 }

@@ -15,11 +15,15 @@ import (
 // Summaries of searched studies: counts, the best trials, the
 // optimisation history and learning curves, from the stored trials alone.
 
-// Counts splits a study's trials by state.
+// Counts splits a study's trials (or a goal's runs) by state. In JSON
+// (goalsearch evaluate --json) Total is "runs" and Unfinished "pending".
 type Counts struct {
-	Total, Complete, Pruned, Failed int
+	Total    int `json:"runs"`
+	Complete int `json:"complete"`
+	Failed   int `json:"failed"`
+	Pruned   int `json:"pruned,omitempty"`
 	// Unfinished counts queued, running and paused trials.
-	Unfinished int
+	Unfinished int `json:"pending"`
 }
 
 // SearchSummary is what a report shows of a searched study.
@@ -61,7 +65,7 @@ type SearchSummary struct {
 	Failures []Failure
 	// Signs is the sign agreement of the weights across the leaderboard;
 	// nil with fewer than three complete trials.
-	Signs *SignAgreement
+	Signs *Agreement
 	// Profile compares the hidden neurons' mean atoms of the best goal
 	// and the heuristic goal; nil for setups without atoms.
 	Profile *AtomProfile
@@ -193,7 +197,6 @@ func Search(study store.Study, trials []store.Trial, leaderboard, curves int) *S
 	}
 
 	best := math.NaN()
-	var complete []store.Trial
 	for _, t := range trials {
 		s.WallTime += t.WallTime
 		if !t.State.Finished() {
@@ -203,23 +206,12 @@ func Search(study store.Study, trials []store.Trial, leaderboard, curves int) *S
 		if t.Value != nil && t.State != store.Failed {
 			v = *t.Value
 		}
-		if t.State == store.Complete {
-			complete = append(complete, t)
-			if better(v, best, s.Maximize) {
-				best = v
-			}
+		if t.State == store.Complete && better(v, best, s.Maximize) {
+			best = v
 		}
 		s.History = append(s.History, HistoryPoint{Trial: t.Number, State: t.State, Value: v, BestSoFar: best})
 	}
-	slices.SortStableFunc(complete, func(a, b store.Trial) int {
-		switch {
-		case better(*a.Value, *b.Value, s.Maximize):
-			return -1
-		case better(*b.Value, *a.Value, s.Maximize):
-			return 1
-		}
-		return cmp.Compare(a.Number, b.Number)
-	})
+	complete := Ranked(trials, s.Maximize)
 	for i, t := range complete[:min(len(complete), leaderboard)] {
 		s.Leaderboard = append(s.Leaderboard, Entry{
 			Rank: i + 1, Trial: t.Number, Value: *t.Value, Gamma: slices.Clone(t.Gamma), Epochs: t.LastEpoch(), WallTime: t.WallTime,
@@ -233,9 +225,37 @@ func Search(study store.Study, trials []store.Trial, leaderboard, curves int) *S
 		s.Best = &b
 	}
 	if len(s.Leaderboard) >= 3 {
-		s.Signs = signAgreement(s.Leaderboard, s.Labels, s.Free)
+		var numbers []int
+		var gammas [][]float64
+		for _, e := range s.Leaderboard {
+			numbers, gammas = append(numbers, e.Trial), append(gammas, e.Gamma)
+		}
+		signs := Signs(s.Labels, s.Free, numbers, gammas)
+		s.Signs = &signs
 	}
 	return s
+}
+
+// Ranked returns the complete trials, best first by value (the larger if
+// maximize), ties in trial order: the order of a study's leaderboard, of
+// the goals goalsearch evaluate re-trains and of the one it analyses.
+func Ranked(trials []store.Trial, maximize bool) []store.Trial {
+	var c []store.Trial
+	for _, t := range trials {
+		if t.State == store.Complete && t.Value != nil {
+			c = append(c, t)
+		}
+	}
+	slices.SortStableFunc(c, func(a, b store.Trial) int {
+		switch {
+		case better(*a.Value, *b.Value, maximize):
+			return -1
+		case better(*b.Value, *a.Value, maximize):
+			return 1
+		}
+		return cmp.Compare(a.Number, b.Number)
+	})
+	return c
 }
 
 func trialCurve(t store.Trial) Curve {

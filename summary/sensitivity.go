@@ -2,6 +2,7 @@ package summary
 
 import (
 	"cmp"
+	"fmt"
 	"maps"
 	"math"
 	"slices"
@@ -25,9 +26,10 @@ type Sensitivity struct {
 }
 
 // A SensitivityRow is one weight: the goal with it set to 0, and with it
-// moved by ±delta, where evaluated. Rows are ranked by DeltaVal of the
-// zeroed goal, the most harmful first.
+// moved by ±delta, where evaluated. Rows are in rank order.
 type SensitivityRow struct {
+	// Rank orders the weights by ZeroCost, 1 costing most; 0 for a weight
+	// whose cost cannot be told (no zeroed run).
 	Rank   int
 	Atom   string
 	Weight float64 // the baseline's weight
@@ -46,22 +48,118 @@ type Variant struct {
 	Test  Sample
 	// DeltaVal is mean validation accuracy minus the baseline's.
 	DeltaVal float64
-	// Test compares the variant's validation accuracies with the
+	// Paired compares the variant with the baseline seed by seed.
+	Paired Change
+	// Compare tests the variant's validation accuracies against the
 	// baseline's: paired by seed when every run has its partner (the
 	// evaluation's design), else Welch's t-test.
 	Compare TestResult
 }
 
+// A Change compares a variant goal with a reference goal of the same
+// evaluation study over the seeds on which both completed: paired, since
+// their runs on one seed share initial weights, validation split and batch
+// order, which makes differences of a few tenths of a percent visible with
+// few seeds.
+type Change struct {
+	Goal   int `json:"goal"`   // the variant's index in the study
+	N      int `json:"n"`      // paired seeds
+	Failed int `json:"failed"` // the variant's failed runs
+	// ValMean is the variant's mean validation accuracy over the paired
+	// seeds; 0 without any.
+	ValMean float64 `json:"val_mean"`
+	// Diff is the mean over the paired seeds of the variant's validation
+	// accuracy minus the reference's; 0 without any.
+	Diff float64 `json:"diff"`
+	// TestMean is the variant's mean test accuracy, reported only; 0
+	// without any.
+	TestMean float64 `json:"test_mean"`
+}
+
+// Paired compares goal g with the reference ref over their common complete
+// seeds.
+func Paired(ref, g GoalResult) Change {
+	c := Change{Goal: g.Index, Failed: g.Failed, TestMean: finiteOr0(g.Test.Mean)}
+	var vs []float64
+	// In seed order: a sum in map order could differ in its last bit from
+	// run to run, and a resumed analysis must decide as the first did.
+	for _, seed := range slices.Sorted(maps.Keys(g.ValBySeed)) {
+		v := g.ValBySeed[seed]
+		r, ok := ref.ValBySeed[seed]
+		if !ok {
+			continue
+		}
+		c.N++
+		c.Diff += v - r
+		vs = append(vs, v)
+	}
+	if c.N > 0 {
+		c.Diff /= float64(c.N)
+		c.ValMean = NewSample(vs).Mean
+	}
+	return c
+}
+
+// ZeroCost is what setting a weight to 0 costs in validation accuracy, by
+// which the weights of a goal are ranked, largest first: minus the zeroed
+// variant's paired change; 0 for a weight that is 0 already; +Inf when the
+// zeroed goal failed on every seed (zeroing the weight breaks training).
+// ok is false when the cost cannot be told: a non-zero weight without a
+// zeroed variant.
+func ZeroCost(weight float64, zero *Change) (cost float64, ok bool) {
+	switch {
+	case zero == nil:
+		return 0, weight == 0
+	case zero.N == 0:
+		return math.Inf(1), true
+	}
+	return -zero.Diff, true
+}
+
+// Rank ranks costs, largest first, ties in their given order: ranks[i] is
+// 1 for the largest cost, 0 where ranked[i] is false.
+func Rank(costs []float64, ranked []bool) []int {
+	var idx []int
+	for i := range costs {
+		if ranked[i] {
+			idx = append(idx, i)
+		}
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(costs[b], costs[a]) })
+	ranks := make([]int, len(costs))
+	for r, i := range idx {
+		ranks[i] = r + 1
+	}
+	return ranks
+}
+
+// The goals of a sensitivity study are named as ZeroedName and MovedName
+// say, which is how the summaries tell a zeroed variant from a moved one.
+const zeroedSuffix = " = 0"
+
+// ZeroedName names the variant of goal base with the weight of atom set to
+// 0: "best, {F}{C} = 0".
+func ZeroedName(base, atom string) string { return base + ", " + atom + zeroedSuffix }
+
+// MovedName names the variant of goal base with the weight of atom moved by
+// delta: "best, {F}{C} + 0.1", "best, {F}{C} - 0.1".
+func MovedName(base, atom string, delta float64) string {
+	if delta < 0 {
+		return fmt.Sprintf("%s, %s - %v", base, atom, -delta)
+	}
+	return fmt.Sprintf("%s, %s + %v", base, atom, delta)
+}
+
 // sensitivity reads a sensitivity study: the unchanged goal (the first
-// without Atom) and, per weight, the goal with it set to 0 ("..., ATOM = 0")
-// and moved by ±delta ("..., ATOM + 0.1", "..., ATOM - 0.1").
+// without Atom) and, per weight, the goal with it set to 0 (ZeroedName) and
+// moved by ±delta (MovedName).
 func sensitivity(e EvalSummary) *Sensitivity {
-	bi := slices.IndexFunc(e.Goals, func(g GoalResult) bool { return g.Atom == "" && g.Gamma != nil })
+	bi := slices.IndexFunc(e.Goals, func(g GoalResult) bool { return g.Goal.Atom == "" && g.Goal.Gamma != nil })
 	if bi < 0 {
 		return nil
 	}
 	base := e.Goals[bi]
-	s := &Sensitivity{Baseline: base.Name, Gamma: base.Gamma, Val: base.Val, Test: base.Test, PaperBaseline: math.NaN()}
+	s := &Sensitivity{Baseline: base.Goal.Name, Gamma: base.Goal.Gamma, Val: base.Val, Test: base.Test, PaperBaseline: math.NaN()}
 	setup, _ := setups.Lookup(e.Setup)
 	paper := setup.Sensitivity
 	if paper != nil {
@@ -69,55 +167,56 @@ func sensitivity(e EvalSummary) *Sensitivity {
 	}
 	rows := map[string]*SensitivityRow{}
 	for _, g := range e.Goals {
-		i := slices.Index(e.Labels, g.Atom)
-		if g.Atom == "" || i < 0 || len(g.Gamma) != len(e.Labels) || len(base.Gamma) != len(e.Labels) {
+		i := slices.Index(e.Labels, g.Goal.Atom)
+		if g.Goal.Atom == "" || i < 0 || len(g.Goal.Gamma) != len(e.Labels) || len(base.Goal.Gamma) != len(e.Labels) {
 			continue
 		}
-		r, ok := rows[g.Atom]
+		r, ok := rows[g.Goal.Atom]
 		if !ok {
-			r = &SensitivityRow{Atom: g.Atom, Weight: base.Gamma[i], Paper: math.NaN()}
+			r = &SensitivityRow{Atom: g.Goal.Atom, Weight: base.Goal.Gamma[i], Paper: math.NaN()}
 			if paper != nil {
-				if v, ok := paper.Zeroed[g.Atom]; ok {
+				if v, ok := paper.Zeroed[g.Goal.Atom]; ok {
 					r.Paper = v
 				}
 			}
-			rows[g.Atom] = r
+			rows[g.Goal.Atom] = r
 		}
-		v := &Variant{Goal: g.Name, Delta: g.Delta, Val: g.Val, Test: g.Test, DeltaVal: g.Val.Mean - base.Val.Mean}
+		v := &Variant{Goal: g.Goal.Name, Delta: g.Goal.Delta, Val: g.Val, Test: g.Test, DeltaVal: g.Val.Mean - base.Val.Mean, Paired: Paired(base, g)}
 		v.Compare = comparePaired(g.ValBySeed, base.ValBySeed, g.Val.Values, base.Val.Values)
 		switch {
-		case strings.HasSuffix(strings.TrimSpace(g.Name), "= 0") || (g.Gamma[i] == 0 && g.Delta == -base.Gamma[i] && g.Delta != 0):
+		case strings.HasSuffix(strings.TrimSpace(g.Goal.Name), strings.TrimSpace(zeroedSuffix)) || (g.Goal.Gamma[i] == 0 && g.Goal.Delta == -base.Goal.Gamma[i] && g.Goal.Delta != 0):
 			r.Zero = v
-		case g.Delta > 0:
+		case g.Goal.Delta > 0:
 			r.Plus = v
-		case g.Delta < 0:
+		case g.Goal.Delta < 0:
 			r.Minus = v
 		}
 	}
+	var costs []float64
+	var ranked []bool
 	for _, l := range e.Labels {
 		if r, ok := rows[l]; ok {
+			var zero *Change
+			if r.Zero != nil {
+				zero = &r.Zero.Paired
+			}
+			c, ok := ZeroCost(r.Weight, zero)
 			s.Rows = append(s.Rows, *r)
+			costs, ranked = append(costs, c), append(ranked, ok)
 		}
 	}
-	// Most harmful first; weights without a zeroed run keep label order
-	// at the end.
+	// Most harmful first; weights whose cost cannot be told keep label
+	// order at the end.
+	for i, r := range Rank(costs, ranked) {
+		s.Rows[i].Rank = r
+	}
 	slices.SortStableFunc(s.Rows, func(a, b SensitivityRow) int {
 		switch {
-		case a.Zero == nil || math.IsNaN(a.Zero.DeltaVal):
-			if b.Zero == nil || math.IsNaN(b.Zero.DeltaVal) {
-				return 0
-			}
-			return 1
-		case b.Zero == nil || math.IsNaN(b.Zero.DeltaVal):
-			return -1
+		case a.Rank == 0 || b.Rank == 0:
+			return cmp.Compare(b.Rank, a.Rank) // ranked before unranked
 		}
-		return cmp.Compare(a.Zero.DeltaVal, b.Zero.DeltaVal)
+		return cmp.Compare(a.Rank, b.Rank)
 	})
-	for i := range s.Rows {
-		if s.Rows[i].Zero != nil && !math.IsNaN(s.Rows[i].Zero.DeltaVal) {
-			s.Rows[i].Rank = i + 1
-		}
-	}
 	return s
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"goalsearch/search"
+	"goalsearch/summary"
 )
 
 type analyzeOptions struct {
@@ -67,7 +68,7 @@ about (1 + 3 × searched weights + a few) × seeds runs (a third of that with
 	addStoreFlag(cmd, &o.Store)
 	f.IntVar(&o.Seeds, "seeds", 3, "fresh seeds per goal variant")
 	f.IntVar(&o.Epochs, "epochs", 0, "epochs per run (default: the study's)")
-	f.Float64Var(&o.Tolerance, "tolerance", 0.005, "sparsification: how far the mean validation accuracy may fall below the full goal's")
+	f.Float64Var(&o.Tolerance, "tolerance", summary.DefaultSparseTolerance, "sparsification: how far the mean validation accuracy may fall below the full goal's")
 	f.Float64Var(&o.Delta, "delta", 0.1, "sensitivity: also train every weight changed by ±delta (0: only zeroed)")
 	f.Float64Var(&o.Round, "round", 0.1, "sparsification: round the sparse goal's weights to multiples of this")
 	f.IntVar(&o.Top, "top", 10, "agreement: compare the signs of this many best trials")
@@ -227,7 +228,7 @@ func ranked(as []search.AtomSensitivity) []search.AtomSensitivity {
 	return out
 }
 
-func change(c *search.Change) string {
+func change(c *summary.Change) string {
 	switch {
 	case c == nil:
 		return "-"
@@ -237,11 +238,11 @@ func change(c *search.Change) string {
 	return fmt.Sprintf("%+.4f", c.Diff)
 }
 
-func meanStd(s search.Stats) string {
+func meanStd(s summary.Sample) string {
 	if s.N == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.4f ± %.4f (n=%d)", s.Mean, s.Std, s.N)
+	return fmt.Sprintf("%.4f ± %.4f (n=%d)", s.Mean, std(s), s.N)
 }
 
 func at(x []float64, i int) float64 {

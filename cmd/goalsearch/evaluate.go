@@ -98,13 +98,13 @@ func addRunFlags(cmd *cobra.Command, workers, threads *int) {
 
 // evalJSON is one evaluation study's result, as printed.
 type evalJSON struct {
-	Study   string             `json:"study"`
-	Setup   string             `json:"setup"`
-	Hidden  int                `json:"hidden"`
-	Epochs  int                `json:"epochs"`
-	Seeds   int                `json:"seeds"`
-	Goals   []search.GoalStats `json:"goals"`
-	Stopped bool               `json:"stopped"`
+	Study   string               `json:"study"`
+	Setup   string               `json:"setup"`
+	Hidden  int                  `json:"hidden"`
+	Epochs  int                  `json:"epochs"`
+	Seeds   int                  `json:"seeds"`
+	Goals   []summary.GoalResult `json:"goals"`
+	Stopped bool                 `json:"stopped"`
 	labels  []string
 }
 
@@ -324,9 +324,9 @@ func (p *evalProgress) observe(e search.Event) {
 		return
 	}
 	t := e.Trial
-	name := fmt.Sprintf("goal %d", t.Generation)
-	if t.Generation < len(p.cfg.Goals) {
-		name = p.cfg.Goals[t.Generation].Name
+	name := fmt.Sprintf("goal %d", summary.GoalIndex(t))
+	if i := summary.GoalIndex(t); i >= 0 && i < len(p.cfg.Goals) {
+		name = p.cfg.Goals[i].Name
 	}
 	seed := 0
 	for i, sd := range p.cfg.Seeds {
@@ -346,7 +346,7 @@ func evalResult(res search.EvalResult, labels []string) evalJSON {
 	r := evalJSON{Study: res.Study.Name, Setup: cfg.Setup, Hidden: cfg.Hidden, Epochs: cfg.Epochs, Seeds: len(cfg.Seeds),
 		Stopped: res.Summary.Stopped, labels: labels}
 	for _, i := range res.Goals {
-		r.Goals = append(r.Goals, res.Stats[i])
+		r.Goals = append(r.Goals, res.Eval.Goals[i])
 	}
 	return r
 }
@@ -377,11 +377,11 @@ func printEvals(s streams, out []evalJSON, asJSON bool) error {
 }
 
 // printGoalTable prints the statistics of goals over their seeds.
-func printGoalTable(w io.Writer, gs []search.GoalStats) error {
+func printGoalTable(w io.Writer, gs []summary.GoalResult) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "goal\truns\tval mean\tstd\tmedian\tmin-max\ttest mean\tstd\tmedian\tmin-max")
 	for _, g := range gs {
-		runs := fmt.Sprintf("%d/%d", g.Complete, g.Runs)
+		runs := fmt.Sprintf("%d/%d", g.Complete, g.Total)
 		if g.Failed > 0 {
 			runs += fmt.Sprintf(" (%d failed)", g.Failed)
 		}
@@ -390,11 +390,20 @@ func printGoalTable(w io.Writer, gs []search.GoalStats) error {
 	return tw.Flush()
 }
 
-func statCols(st search.Stats) string {
+func statCols(st summary.Sample) string {
 	if st.N == 0 {
 		return "-\t-\t-\t-"
 	}
-	return fmt.Sprintf("%.4f\t%.4f\t%.4f\t%.4f-%.4f", st.Mean, st.Std, st.Median, st.Min, st.Max)
+	return fmt.Sprintf("%.4f\t%.4f\t%.4f\t%.4f-%.4f", st.Mean, std(st), st.Median, st.Min, st.Max)
+}
+
+// std is a sample's standard deviation as tables print it: 0 for a single
+// value, as in the JSON output.
+func std(s summary.Sample) float64 {
+	if s.N < 2 {
+		return 0
+	}
+	return s.Std
 }
 
 // plural writes n and a noun, with an s unless n is 1.
