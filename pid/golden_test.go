@@ -8,7 +8,7 @@ import (
 )
 
 // goldenCase is one case of testdata/pid_vectors.json, computed with the
-// reference implementation (see ../shared/golden/README.md).
+// reference implementation (see testdata/README.md).
 type goldenCase struct {
 	Name          string             `json:"name"`
 	NSources      int                `json:"n_sources"`

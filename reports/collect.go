@@ -17,12 +17,18 @@ type Options struct {
 	// names asked for is used.
 	Title string
 	// Leaderboard is the number of best trials listed per study, and
-	// compared for sign agreement. If 0, 10 is used.
+	// compared for sign agreement. If 0, DefaultLeaderboard is used.
 	Leaderboard int
 	// Curves is the number of best trials whose learning curves are
-	// drawn. If 0, 5 is used.
+	// drawn. If 0, DefaultCurves is used.
 	Curves int
 }
+
+// The defaults of Options.
+const (
+	DefaultLeaderboard = 10
+	DefaultCurves      = 5
+)
 
 func (o *Options) withDefaults() Options {
 	var d Options
@@ -30,10 +36,10 @@ func (o *Options) withDefaults() Options {
 		d = *o
 	}
 	if d.Leaderboard <= 0 {
-		d.Leaderboard = 10
+		d.Leaderboard = DefaultLeaderboard
 	}
 	if d.Curves <= 0 {
-		d.Curves = 5
+		d.Curves = DefaultCurves
 	}
 	return d
 }

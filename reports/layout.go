@@ -479,7 +479,7 @@ func layoutSensitivity(d *doc, id string, e *summary.EvalSummary) {
 		t.rows = append(t.rows, row)
 	}
 	if paper {
-		t.caption = fmt.Sprintf("The paper's columns are its own optimised goal's sensitivity (baseline %s validation accuracy, %d epochs): a reference for which atoms matter, not the same goal.", pctNum(s.PaperBaseline), 100)
+		t.caption = fmt.Sprintf("The paper's columns are its own optimised goal's sensitivity (baseline %s validation accuracy, %d epochs): a reference for which atoms matter, not the same goal.", pctNum(s.PaperBaseline), setups.PaperEpochs)
 	}
 	d.add(t)
 	if len(cats) > 0 {
@@ -661,13 +661,13 @@ func layoutComparison(d *doc, r *Report) {
 		d.note("No evaluated goals, presets or baselines in these studies, so there is nothing to compare: `goalsearch evaluate STUDY` re-trains a search's best goals, and `goalsearch reproduce` the paper's presets and baselines.")
 		return
 	}
-	d.para("Test accuracy of every evaluated goal, mean ± standard deviation over seeds. Δ compares a goal with its setup's heuristic goal in the same table (difference of mean test accuracies); " +
-		"p is two-sided, from Welch's t-test and from the Mann-Whitney U test (exact for small samples). The paper's values are medians over 10 seeds after 100 epochs, mostly read off a figure (≈).")
+	d.para("Test accuracy of every evaluated goal, mean ± standard deviation over seeds. Δ compares a goal with its setup's heuristic goal in the same table (difference of mean test accuracies); "+
+		"p is two-sided, from Welch's t-test and from the Mann-Whitney U test (exact for small samples). The paper's values are medians over %d seeds after %d epochs, mostly read off a figure (≈).", setups.PaperSeeds, setups.PaperEpochs)
 	for i, g := range r.Comparison {
 		id := "cmp" + strconv.Itoa(i+1)
 		d.heading(3, id, fmt.Sprintf("%d hidden neurons, %s", g.Hidden, plural(g.Epochs, "epoch")))
-		if g.Epochs != 100 {
-			d.note("These runs are %s long; the paper's values are after 100 epochs and not directly comparable.", plural(g.Epochs, "epoch"))
+		if g.Epochs != setups.PaperEpochs {
+			d.note("These runs are %s long; the paper's values are after %d epochs and not directly comparable.", plural(g.Epochs, "epoch"), setups.PaperEpochs)
 		}
 		if g.Hidden != 100 && g.Hidden != 2000 {
 			d.note("The paper gives values for 100 and 2000 hidden neurons only.")
@@ -699,8 +699,8 @@ func layoutComparison(d *doc, r *Report) {
 		t.caption = "The best mean test accuracy is in bold. \"from\" is the evaluation study, without its setup and hidden size."
 		d.add(t)
 		d.figure(dotsFigure(id, fmt.Sprintf("Test accuracy, %d hidden neurons, %s", g.Hidden, plural(g.Epochs, "epoch")),
-			"Mean test accuracy over seeds (bars: ± one standard deviation); rings mark the paper's published value for the same setup and kind of goal (100 epochs).",
-			"test accuracy (%)", labels, samples, paper, "paper (100 epochs)"))
+			fmt.Sprintf("Mean test accuracy over seeds (bars: ± one standard deviation); rings mark the paper's published value for the same setup and kind of goal (%d epochs).", setups.PaperEpochs),
+			"test accuracy (%)", labels, samples, paper, fmt.Sprintf("paper (%d epochs)", setups.PaperEpochs)))
 	}
 }
 

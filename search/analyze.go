@@ -32,7 +32,7 @@ type AnalyzeConfig struct {
 	// keeps analysing the same goal when it is resumed.
 	Trial *int
 	// Seeds is the number of fresh seeds every variant is trained with. If
-	// Seeds is 0, 3 are used.
+	// Seeds is 0, DefaultAnalyzeSeeds are used.
 	Seeds int
 	// Epochs per run. If Epochs is 0, the study's.
 	Epochs int
@@ -43,22 +43,31 @@ type AnalyzeConfig struct {
 	// it at +Delta and -Delta. 0 trains only the zeroed variants.
 	Delta float64
 	// Round is the step the sparse goal's weights are rounded to. If Round
-	// is 0, 0.1 is used.
+	// is 0, DefaultRound is used.
 	Round float64
 	// Top is the number of best trials the agreement is computed over. If
-	// Top is 0, 10 are used.
+	// Top is 0, DefaultAgreementTop are used.
 	Top int
 }
 
+// The defaults of AnalyzeConfig (and of goalsearch analyze's flags).
+const (
+	DefaultAnalyzeSeeds = 3
+	// DefaultRound rounds the sparse goal as the paper's 4-term goal
+	// opt_1_100_modified rounds opt_1_100_tpe: to multiples of 0.1.
+	DefaultRound        = 0.1
+	DefaultAgreementTop = 10
+)
+
 func (c AnalyzeConfig) withDefaults() AnalyzeConfig {
 	if c.Seeds == 0 {
-		c.Seeds = 3
+		c.Seeds = DefaultAnalyzeSeeds
 	}
 	if c.Round == 0 {
-		c.Round = 0.1
+		c.Round = DefaultRound
 	}
 	if c.Top == 0 {
-		c.Top = 10
+		c.Top = DefaultAgreementTop
 	}
 	return c
 }
@@ -350,7 +359,7 @@ func naiveProfile(ctx context.Context, ev *Evaluator, base EvalPlan, gamma []flo
 	plan := base
 	plan.Config.Kind = summary.KindEvaluate
 	plan.Config.Note, plan.Config.Extra = "", nil
-	for _, group := range []string{base.Config.Group, "presets"} {
+	for _, group := range []string{base.Config.Group, summary.PresetsGroup} {
 		sname := summary.EvalStudyName(group, summary.KindEvaluate, base.Config.Setup, base.Config.Hidden)
 		s, err := ev.Store.Study(ctx, sname)
 		if errors.Is(err, store.ErrStudyNotFound) {

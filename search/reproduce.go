@@ -8,12 +8,9 @@ import (
 	"goalsearch/trainer/goals"
 )
 
-// ReproduceGroup is the group of the reproduction's evaluation studies.
-const ReproduceGroup = "presets"
-
 // ReproducePlans returns the evaluation plans of the paper's MNIST
 // comparison: for every hidden size, one summary.KindReproduce study (group
-// "presets") per network setup of the registry, the infomorphic ones with
+// summary.PresetsGroup) per network setup of the registry, the infomorphic ones with
 // the presets their entry names (setups.Setup.Reproduce), the baselines
 // with their one goal "none", all on the same seeds (EvalSeeds). base gives
 // the epochs and the data set (its Setup and Hidden are ignored).
@@ -27,7 +24,7 @@ func ReproducePlans(hidden []int, seeds int, base setups.NetworkConfig) ([]EvalP
 			if b.FanIn >= h {
 				b.FanIn = 0
 			}
-			p, err := PlanForSetup(ReproduceGroup, summary.KindReproduce, b)
+			p, err := PlanForSetup(summary.PresetsGroup, summary.KindReproduce, b)
 			if err != nil {
 				return nil, err
 			}

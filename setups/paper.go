@@ -1,6 +1,7 @@
 package setups
 
 import (
+	"fmt"
 	"math"
 	"slices"
 )
@@ -19,15 +20,18 @@ const PaperCitation = "Schneider et al., What should a neuron aim for? Designing
 // a searched or evaluated trial unless a study says otherwise.
 const PaperEpochs = 100
 
+// PaperSeeds is the number of seeds the paper's values are medians over.
+const PaperSeeds = 10
+
 // PaperProtocol says under which conditions the published values hold.
-const PaperProtocol = "MNIST, one hidden layer, 100 epochs, batch 1024, medians over 10 seeds. " +
+var PaperProtocol = fmt.Sprintf("MNIST, one hidden layer, %d epochs, batch 1024, medians over %d seeds. ", PaperEpochs, PaperSeeds) +
 	"\"read off\" values were read from the MNIST figure shipped with the authors' code (log axis, about ±10 % relative in the error); " +
 	"\"exact\" values were printed by the authors' notebooks."
 
 // PaperSearch describes the paper's own search, for a reader comparing
 // budgets.
-const PaperSearch = "Optuna TPE (multivariate, 100 start-up trials, 500 trials) and CMA-ES (1000 trials), each weight in [-1, 1], " +
-	"H_res fixed to 0 for the trivariate goal (18 free weights), objective = final validation accuracy after 100 epochs with 100 hidden neurons; " +
+var PaperSearch = "Optuna TPE (multivariate, 100 start-up trials, 500 trials) and CMA-ES (1000 trials), each weight in [-1, 1], " +
+	fmt.Sprintf("H_res fixed to 0 for the trivariate goal (18 free weights), objective = final validation accuracy after %d epochs with 100 hidden neurons; ", PaperEpochs) +
 	"run on A100 GPUs."
 
 // PaperHiddenSizes are the hidden sizes of the paper's sweep.

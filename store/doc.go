@@ -1,9 +1,9 @@
 // Package store defines how goalsearch keeps its searches: studies, their
 // trials, the sampler's state per generation and the checkpoints of running
-// trials, behind the Store interface that each backend implements
-// (boltstore, a single file, now; a networked PostgreSQL backend later).
-// It depends on nothing but the standard library: no training or search
-// code.
+// trials, behind the Store interface that each backend implements:
+// boltstore, a single file for one process, and pgstore, PostgreSQL for
+// workers on many machines. It depends on nothing but the standard
+// library: no training or search code.
 //
 // # Why it looks like this
 //
@@ -31,8 +31,9 @@
 // A Claim carries the trial's attempt number as a fencing token: once a
 // trial is requeued, its old worker's reports are refused (ErrStaleClaim),
 // so no trial is finished twice. The Trial record keeps Worker and
-// LeaseExpiry for a networked backend, where a lease that expires lets
-// another worker take the trial over.
+// LeaseExpiry for a backend shared by several processes (pgstore, a
+// Leaser), where a lease that expires lets another worker take the trial
+// over.
 //
 // # Contract of every method
 //
@@ -47,5 +48,6 @@
 // import (WriteJSON, ReadJSON, WriteCSV, ExportJSON, ImportJSON) work on a
 // Dump taken from one consistent snapshot.
 //
-// Package storetest holds the conformance suite every backend runs.
+// Package storetest holds the conformance suite every backend runs (both
+// of them; pgstore's needs a server, see .ci/postgres.sh).
 package store

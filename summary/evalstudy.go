@@ -29,6 +29,11 @@ import (
 //
 // The test set appears only in these studies, never in a search.
 
+// PresetsGroup is the group of the evaluation studies whose goals come from
+// no search: presets and baselines (goalsearch evaluate without a study,
+// goalsearch reproduce).
+const PresetsGroup = "presets"
+
 // EvalSampler is the Sampler.Name of an evaluation study.
 const EvalSampler = "evaluate"
 

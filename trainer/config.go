@@ -130,13 +130,14 @@ type Config struct {
 	// Each use draws from its own stream derived from Seed.
 	Seed uint64
 
-	// Hidden is the number of hidden neurons. If Hidden is 0, 100 is used.
+	// Hidden is the number of hidden neurons. If Hidden is 0,
+	// DefaultHidden (100) is used.
 	Hidden int
 
 	// Epochs is the number of training epochs. Run runs Epochs + 1 epochs:
 	// epoch 0 only evaluates the initial network (no update), as the
-	// reference does, then epochs 1..Epochs train. If Epochs is 0, 10 is
-	// used; a negative Epochs means 0 (only epoch 0).
+	// reference does, then epochs 1..Epochs train. If Epochs is 0,
+	// DefaultEpochs is used; a negative Epochs means 0 (only epoch 0).
 	Epochs int
 
 	// BatchSize is the minibatch size for training and evaluation. If
@@ -194,7 +195,11 @@ type Config struct {
 	Threads int
 }
 
-// The paper's defaults, for withDefaults and the documentation.
+// The defaults of Config: the paper's hidden size, batch size and
+// validation split, and the epochs of a quick run. The paper trains for
+// setups.PaperEpochs, which searched and evaluated trials default to; a
+// Config without Epochs (and goalsearch train without --epochs) is a look
+// at a setup, not its result.
 const (
 	DefaultHidden      = 100
 	DefaultEpochs      = 10

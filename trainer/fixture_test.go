@@ -13,7 +13,7 @@ import (
 
 // A layerFixture is one testdata/layer_fixture_*.json: a forward and backward
 // pass of one layer computed by the reference implementation (see
-// /work/shared/golden/README.md, copied here so the tests stand alone).
+// testdata/README.md).
 type layerFixture struct {
 	Name   string `json:"name"`
 	Dtype  string `json:"dtype"`

@@ -81,8 +81,8 @@ the seeds; only the validation accuracy should choose between goals.`,
 	f.StringArrayVar(&o.Goals, "goal", nil, "a goal to evaluate: preset name or comma-separated weights; repeatable")
 	f.StringVar(&o.Setup, "setup", "", "without a STUDY: the setup (default: the setup of the --goal presets)")
 	f.IntVar(&o.Seeds, "seeds", 10, "fresh seeds per goal")
-	f.IntSliceVar(&o.Hidden, "hidden", nil, "hidden sizes, e.g. 50,100,500 (default: the study's, or 100)")
-	f.IntVar(&o.Epochs, "epochs", 0, "epochs per run (default: the study's, or 100)")
+	f.IntSliceVar(&o.Hidden, "hidden", nil, fmt.Sprintf("hidden sizes, e.g. 50,100,500 (default: the study's, or %d)", trainer.DefaultHidden))
+	f.IntVar(&o.Epochs, "epochs", 0, fmt.Sprintf("epochs per run (default: the study's, or %d)", setups.PaperEpochs))
 	addRunFlags(cmd, &o.Workers, &o.Threads)
 	f.StringVar(&o.Data, "data", "", "without a STUDY: directory with an IDX data set (default MNIST from the Go module cache)")
 	f.IntVar(&o.TrainLimit, "train-limit", 0, "without a STUDY: use only the first N training images (quick runs)")
@@ -203,7 +203,7 @@ func evaluatePlans(ctx context.Context, st store.Store, o *evaluateOptions) ([]s
 }
 
 // presetPlans are the plans of an evaluation without a study: group
-// "presets".
+// summary.PresetsGroup.
 func presetPlans(o *evaluateOptions) ([]search.EvalPlan, error) {
 	setup := o.Setup
 	if setup == "" {
@@ -247,11 +247,11 @@ func presetPlans(o *evaluateOptions) ([]search.EvalPlan, error) {
 	}
 	epochs := o.Epochs
 	if epochs == 0 {
-		epochs = 100 // the paper's budget
+		epochs = setups.PaperEpochs
 	}
 	var plans []search.EvalPlan
 	for _, h := range hidden {
-		p, err := search.PlanForSetup("presets", summary.KindEvaluate, setups.NetworkConfig{Setup: setup, Hidden: h, Epochs: epochs, Data: o.Data, TrainLimit: o.TrainLimit})
+		p, err := search.PlanForSetup(summary.PresetsGroup, summary.KindEvaluate, setups.NetworkConfig{Setup: setup, Hidden: h, Epochs: epochs, Data: o.Data, TrainLimit: o.TrainLimit})
 		if err != nil {
 			return nil, usageError{err}
 		}

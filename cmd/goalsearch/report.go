@@ -66,7 +66,7 @@ report.md).`,
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "the report file (default report.html, or report.md with --format md; - for standard output, HTML only)")
 	cmd.Flags().StringVar(&o.Format, "format", "", "html or md (default: from the -o file's extension, else html)")
 	cmd.Flags().StringVar(&o.Title, "title", "", "the report's title (default: goalsearch report: and the names)")
-	cmd.Flags().IntVar(&o.Top, "top", 10, "best trials per study on the leaderboard")
+	cmd.Flags().IntVar(&o.Top, "top", reports.DefaultLeaderboard, "best trials per study on the leaderboard")
 	return cmd
 }
 

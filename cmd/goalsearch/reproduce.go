@@ -33,12 +33,11 @@ func newReproduceCmd(s streams) *cobra.Command {
 size: every setup with its heuristic (naive) and published optimised goals,
 and the baselines; every run records validation and test accuracy:
 
-` + reproduceList() + `
-The runs are stored as evaluation studies presets/reproduce/SETUP/hHIDDEN;
+` + reproduceList() + "\n" + wrap(`The runs are stored as evaluation studies presets/reproduce/SETUP/hHIDDEN;
 reports show them beside the paper's published values. The defaults are
-small enough for a laptop (the paper: 100 epochs, 10 seeds, hidden sizes 1 to
-2000). Run the command again to resume; more seeds are added to the same
-studies.`,
+small enough for a laptop (the paper: `+fmt.Sprintf("%d epochs, %d seeds, hidden sizes %d to %d", setups.PaperEpochs, setups.PaperSeeds, setups.PaperHiddenSizes[0], setups.PaperHiddenSizes[len(setups.PaperHiddenSizes)-1])+`).
+Run the command again to resume; more seeds are added to the same
+studies.`),
 		Example: `  goalsearch reproduce
   goalsearch reproduce --hidden 50,100,500 --seeds 3 --epochs 10 --workers 2`,
 		Args: cobra.NoArgs,
@@ -50,7 +49,7 @@ studies.`,
 	addStoreFlag(cmd, &o.Store)
 	f.IntSliceVar(&o.Hidden, "hidden", []int{100}, "hidden sizes, e.g. 50,100,500")
 	f.IntVar(&o.Seeds, "seeds", 2, "seeds per goal")
-	f.IntVar(&o.Epochs, "epochs", 5, "epochs per run (the paper: 100)")
+	f.IntVar(&o.Epochs, "epochs", 5, fmt.Sprintf("epochs per run (the paper: %d)", setups.PaperEpochs))
 	addRunFlags(cmd, &o.Workers, &o.Threads)
 	f.StringVar(&o.Data, "data", "", "directory with an IDX data set (default MNIST from the Go module cache)")
 	f.IntVar(&o.TrainLimit, "train-limit", 0, "use only the first N training images (quick runs)")

@@ -17,6 +17,7 @@ import (
 	"goalsearch/search"
 	"goalsearch/setups"
 	"goalsearch/store"
+	"goalsearch/trainer"
 	"goalsearch/trainer/goals"
 )
 
@@ -94,7 +95,7 @@ from there next time); twice aborts them.`,
 	f.StringVar(&o.Pruner, "pruner", "none", "asha, median or none")
 	f.StringVar(&o.PrunerConfig, "pruner-config", "", `the pruner's settings as JSON, e.g. {"min_epochs":2,"eta":3}`)
 	f.IntVar(&o.Trials, "trials", 20, "finished trials the study should have (a resumed study goes on to this number)")
-	f.IntVar(&o.Epochs, "epochs", 0, "epochs per trial (default: 100 for networks, 1 for synthetic setups)")
+	f.IntVar(&o.Epochs, "epochs", 0, fmt.Sprintf("epochs per trial (default: %d for networks, 1 for synthetic setups)", setups.PaperEpochs))
 	f.IntVar(&o.Workers, "workers", 1, "trials in flight")
 	f.IntVar(&o.Threads, "threads", 0, "threads per trial (default: the cores divided among the workers)")
 	f.Uint64Var(&o.Seed, "seed", 1, "the study's seed: proposals and trial seeds derive from it")
@@ -105,7 +106,7 @@ from there next time); twice aborts them.`,
 	f.Float64SliceVar(&o.Bounds, "bounds", []float64{-1, 1}, "lower,upper bound of every searched weight")
 	f.Float64Var(&o.Noise, "noise", 0, "synthetic setups: std of noise added to each trial's value")
 	f.DurationVar(&o.Sleep, "sleep", 0, "synthetic setups: time each trial takes")
-	f.IntVar(&o.Hidden, "hidden", 100, "network setups: hidden neurons")
+	f.IntVar(&o.Hidden, "hidden", trainer.DefaultHidden, "network setups: hidden neurons")
 	f.StringVar(&o.Data, "data", "", "network setups: directory with an IDX data set (default MNIST from the Go module cache)")
 	f.IntVar(&o.TrainLimit, "train-limit", 0, "network setups: use only the first N training images (quick runs)")
 	f.IntVar(&o.FanIn, "lateral-fanin", 0, "network setups: lateral partners per hidden neuron (0 = all)")
@@ -246,7 +247,7 @@ func defineStudy(o *searchOptions) (store.Study, error) {
 		labels = l
 		epochs := o.Epochs
 		if epochs == 0 {
-			epochs = 100
+			epochs = setups.PaperEpochs
 		}
 		cfg := setups.NetworkConfig{Setup: o.Setup, Hidden: o.Hidden, Epochs: epochs, Data: o.Data, TrainLimit: o.TrainLimit, FanIn: o.FanIn}
 		b, _ := json.Marshal(cfg)

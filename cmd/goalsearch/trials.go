@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"goalsearch/store"
+	"goalsearch/summary"
+
 	"github.com/spf13/cobra"
 )
 
@@ -53,8 +56,14 @@ func runTrials(ctx context.Context, o *trialsOptions, s streams) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(trials)
 	}
+	// The column after the state is the sampler's generation of a search
+	// trial, and which goal of an evaluation study a run trains.
+	group, index := "gen", func(t store.Trial) int { return t.Generation }
+	if summary.IsEvalStudy(study) {
+		group, index = "goal", summary.GoalIndex
+	}
 	w := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(w, "trial\tstate\tgen\tepochs\t%s\twall\tgoal / reason\n", study.Objective.Metric)
+	fmt.Fprintf(w, "trial\tstate\t%s\tepochs\t%s\twall\tgoal / reason\n", group, study.Objective.Metric)
 	for _, t := range trials {
 		val := "-"
 		if t.Value != nil {
@@ -64,7 +73,7 @@ func runTrials(ctx context.Context, o *trialsOptions, s streams) error {
 		if t.Reason != "" {
 			detail = t.Reason
 		}
-		fmt.Fprintf(w, "%d\t%s\t%d\t%d\t%s\t%s\t%s\n", t.Number, t.State, t.Generation, t.LastEpoch(), val, t.WallTime.Round(1e7), detail)
+		fmt.Fprintf(w, "%d\t%s\t%d\t%d\t%s\t%s\t%s\n", t.Number, t.State, index(t), t.LastEpoch(), val, t.WallTime.Round(1e7), detail)
 	}
 	return w.Flush()
 }

@@ -25,8 +25,9 @@ import (
 	"goalsearch/setups"
 )
 
-// goals.yaml is ../shared/goals_reference.yaml: the vectors published with
-// the reference implementation, in goal order.
+// goals.yaml holds the vectors published with the reference implementation
+// (Priesemann-Group/Infomorphic_Networks, its conf/goals files), in goal
+// order, as the project's notes on the reference collected them.
 //
 //go:embed goals.yaml
 var presetYAML []byte
