@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"goalsearch/internal/testutil"
 	"goalsearch/setups"
 	"goalsearch/store"
 	"goalsearch/summary"
@@ -237,43 +237,11 @@ var (
 	tiny     *dataset.Dataset
 )
 
-// tinyData is a small synthetic image set (8×8 pixels, 10 noisy class
-// prototypes; as in trainer's tests): a network trains on it in
-// milliseconds and learns it well above chance.
+// tinyData is a small synthetic image set (testutil.Images): a network
+// trains on it in milliseconds and learns it well above chance.
 func tinyData(t testing.TB) *dataset.Dataset {
-	tinyOnce.Do(func() { tiny = synthImages(t, 640, 200) })
+	tinyOnce.Do(func() { tiny = testutil.Images(t, 640, 200) })
 	return tiny
-}
-
-func synthImages(t testing.TB, nTrain, nTest int) *dataset.Dataset {
-	const rows, cols, classes = 8, 8, 10
-	rng := rand.New(rand.NewPCG(1, 2))
-	var proto [classes][rows * cols]bool
-	for c := range proto {
-		for j := range proto[c] {
-			proto[c][j] = rng.IntN(4) == 0
-		}
-	}
-	set := func(n int) dataset.Set {
-		s := dataset.Set{Images: dataset.Images{N: n, Rows: rows, Cols: cols, Pix: make([]uint8, n*rows*cols)}, Labels: make([]uint8, n)}
-		for i := 0; i < n; i++ {
-			c := rng.IntN(classes)
-			s.Labels[i] = uint8(c)
-			for j, on := range proto[c] {
-				v := rng.IntN(40)
-				if on != (rng.IntN(10) == 0) {
-					v = 255 - rng.IntN(80)
-				}
-				s.Pix[i*rows*cols+j] = uint8(v)
-			}
-		}
-		return s
-	}
-	d, err := dataset.New(set(nTrain), set(nTest), &dataset.Options{NumClasses: classes})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
 }
 
 // The statistics of the runs are summary.NewSample's (summary/sample_test.go).

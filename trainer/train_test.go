@@ -11,49 +11,10 @@ import (
 	"sync"
 	"testing"
 
+	"goalsearch/internal/testutil"
 	"goalsearch/pid"
 	"goalsearch/trainer/dataset"
 )
-
-// synthData returns a small labelled image set that a network can learn in
-// a few epochs: 10 classes of 8×8 images, each class a fixed random pattern
-// of bright pixels, every image its class's pattern with 10 % of the pixels
-// flipped and grey-level noise. nTrain images go to the training set (the
-// Trainer splits off its validation images), nTest to the test set.
-func synthData(t testing.TB, nTrain, nTest int) *dataset.Dataset {
-	t.Helper()
-	const rows, cols, classes = 8, 8, 10
-	rng := rand.New(rand.NewPCG(1, 2))
-	var proto [classes][rows * cols]bool
-	for c := range proto {
-		for j := range proto[c] {
-			proto[c][j] = rng.IntN(4) == 0
-		}
-	}
-	set := func(n int) dataset.Set {
-		s := dataset.Set{Images: dataset.Images{N: n, Rows: rows, Cols: cols, Pix: make([]uint8, n*rows*cols)}, Labels: make([]uint8, n)}
-		for i := 0; i < n; i++ {
-			c := rng.IntN(classes)
-			s.Labels[i] = uint8(c)
-			for j, on := range proto[c] {
-				if rng.IntN(10) == 0 {
-					on = !on
-				}
-				v := rng.IntN(40)
-				if on {
-					v = 255 - rng.IntN(80)
-				}
-				s.Pix[i*rows*cols+j] = uint8(v)
-			}
-		}
-		return s
-	}
-	d, err := dataset.New(set(nTrain), set(nTest), &dataset.Options{NumClasses: classes})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
 
 var (
 	synthOnce sync.Once
@@ -63,7 +24,7 @@ var (
 // smallData is the shared synthetic set of the tests: 640 training images
 // (512 train, 128 validation) and 128 test images.
 func smallData(t testing.TB) *dataset.Dataset {
-	synthOnce.Do(func() { synth = synthData(t, 2560, 256) })
+	synthOnce.Do(func() { synth = testutil.Images(t, 2560, 256) })
 	return synth
 }
 
@@ -549,7 +510,7 @@ func BenchmarkTrainEpoch(b *testing.B) {
 	}
 }
 
-// synthData28 is synthData at MNIST's size: 28×28, about 80 % zero pixels.
+// synthData28 is a synthetic set at MNIST's size: 28×28, about 80 % zero pixels.
 func synthData28(t testing.TB, nTrain, nTest int) *dataset.Dataset {
 	rng := rand.New(rand.NewPCG(3, 4))
 	set := func(n int) dataset.Set {

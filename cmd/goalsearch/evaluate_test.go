@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,50 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"goalsearch/internal/testutil"
 	"goalsearch/search"
 	"goalsearch/store"
 	"goalsearch/summary"
-	"goalsearch/trainer/dataset"
 )
 
-// tinyDataDir writes a small synthetic image set (8×8 pixels, 10 noisy
-// class prototypes) in MNIST's IDX layout, for --data: networks train on it
-// in milliseconds.
-func tinyDataDir(t *testing.T) string {
-	t.Helper()
-	const rows, cols, classes = 8, 8, 10
-	rng := rand.New(rand.NewPCG(1, 2))
-	var proto [classes][rows * cols]bool
-	for c := range proto {
-		for j := range proto[c] {
-			proto[c][j] = rng.IntN(4) == 0
-		}
-	}
-	set := func(n int) dataset.Set {
-		s := dataset.Set{Images: dataset.Images{N: n, Rows: rows, Cols: cols, Pix: make([]uint8, n*rows*cols)}, Labels: make([]uint8, n)}
-		for i := 0; i < n; i++ {
-			c := rng.IntN(classes)
-			s.Labels[i] = uint8(c)
-			for j, on := range proto[c] {
-				v := rng.IntN(40)
-				if on != (rng.IntN(10) == 0) {
-					v = 255 - rng.IntN(80)
-				}
-				s.Pix[i*rows*cols+j] = uint8(v)
-			}
-		}
-		return s
-	}
-	d, err := dataset.New(set(640), set(200), &dataset.Options{NumClasses: classes})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := d.WriteDir(dir, false); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+// tinyDataDir writes a small synthetic image set (testutil.Images) in
+// MNIST's IDX layout, for --data: networks train on it in milliseconds.
+func tinyDataDir(t *testing.T) string { return testutil.ImageDir(t, 640, 200) }
 
 func studyTrials(t *testing.T, db, study string) []store.Trial {
 	t.Helper()
