@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+
+	"goalsearch/internal/floatbits"
 )
 
 // The reference implementation's numerical conventions (spec §3).
@@ -561,7 +563,7 @@ func (e *Estimator) decompose(res *Result, goal []float64, grad bool) {
 }
 
 func (e *Estimator) setWeights(goal []float64) {
-	if e.lastGoal != nil && equalFloats(e.lastGoal, goal) {
+	if e.lastGoal != nil && floatbits.Equal(e.lastGoal, goal) {
 		return
 	}
 	e.lat.Weights(e.weights, goal)
@@ -736,18 +738,6 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 		e.gradConst[0] -= wc0
 		e.gradConst[1] -= wc1
 	}
-}
-
-func equalFloats(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 func growF(s []float64, n int) []float64 {

@@ -8,6 +8,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"goalsearch/internal/floatbits"
 )
 
 // samplerConstructors maps each sampler name to its constructor. A
@@ -125,7 +127,7 @@ func (h samplerHeader) check(got samplerHeader) error {
 	switch {
 	case got.Sampler != h.Sampler:
 		return fmt.Errorf("%w: state of sampler %q, want %q", ErrState, got.Sampler, h.Sampler)
-	case !sameBits(got.Lower, h.Lower) || !sameBits(got.Upper, h.Upper):
+	case !floatbits.Equal(got.Lower, h.Lower) || !floatbits.Equal(got.Upper, h.Upper):
 		return fmt.Errorf("%w: %s: box differs", ErrState, h.Sampler)
 	case got.Seed != h.Seed:
 		return fmt.Errorf("%w: %s: seed %d, want %d", ErrState, h.Sampler, got.Seed, h.Seed)
@@ -180,16 +182,4 @@ func checkTell(got, want int) error {
 		return fmt.Errorf("%w: %d values for %d points", ErrProtocol, got, want)
 	}
 	return nil
-}
-
-func sameBits(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-			return false
-		}
-	}
-	return true
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"goalsearch/internal/floatbits"
 )
 
 // sobolUnit returns n points of the sobol sampler for d coordinates in
@@ -215,7 +217,7 @@ func TestSobolShifts(t *testing.T) {
 		b := sobolUnit(t, 5, 4, tc.randomize, 2, 0)
 		same := true
 		for i := range a {
-			same = same && sameBits(a[i], b[i])
+			same = same && floatbits.Equal(a[i], b[i])
 		}
 		if same == tc.differ {
 			t.Errorf("%s: seeds 1 and 2 give the same points: %v, want %v", tc.randomize, same, !tc.differ)

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"goalsearch/internal/floatbits"
 )
 
 // samplerCase is a sampler configuration that the generic tests run.
@@ -279,7 +281,7 @@ func TestSamplerResumeExact(t *testing.T) {
 			t.Fatalf("%v: %d points with %d restores, want %d", c, len(got), reloads, len(want))
 		}
 		for i := range want {
-			if !sameBits(got[i], want[i]) {
+			if !floatbits.Equal(got[i], want[i]) {
 				t.Fatalf("%v: point %d after %d restores is %v, want %v", c, i, reloads, got[i], want[i])
 			}
 		}
@@ -559,7 +561,7 @@ func TestIndependentSamplersWithoutTell(t *testing.T) {
 		want, got := ask(false), ask(true)
 		seen := map[string]bool{}
 		for i := range want {
-			if !sameBits(got[i], want[i]) {
+			if !floatbits.Equal(got[i], want[i]) {
 				t.Fatalf("%v: point %d is %v after restores, want %v", c, i, got[i], want[i])
 			}
 			b, err := json.Marshal(want[i])

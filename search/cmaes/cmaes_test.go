@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"goalsearch/internal/floatbits"
 )
 
 func TestDefaultPopulation(t *testing.T) {
@@ -338,7 +340,7 @@ func TestResumeExact(t *testing.T) {
 			t.Fatalf("%s: %d points asked after %d restores, want %d", tc.name, len(got), restores, len(want))
 		}
 		for i := range want {
-			if got[i].ID != want[i].ID || !bitsEqual(got[i].X, want[i].X) {
+			if got[i].ID != want[i].ID || !floatbits.Equal(got[i].X, want[i].X) {
 				t.Fatalf("%s: point %d is %v %v, want %v %v", tc.name, i, got[i].ID, got[i].X, want[i].ID, want[i].X)
 			}
 		}
@@ -463,13 +465,13 @@ func TestFailures(t *testing.T) {
 		}
 	}
 	after := o.State()
-	if !bitsEqual(after.Mean, before.Mean) || after.Sigma != before.Sigma || after.RunGeneration != 0 {
+	if !floatbits.Equal(after.Mean, before.Mean) || after.Sigma != before.Sigma || after.RunGeneration != 0 {
 		t.Error("distribution changed after a generation with 1 success of 6")
 	}
 	if after.Evaluations != 6 || after.Generation != 1 {
 		t.Errorf("evaluations %d, generation %d; want 6, 1", after.Evaluations, after.Generation)
 	}
-	if bitsEqual(after.Points[0].X, before.Points[0].X) {
+	if floatbits.Equal(after.Points[0].X, before.Points[0].X) {
 		t.Error("the next generation repeats the failed one")
 	}
 	if after.Best == nil || after.Best.Value != 5 {

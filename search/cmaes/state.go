@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"goalsearch/internal/floatbits"
 )
 
 // StateVersion is the Version of the States that this package writes and
@@ -212,7 +214,7 @@ func (o *Optimizer) validate(s *State) error {
 	if s.Dim != n {
 		return bad("Dim %d, config has %d", s.Dim, n)
 	}
-	if !bitsEqual(s.Lower, o.cfg.Lower) || !bitsEqual(s.Upper, o.cfg.Upper) {
+	if !floatbits.Equal(s.Lower, o.cfg.Lower) || !floatbits.Equal(s.Upper, o.cfg.Upper) {
 		return bad("box differs from the config's")
 	}
 	if s.Regime != RegimeLarge && s.Regime != RegimeSmall {
@@ -321,16 +323,4 @@ func cloneMatrix(m [][]float64) [][]float64 {
 		c[i] = slices.Clone(row)
 	}
 	return c
-}
-
-func bitsEqual(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-			return false
-		}
-	}
-	return true
 }

@@ -10,6 +10,8 @@ import (
 	randv1 "math/rand"
 	"slices"
 
+	"goalsearch/internal/floatbits"
+
 	"github.com/MaxHalford/eaopt"
 )
 
@@ -213,7 +215,7 @@ func (o *Optimizer) Restore(s State) error {
 	if err := json.Compact(&cfg, s.Config); err != nil || !bytes.Equal(cfg.Bytes(), o.cfgJSON) {
 		return bad("config %s, want %s", s.Config, o.cfgJSON)
 	}
-	if !bitsEqual(s.Lower, o.lower) || !bitsEqual(s.Upper, o.upper) {
+	if !floatbits.Equal(s.Lower, o.lower) || !floatbits.Equal(s.Upper, o.upper) {
 		return bad("box differs")
 	}
 	if s.Seed != o.seed {
@@ -414,15 +416,3 @@ func clonePoints(p [][]float64) [][]float64 {
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-
-func bitsEqual(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-			return false
-		}
-	}
-	return true
-}

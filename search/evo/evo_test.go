@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"goalsearch/internal/floatbits"
 )
 
 // unitBox returns [-1, 1]^d.
@@ -128,7 +130,7 @@ func samePoints(a, b [][]float64) error {
 		return fmt.Errorf("%d points, want %d", len(a), len(b))
 	}
 	for i := range a {
-		if !bitsEqual(a[i], b[i]) {
+		if !floatbits.Equal(a[i], b[i]) {
 			return fmt.Errorf("point %d is %v, want %v", i, a[i], b[i])
 		}
 	}
@@ -147,7 +149,7 @@ func TestResumeExact(t *testing.T) {
 			t.Errorf("%s: with restores: %v", a.name, err)
 		}
 		// Another seed gives another search.
-		if other := run(t, a, 6, uint64(k)+100, sphere, 1, nil); bitsEqual(other[0], want[0]) {
+		if other := run(t, a, 6, uint64(k)+100, sphere, 1, nil); floatbits.Equal(other[0], want[0]) {
 			t.Errorf("%s: seeds %d and %d propose the same first point", a.name, k, k+100)
 		}
 	}
