@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -95,7 +96,7 @@ func runImport(ctx context.Context, o *importOptions, s streams) error {
 	defer st.Close()
 	study, err := store.ImportJSON(ctx, st, f, store.ImportOptions{Name: o.Name, Replace: o.Replace})
 	if err != nil {
-		return err
+		return fmt.Errorf("import %s: %w", o.File, err)
 	}
 	s.Out.Write([]byte("imported study " + study.Name + " into " + o.Store + "\n"))
 	return nil

@@ -27,7 +27,7 @@ is the paper's heuristic goal for that setup). With a preset name it prints
 the vector, one weight per atom, in goal order.` + borrowedPresets(),
 		Example: `  goalsearch goals
   goalsearch goals context-lateral/opt_1_100_tpe`,
-		Args: cobra.MaximumNArgs(1),
+		Args: atMostOne("one preset name"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.Name = args[0]

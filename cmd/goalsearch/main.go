@@ -85,3 +85,13 @@ func exactlyOne(what string) cobra.PositionalArgs {
 		return nil
 	}
 }
+
+// atMostOne is the Args check of a command that takes an optional argument.
+func atMostOne(what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) > 1 {
+			return usagef("want at most %s, got %d arguments", what, len(args))
+		}
+		return nil
+	}
+}

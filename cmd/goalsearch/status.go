@@ -23,7 +23,7 @@ func newStatusCmd(s streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status [STUDY]",
 		Short: "Show the studies in a store, or one study with its best goal",
-		Args:  cobra.MaximumNArgs(1),
+		Args:  atMostOne("one study name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				o.Study = args[0]
@@ -115,6 +115,9 @@ func runStatus(ctx context.Context, o *statusOptions, s streams) error {
 		out = append(out, summarise(study, trials))
 	}
 	if o.JSON {
+		if out == nil {
+			out = []studyStatus{} // a list for scripts, even when empty
+		}
 		enc := json.NewEncoder(s.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
