@@ -88,8 +88,8 @@ func Signs(labels []string, free []int, trials []int, gammas [][]float64) Agreem
 	return a
 }
 
-// AgreementOf is the agreement of the top best complete trials of a
-// searched study (Ranked).
+// AgreementOf is the agreement of the top complete trials of a searched
+// study, best first (Ranked).
 func AgreementOf(study store.Study, trials []store.Trial, top int) Agreement {
 	best := Ranked(trials, study.Objective.Direction != store.Minimize)
 	best = best[:min(len(best), top)]
@@ -126,7 +126,7 @@ func sign(x float64) int {
 // searched studies of one setup (each study's best complete trial).
 type StudyAgreement struct {
 	Setup   string
-	Studies []string    // in report order; Signs.Trials holds their best trials
+	Studies []string    // in the order given; Signs.Trials holds their best trials
 	Gammas  [][]float64 // each study's best goal
 	Free    []int       // the searched coordinates
 	Signs   *Agreement

@@ -26,7 +26,7 @@ type Counts struct {
 	Unfinished int `json:"pending"`
 }
 
-// SearchSummary is what a report shows of a searched study.
+// SearchSummary is what the trials of a searched study amount to.
 type SearchSummary struct {
 	Study   string
 	Setup   string
