@@ -27,6 +27,11 @@ import (
 // layer has seen a batch this large. Shape mismatches, a non-positive or
 // non-finite std, or a non-finite mean panic.
 func (l *Layer) ForwardImage(raw []uint8, mean, std float64, x [][]float64, batch int) {
+	l.forwardImage(raw, mean, std, x, batch, true)
+}
+
+// forwardImage is ForwardImage, with or without the gradients (see forward).
+func (l *Layer) forwardImage(raw []uint8, mean, std float64, x [][]float64, batch int, grad bool) {
 	if !(std > 0) || math.IsInf(std, 0) || math.IsNaN(mean) || math.IsInf(mean, 0) {
 		panic(fmt.Sprintf("trainer: standardisation mean %v, std %v", mean, std))
 	}
@@ -36,7 +41,7 @@ func (l *Layer) ForwardImage(raw []uint8, mean, std float64, x [][]float64, batc
 	if raw == nil {
 		raw = []uint8{} // non-nil: forward reads source 1 from raw
 	}
-	l.forward(x, batch, raw, mean, std)
+	l.forward(x, batch, raw, mean, std, grad)
 }
 
 // sparseLimit is the largest number of non-zero entries of a dense batch × in

@@ -149,8 +149,11 @@ func (m *infomorphic) hiddenOut(y []float64) {
 }
 
 // forward runs the network on b with context label (the one-hot label, or
-// zeros when it is withheld), leaving the prediction in output.Theta().
-func (m *infomorphic) forward(b *batchData, label []float64) {
+// zeros when it is withheld), leaving the prediction in output.Theta(). With
+// learn, the steps the layers learn from (the hidden layer's last, the
+// output layer's) keep their gradients for Learn; the others, and every step
+// of an evaluation, compute theta alone.
+func (m *infomorphic) forward(b *batchData, label []float64, learn bool) {
 	n := b.n
 	zh, zc := m.zerosH[:n*m.h], m.zerosC[:n*m.c]
 	args := m.hArgs
@@ -166,18 +169,19 @@ func (m *infomorphic) forward(b *batchData, label []float64) {
 			args[k] = zc
 		}
 	}
+	last := m.info.steps == 1
 	if b.raw != nil {
 		args[0] = nil // the image comes from b.raw
-		m.hidden.ForwardImage(b.raw, b.mean, b.std, args, n)
+		m.hidden.forwardImage(b.raw, b.mean, b.std, args, n, learn && last)
 	} else {
-		m.hidden.Forward(args, n)
+		m.hidden.forward(args, n, nil, 0, 0, learn && last)
 	}
 	y := m.y1[:n*m.h]
 	m.hiddenOut(y)
 	if m.info.steps == 2 {
 		o1 := m.o1[:n*m.c]
 		if m.setup == ContextLateralFeedback {
-			m.outputForward(y, label, n)
+			m.outputForward(y, label, n, false)
 			m.draw(m.output, o1)
 		}
 		for k, s := range m.info.src {
@@ -190,22 +194,22 @@ func (m *infomorphic) forward(b *batchData, label []float64) {
 				args[k] = o1
 			}
 		}
-		m.hidden.Forward(args, n)
+		m.hidden.forward(args, n, nil, 0, 0, learn)
 		y = m.y2[:n*m.h]
 		m.hiddenOut(y)
 	}
-	m.outputForward(y, label, n)
+	m.outputForward(y, label, n, learn)
 }
 
-func (m *infomorphic) outputForward(y, label []float64, n int) {
+func (m *infomorphic) outputForward(y, label []float64, n int, learn bool) {
 	m.oArgs[0], m.oArgs[1] = y, label
-	m.output.Forward(m.oArgs, n)
+	m.output.forward(m.oArgs, n, nil, 0, 0, learn)
 }
 
 func (m *infomorphic) trainBatch(b *batchData, update bool, acc *epochAccum) ([]float64, error) {
 	m.resetOutputContext()
 	m.evalRNG = nil
-	m.forward(b, b.label)
+	m.forward(b, b.label, true)
 	hl, err := m.hidden.Learn()
 	if err != nil {
 		return nil, diverged("hidden", err)
@@ -232,7 +236,7 @@ func (m *infomorphic) trainBatch(b *batchData, update bool, acc *epochAccum) ([]
 
 func (m *infomorphic) evalBatch(b *batchData, rng *rand.Rand) ([]float64, error) {
 	m.evalRNG = rng
-	m.forward(b, m.zerosC[:b.n*m.c])
+	m.forward(b, m.zerosC[:b.n*m.c], false)
 	m.evalRNG = nil
 	return m.output.Theta(), nil
 }

@@ -178,7 +178,8 @@ type Layer struct {
 	// Minibatch state. Buffers hold capBatch samples and grow only when a
 	// larger batch arrives.
 	capBatch int
-	batch    int // samples in the last Forward; 0 before any
+	batch    int  // samples in the last Forward; 0 before any
+	haveGrad bool // the last Forward computed dtheta/ds_k (dth)
 	dense    []denseInput
 	sparse   []sparseInput // mostly-zero inputs and raw images (linear_sparse.go)
 	in       []linearInput // in[k] = &dense[k] or &sparse[k]
@@ -415,12 +416,15 @@ func (l *Layer) ensure(batch int) {
 // same batch. Forward keeps x until the next Forward, and Learn reads it: the
 // caller must not modify it in between. Shape mismatches panic.
 func (l *Layer) Forward(x [][]float64, batch int) {
-	l.forward(x, batch, nil, 0, 0)
+	l.forward(x, batch, nil, 0, 0, true)
 }
 
 // forward is Forward, with source class 1 taken from raw images instead if
-// raw is not nil (see ForwardImage, image.go).
-func (l *Layer) forward(x [][]float64, batch int, raw []uint8, mean, std float64) {
+// raw is not nil (see ForwardImage, image.go). Without grad it computes
+// theta alone, not dtheta/ds_k: enough for a pass that only samples or
+// predicts (the first recurrent step, evaluation), which Learn must not
+// follow.
+func (l *Layer) forward(x [][]float64, batch int, raw []uint8, mean, std float64, grad bool) {
 	if len(x) != l.n {
 		panic(fmt.Sprintf("trainer: %d inputs for %d source classes", len(x), l.n))
 	}
@@ -463,8 +467,9 @@ func (l *Layer) forward(x [][]float64, batch int, raw []uint8, mean, std float64
 		}
 		l.in[k].forward(p, l.s[k][:size], l.w[k], l.b[k], batch, l.neurons)
 	}
-	l.activate(p, batch)
+	l.activate(p, batch, grad)
 	l.batch = batch
+	l.haveGrad = grad
 }
 
 // Sample draws the binary outputs of the last Forward: dst[j] = +1 with
@@ -511,6 +516,9 @@ func (l *Layer) Learn() (loss float64, err error) {
 	}
 	if l.batch == 0 {
 		panic("trainer: Learn before Forward")
+	}
+	if !l.haveGrad {
+		panic("trainer: Learn after a Forward without gradients")
 	}
 	if err := l.binSources(); err != nil {
 		return 0, err
