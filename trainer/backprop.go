@@ -37,7 +37,6 @@ type backprop struct {
 	h, c, pixels   int
 
 	src *rand.PCG // training samples of the hidden units
-	rng *rand.Rand
 
 	// Per-minibatch buffers, sized for the largest batch; per-sample,
 	// per-neuron values at [m*neurons + i].
@@ -88,7 +87,6 @@ func newBackprop(cfg *Config, pixels, classes int) (*backprop, error) {
 		return nil, err
 	}
 	m.src = rand.NewPCG(deriveSeed(cfg.Seed, tagBackprop, 0), streamSample)
-	m.rng = rand.New(m.src)
 	nh, nc := cfg.BatchSize*cfg.Hidden, cfg.BatchSize*classes
 	f := func(n int) []float64 { return make([]float64, n) }
 	m.sF, m.sC, m.sL1, m.sL2 = f(nh), f(nh), f(nh), f(nh)
@@ -105,7 +103,7 @@ func newBackprop(cfg *Config, pixels, classes int) (*backprop, error) {
 // step runs one hidden step: from the shared sources sF, sC and the lateral
 // source sL, it sets out to the sampled 0/1 outputs and d[k] to the
 // surrogate gradient d out / d s_k.
-func (m *backprop) step(n int, sL []float64, d [3][]float64, out []float64, rng *rand.Rand) {
+func (m *backprop) step(n int, sL []float64, d [3][]float64, out []float64, rng *rand.PCG) {
 	size := n * m.h
 	sF, sC := m.sF[:size], m.sC[:size]
 	for j := range out[:size] {
@@ -113,7 +111,8 @@ func (m *backprop) step(n int, sL []float64, d [3][]float64, out []float64, rng 
 		// the surrogate gradient of a unit sampled from sigmoid(u).
 		t, dr, dc, dl := m.act.Theta(sF[j], sC[j], sL[j])
 		d[0][j], d[1][j], d[2][j] = dr, dc, dl
-		if rng.Float64() < t {
+		if float64(rng.Uint64()<<11>>11)/(1<<53) < t { // rand.Rand.Float64
+
 			out[j] = 1
 		} else {
 			out[j] = 0
@@ -123,7 +122,7 @@ func (m *backprop) step(n int, sL []float64, d [3][]float64, out []float64, rng 
 
 // forward runs the network on b with context label, sampling from rng, and
 // leaves theta (and dtheta/dr) of the output layer.
-func (m *backprop) forward(b *batchData, label []float64, rng *rand.Rand) {
+func (m *backprop) forward(b *batchData, label []float64, rng *rand.PCG) {
 	n, hl, ol := b.n, m.hidden, m.output
 	H, C := m.h, m.c
 	affine(m.sF, b.x, hl.W(0), hl.B(0), n, m.pixels, H)
@@ -145,7 +144,7 @@ func (m *backprop) trainBatch(b *batchData, update bool, acc *epochAccum) ([]flo
 	for i := 0; i < C; i++ {
 		w[i*C+i] = 1
 	}
-	m.forward(b, b.label, m.rng)
+	m.forward(b, b.label, m.src)
 	theta := m.theta[:n*C]
 
 	// Cross-entropy on theta as logits, and dLoss/dr of the output layer.
@@ -224,7 +223,7 @@ func (m *backprop) trainBatch(b *batchData, update bool, acc *epochAccum) ([]flo
 	return theta, nil
 }
 
-func (m *backprop) evalBatch(b *batchData, rng *rand.Rand) ([]float64, error) {
+func (m *backprop) evalBatch(b *batchData, rng *rand.PCG) ([]float64, error) {
 	m.forward(b, m.zeroC[:b.n*m.c], rng)
 	return m.theta[:b.n*m.c], nil
 }

@@ -30,7 +30,7 @@ type infomorphic struct {
 	frozen  bool // random projection: hidden weights stay at initialisation
 	hard    bool // random projection: hidden output is theta itself, 0 or 1
 	h, c    int  // hidden neurons, classes
-	evalRNG *rand.Rand
+	evalRNG *rand.PCG
 
 	// Per-minibatch buffers, sized for the largest batch.
 	zerosH, zerosC []float64 // lateral input of step 1; withheld label
@@ -234,7 +234,7 @@ func (m *infomorphic) trainBatch(b *batchData, update bool, acc *epochAccum) ([]
 	return m.output.Theta(), nil
 }
 
-func (m *infomorphic) evalBatch(b *batchData, rng *rand.Rand) ([]float64, error) {
+func (m *infomorphic) evalBatch(b *batchData, rng *rand.PCG) ([]float64, error) {
 	m.evalRNG = rng
 	m.forward(b, m.zerosC[:b.n*m.c], false)
 	m.evalRNG = nil

@@ -173,7 +173,6 @@ type Layer struct {
 	res    []*pid.Result
 
 	sampleSrc *rand.PCG
-	sampleRNG *rand.Rand
 
 	// Minibatch state. Buffers hold capBatch samples and grow only when a
 	// larger batch arrives.
@@ -263,7 +262,6 @@ func NewLayer(cfg LayerConfig) (*Layer, error) {
 		l.res[i] = l.lat.NewResult()
 	}
 	l.sampleSrc = rand.NewPCG(cfg.Seed, streamSample)
-	l.sampleRNG = rand.New(l.sampleSrc)
 	l.dense = make([]denseInput, n)
 	l.sparse = make([]sparseInput, n)
 	l.in = make([]linearInput, n)
@@ -480,13 +478,7 @@ func (l *Layer) Sample(dst []float64) {
 	if l.batch == 0 || len(dst) < size {
 		panic(fmt.Sprintf("trainer: sampling %d outputs into %d values", size, len(dst)))
 	}
-	for j, t := range l.theta[:size] {
-		if l.sampleRNG.Float64() < t {
-			dst[j] = 1
-		} else {
-			dst[j] = -1
-		}
-	}
+	sampleInto(dst, l.theta[:size], l.sampleSrc)
 }
 
 // SamplerState returns the state of the sampling stream, for a checkpoint.

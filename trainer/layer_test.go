@@ -432,3 +432,36 @@ func BenchmarkLearn(b *testing.B) {
 		}
 	}
 }
+
+// TestSampleIntoMatchesRand: sampleInto reproduces, draw for draw, the
+// straightforward rand.New(src).Float64() < theta, so that its speed-up
+// changes no result.
+func TestSampleIntoMatchesRand(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	theta := make([]float64, 5000)
+	for j := range theta {
+		switch j % 4 {
+		case 0:
+			theta[j] = rng.Float64()
+		case 1:
+			theta[j] = float64(rng.IntN(3)) / 2 // 0, 1/2, 1
+		default:
+			theta[j] = math.Ldexp(rng.Float64(), -rng.IntN(60))
+		}
+		if j == 17 {
+			theta[j] = math.NaN()
+		}
+	}
+	got := make([]float64, len(theta))
+	sampleInto(got, theta, rand.NewPCG(3, 4))
+	ref := rand.New(rand.NewPCG(3, 4))
+	for j, th := range theta {
+		want := -1.0
+		if ref.Float64() < th {
+			want = 1
+		}
+		if got[j] != want {
+			t.Fatalf("sample %d (theta %v) = %v, rand.Rand gives %v", j, th, got[j], want)
+		}
+	}
+}

@@ -361,7 +361,7 @@ func (t *Trainer) feed(set *dataset.Set, idx []int, withLabel bool) {
 func (t *Trainer) evaluate(ctx context.Context, phase Phase, set *dataset.Set, idx []int, tag uint64, epoch int) (Accuracy, error) {
 	seed := deriveSeed(t.cfg.Seed, tag, uint64(epoch))
 	it := dataset.NewBatches(idx, t.cfg.BatchSize, seed)
-	rng := rand.New(rand.NewPCG(seed, streamSample))
+	rng := rand.NewPCG(seed, streamSample)
 	var acc accCounter
 	total := it.Len()
 	for b := it.Next(); b != nil; b = it.Next() {

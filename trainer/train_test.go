@@ -506,7 +506,7 @@ func TestMinibatchNoAllocations(t *testing.T) {
 			idx[i] = i
 		}
 		small := idx[:40] // a smaller last batch must not allocate either
-		rng := rand.New(rand.NewPCG(1, 2))
+		rng := rand.NewPCG(1, 2)
 		hl, ol := tr.net.atomLens()
 		tr.acc.reset(hl, ol)
 		step := func(idx []int) {
