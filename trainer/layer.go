@@ -184,6 +184,7 @@ type Layer struct {
 	in       []linearInput // in[k] = &dense[k] or &sparse[k]
 	pool     *linPool      // matrix-product workers (linear_pool.go); nil for one thread
 	actTask  actTask       // the activation over the pool's threads (linear_pool.go)
+	binTask  binTask       // the binning over the pool's threads
 	s        [][]float64   // sources s_k
 	theta    []float64
 	dth      [][]float64 // dtheta/ds_k
@@ -487,14 +488,40 @@ func (l *Layer) SamplerState() ([]byte, error) { return l.sampleSrc.MarshalBinar
 // SetSamplerState restores a state returned by SamplerState.
 func (l *Layer) SetSamplerState(state []byte) error { return l.sampleSrc.UnmarshalBinary(state) }
 
-// binSources bins every source of the last Forward.
+// binSources bins every source of the last Forward, over the pool's
+// threads.
 func (l *Layer) binSources() error {
+	size := l.batch * l.neurons
+	parts := max(1, min(l.pool.threads(), size/8192, l.neurons))
+	t := &l.binTask
+	if len(t.errs) < parts {
+		t.errs = make([]error, l.pool.threads())
+	}
 	for k := 0; k < l.n; k++ {
-		if err := binLayer(l.bin, l.bins[k], l.s[k], l.scale, l.batch, l.neurons); err != nil {
-			return fmt.Errorf("%w (source class %d)", err, k+1)
+		t.b, t.dst, t.s, t.scale, t.batch, t.neurons = l.bin, l.bins[k][:size], l.s[k][:size], l.scale, l.batch, l.neurons
+		l.pool.run(t, parts)
+		t.dst, t.s = nil, nil
+		for _, err := range t.errs[:parts] {
+			if err != nil {
+				clear(t.errs)
+				return fmt.Errorf("%w (source class %d)", err, k+1)
+			}
 		}
 	}
 	return nil
+}
+
+// binTask bins one source class in parts (see binPart).
+type binTask struct {
+	b              *binner
+	dst            []int32
+	s, scale       []float64
+	batch, neurons int
+	errs           []error // per part
+}
+
+func (t *binTask) run(part, parts int) {
+	t.errs[part] = binPart(t.b, t.dst, t.s, t.scale, t.batch, t.neurons, part, parts)
 }
 
 // Learn computes every neuron's PID and goal G_i on the last Forward, and the
