@@ -1,7 +1,8 @@
 //go:build ignore
 
 // linear_amd64_gen writes linear_amd64.s: the AVX2 axpyRows kernels for 1 to
-// 15 accumulator registers, and the CPUID helpers. Run `go generate` in this
+// 15 accumulator registers, the AVX-512 ones for 1 to 30 (the last one
+// masked), and the CPUID helpers. Run `go generate` in this
 // directory after changing it.
 package main
 
@@ -74,6 +75,50 @@ func main() {
 		for q := 0; q < r; q++ {
 			w("\tVMOVUPD Y%d, %d(DI)", q, 32*q)
 		}
+		w("\tVZEROUPPER")
+		w("\tRET")
+	}
+	for r := 1; r <= 30; r++ {
+		w("")
+		w("// func axpyRows512x%d(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)", r)
+		w("//")
+		w("// axpyRows%d with 8-wide AVX-512 registers: acc[0:8*%d] in Z0-Z%d, of which the", r, r, r-1)
+		w("// last holds only the lanes of mask (K1; loads and stores of the others are")
+		w("// suppressed, so they may lie beyond the end of acc and rows). The")
+		w("// broadcast term is in Z31.")
+		w("TEXT ·axpyRows512x%d(SB), NOSPLIT, $0-50", r)
+		w("\tMOVQ acc+0(FP), DI")
+		w("\tMOVQ rows+8(FP), SI")
+		w("\tMOVQ stride+16(FP), DX")
+		w("\tSHLQ $3, DX")
+		w("\tMOVQ idx+24(FP), R8")
+		w("\tMOVQ val+32(FP), R9")
+		w("\tMOVQ k+40(FP), CX")
+		w("\tKMOVW mask+48(FP), K1")
+		for q := 0; q < r-1; q++ {
+			w("\tVMOVUPD %d(DI), Z%d", 64*q, q)
+		}
+		w("\tVMOVUPD.Z %d(DI), K1, Z%d", 64*(r-1), r-1)
+		w("\tTESTQ CX, CX")
+		w("\tJEQ done512x%d", r)
+		w("loop512x%d:", r)
+		w("\tMOVLQSX (R8), AX")
+		w("\tIMULQ DX, AX")
+		w("\tADDQ SI, AX")
+		w("\tVBROADCASTSD (R9), Z31")
+		for q := 0; q < r-1; q++ {
+			w("\tVFMADD231PD %d(AX), Z31, Z%d", 64*q, q)
+		}
+		w("\tVFMADD231PD %d(AX), Z31, K1, Z%d", 64*(r-1), r-1)
+		w("\tADDQ $4, R8")
+		w("\tADDQ $8, R9")
+		w("\tDECQ CX")
+		w("\tJNE loop512x%d", r)
+		w("done512x%d:", r)
+		for q := 0; q < r-1; q++ {
+			w("\tVMOVUPD Z%d, %d(DI)", q, 64*q)
+		}
+		w("\tVMOVUPD Z%d, K1, %d(DI)", r-1, 64*(r-1))
 		w("\tVZEROUPPER")
 		w("\tRET")
 	}

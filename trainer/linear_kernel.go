@@ -26,6 +26,10 @@ func axpyRows(acc, rows []float64, stride int, idx []int32, val []float64) {
 	if len(val) < len(idx) || len(rows) < len(acc) {
 		panic("trainer: axpyRows: short val or rows")
 	}
+	if useAVX512 {
+		axpyRowsAVX512(acc, rows, stride, idx, val)
+		return
+	}
 	done := 0
 	if useAVX2 {
 		done = axpyRowsAVX2(acc, rows, stride, idx, val)

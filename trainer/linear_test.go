@@ -7,14 +7,45 @@ import (
 	"testing"
 )
 
-// The vectorised kernel and the portable loop agree bit for bit, for every
-// width (chunks of 1-15 registers plus a scalar tail) and stride.
+type axpyKernel struct {
+	name string
+	f    func(acc, rows []float64, stride int, idx []int32, val []float64)
+}
+
+// axpyKernelsTested lists axpyRows as dispatched and every vector kernel
+// this machine can run, each completed by the portable loop where it stops.
+func axpyKernelsTested() []axpyKernel {
+	ks := []axpyKernel{{"axpyRows", axpyRows}}
+	if useAVX2 {
+		ks = append(ks, axpyKernel{"AVX2", func(acc, rows []float64, stride int, idx []int32, val []float64) {
+			if len(idx) == 0 {
+				return
+			}
+			done := axpyRowsAVX2(acc, rows, stride, idx, val)
+			axpyRowsGo(acc[done:], rows[done:], stride, idx, val)
+		}})
+	}
+	if useAVX512 {
+		ks = append(ks, axpyKernel{"AVX-512", func(acc, rows []float64, stride int, idx []int32, val []float64) {
+			if len(idx) > 0 && len(acc) > 0 {
+				axpyRowsAVX512(acc, rows, stride, idx, val)
+			}
+		}})
+	}
+	return ks
+}
+
+// The vectorised kernels and the portable loop agree bit for bit, for every
+// width (chunks of 1-15 AVX2 registers plus a scalar tail, or 1-30 AVX-512
+// registers with a masked last one) and stride.
 func TestAxpyRowsKernel(t *testing.T) {
 	if !useAVX2 {
 		t.Log("no AVX2 on this machine: checking the portable loop only")
+	} else if !useAVX512 {
+		t.Log("no AVX-512 on this machine: checking AVX2 and the portable loop")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, n := range []int{1, 3, 4, 5, 8, 12, 31, 48, 60, 61, 64, 100, 121, 784} {
+	for _, n := range []int{1, 3, 4, 5, 7, 8, 9, 12, 16, 31, 48, 60, 61, 64, 100, 121, 239, 240, 241, 481, 784} {
 		for _, k := range []int{0, 1, 2, 7, 150} {
 			stride := n + rng.IntN(5)
 			nrows := 1 + rng.IntN(40)
@@ -41,13 +72,17 @@ func TestAxpyRowsKernel(t *testing.T) {
 					naive[i] += val[q] * rows[int(j)*stride+i]
 				}
 			}
-			axpyRows(acc, rows, stride, idx, val)
-			for i := range acc {
-				if math.Float64bits(acc[i]) != math.Float64bits(want[i]) {
-					t.Fatalf("n=%d k=%d: acc[%d] = %v, portable loop %v", n, k, i, acc[i], want[i])
-				}
-				if !closeTo(acc[i], naive[i], 1e-9, 1e-9) {
-					t.Fatalf("n=%d k=%d: acc[%d] = %v, naive sum %v", n, k, i, acc[i], naive[i])
+			init := append([]float64(nil), acc...)
+			for _, kern := range axpyKernelsTested() {
+				copy(acc, init)
+				kern.f(acc, rows, stride, idx, val)
+				for i := range acc {
+					if math.Float64bits(acc[i]) != math.Float64bits(want[i]) {
+						t.Fatalf("%s n=%d k=%d: acc[%d] = %v, portable loop %v", kern.name, n, k, i, acc[i], want[i])
+					}
+					if !closeTo(acc[i], naive[i], 1e-9, 1e-9) {
+						t.Fatalf("%s n=%d k=%d: acc[%d] = %v, naive sum %v", kern.name, n, k, i, acc[i], naive[i])
+					}
 				}
 			}
 		}
