@@ -179,6 +179,7 @@ type Layer struct {
 	capBatch int
 	batch    int  // samples in the last Forward; 0 before any
 	haveGrad bool // the last Forward computed dtheta/ds_k (dth)
+	noSparse bool // multiply every float input as a dense one (tests compare the paths)
 	dense    []denseInput
 	sparse   []sparseInput // mostly-zero inputs and raw images (linear_sparse.go)
 	in       []linearInput // in[k] = &dense[k] or &sparse[k]
@@ -405,6 +406,12 @@ func (l *Layer) ensure(batch int) {
 	if l.scale == nil {
 		l.scale = make([]float64, l.neurons)
 	}
+	// Whether an input is multiplied as a dense or a sparse one depends on
+	// the data, and may change from one batch to the next: size both now.
+	for k, in := range l.inputs {
+		l.dense[k].reserve(batch, in, l.neurons, l.threads)
+		l.sparse[k].reserve(batch, in, l.neurons, sparseLimit(batch, in))
+	}
 	l.capBatch = batch
 }
 
@@ -458,7 +465,7 @@ func (l *Layer) forward(x [][]float64, batch int, raw []uint8, mean, std float64
 			l.in[k] = &l.sparse[k]
 		case xk == nil:
 			continue
-		case l.sparse[k].setDense(xk[:batch*in], in, batch, l.neurons, sparseLimit(batch, in)):
+		case !l.noSparse && l.sparse[k].setDense(xk[:batch*in], in, batch, l.neurons, sparseLimit(batch, in)):
 			l.in[k] = &l.sparse[k]
 		default:
 			l.dense[k].set(xk[:batch*in], in)

@@ -68,6 +68,23 @@ const (
 	opGradient
 )
 
+// reserve sizes d's buffers for a product of batch samples of in inputs and
+// neurons outputs on up to threads threads, so that a later product of that
+// size allocates nothing.
+func (d *denseInput) reserve(batch, in, neurons, threads int) {
+	if cap(d.wt) < in*neurons {
+		d.wt = make([]float64, in*neurons)
+	}
+	if len(d.cols) < threads {
+		d.cols = make([]denseCol, threads)
+	}
+	for q := range d.cols {
+		if c := &d.cols[q]; cap(c.idx) < batch {
+			c.idx, c.val = make([]int32, batch), make([]float64, batch)
+		}
+	}
+}
+
 // set makes d the input x of batch × in values, keeping d's buffers.
 func (d *denseInput) set(x []float64, in int) {
 	d.x, d.in = x, in

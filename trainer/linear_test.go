@@ -161,6 +161,7 @@ func imageCase(t *testing.T, cfg LayerConfig, raw []uint8, mean, std float64, ba
 	t.Helper()
 	sparse := mustLayer(t, cfg)
 	dense := mustLayer(t, cfg)
+	dense.noSparse = true
 	in := cfg.Inputs[0]
 	x := standardise(raw[:batch*in], mean, std)
 	others := randInputs(sparse, batch, 9)
