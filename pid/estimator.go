@@ -165,6 +165,87 @@ func (e *Estimator) Samples(res *Result, bins [][]int32, theta []float64, goal [
 	return nil
 }
 
+// samplesColumn is Samples for column i of a layer's row-major arrays
+// (sample m of neuron i at m*stride+i), the data already checked: every bin
+// non-negative and fitting the shifts (shift[k] is source k's position in
+// the packed cell key, shift[0] = 0, the total within 64 bits). It reads the
+// column in place, computing each sample's cell key, cell and histogram
+// entry in one pass, and writes dG/dtheta (if dTheta is not nil) to the
+// same positions of dTheta. It reports false, having done nothing that
+// matters, if a theta is NaN or outside [0, 1]; the caller then runs
+// Samples on a copy, which reports the error. Results are those of Samples,
+// bit for bit: the cells are numbered in the same order and their
+// probabilities summed in the same order.
+func (e *Estimator) samplesColumn(res *Result, bins [][]int32, shift *[MaxSources]uint, theta []float64, batch, stride, i int, goal, dTheta []float64) bool {
+	e.k = 2
+	e.reserve(batch)
+	e.cellOf = grow32(e.cellOf, batch)
+	e.table.reset(batch)
+	e.p = growF(e.p, 2*batch)
+	for k := 0; k < e.n; k++ {
+		e.bins[k] = grow32(e.bins[k], batch)
+	}
+	inv := 1 / float64(batch)
+	cells := int32(0)
+	ok := true
+	p, cellOf := e.p, e.cellOf[:batch]
+	theta = theta[:(batch-1)*stride+i+1]
+	switch e.n {
+	case 3:
+		b0, b1, b2 := bins[0][:len(theta)], bins[1][:len(theta)], bins[2][:len(theta)]
+		s1, s2 := shift[1], shift[2]
+		for m := range cellOf {
+			j := m*stride + i
+			th := theta[j]
+			ok = ok && th >= 0 && th <= 1
+			c := e.table.id(uint64(b0[j]) | uint64(b1[j])<<s1 | uint64(b2[j])<<s2)
+			if c == cells {
+				p[2*c], p[2*c+1] = 0, 0
+				e.bins[0][c], e.bins[1][c], e.bins[2][c] = b0[j], b1[j], b2[j]
+				cells++
+			}
+			cellOf[m] = c
+			p[2*c] += (1 - th) * inv
+			p[2*c+1] += th * inv
+		}
+	default:
+		for m := range cellOf {
+			j := m*stride + i
+			th := theta[j]
+			ok = ok && th >= 0 && th <= 1
+			var key uint64
+			for k := 0; k < e.n; k++ {
+				key |= uint64(bins[k][j]) << shift[k]
+			}
+			c := e.table.id(key)
+			if c == cells {
+				p[2*c], p[2*c+1] = 0, 0
+				for k := 0; k < e.n; k++ {
+					e.bins[k][c] = bins[k][j]
+				}
+				cells++
+			}
+			cellOf[m] = c
+			p[2*c] += (1 - th) * inv
+			p[2*c+1] += th * inv
+		}
+	}
+	if !ok {
+		return false
+	}
+	e.cells = int(cells)
+	e.p = e.p[:2*e.cells]
+	grad := goal != nil && dTheta != nil
+	e.decompose(res, goal, grad)
+	if grad {
+		gc := e.gradCell
+		for m, c := range cellOf {
+			dTheta[m*stride+i] = (gc[2*c+1] - gc[2*c]) * inv
+		}
+	}
+	return true
+}
+
 // Counts decomposes the empirical distribution of samples with a discrete
 // target of k values: sample m lies in the cell with bin bins[k][m] for
 // source k and has target value target[m] in [0, k). Like Samples, its cost

@@ -2,6 +2,7 @@ package pid
 
 import (
 	"fmt"
+	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,10 @@ type layerPool struct {
 	theta, goal, dT []float64
 	batch, neurons  int
 	errs            []error
+	// fast: every bin is non-negative and a cell's bins pack into 64 bits,
+	// at shift[k] for source k; workers then read the columns in place.
+	fast  bool
+	shift [MaxSources]uint
 }
 
 type layerWorker struct {
@@ -94,6 +99,7 @@ func (y *Layer) Compute(res []*Result, bins [][]int32, theta []float64, batch, n
 	}
 	p.res, p.bins, p.theta, p.goal, p.dT = res, bins, theta, goal, dTheta
 	p.batch, p.neurons = batch, neurons
+	p.packKeys()
 	if cap(p.errs) < neurons {
 		p.errs = make([]error, neurons)
 	}
@@ -114,6 +120,25 @@ func (y *Layer) Compute(res []*Result, bins [][]int32, theta []float64, batch, n
 		}
 	}
 	return nil
+}
+
+// packKeys decides whether the workers may take the fast path: all bins
+// non-negative, and the bit widths of the largest bin of each source, over
+// the whole layer, summing to at most 64. A source's OR over all its bins
+// gives both its sign and its width in one contiguous pass.
+func (p *layerPool) packKeys() {
+	total := uint(0)
+	p.fast = true
+	for k, b := range p.bins {
+		var or int32
+		for _, v := range b {
+			or |= v
+		}
+		p.shift[k] = total
+		total += uint(bits.Len32(uint32(or)))
+		p.fast = p.fast && or >= 0
+	}
+	p.fast = p.fast && total <= 64
 }
 
 // Close stops the worker goroutines. The Layer must not be used afterwards.
@@ -155,6 +180,9 @@ func (p *layerPool) work(wk *layerWorker) {
 		i := int(p.next.Add(1) - 1)
 		if i >= N {
 			return
+		}
+		if p.fast && wk.est.samplesColumn(p.res[i], p.bins, &p.shift, p.theta, B, N, i, p.goal, p.dT) {
+			continue
 		}
 		for k, src := range p.bins {
 			col := wk.bins[k]
