@@ -102,9 +102,10 @@ type Estimator struct {
 	// Sample form: the cell of each sample.
 	cellOf []int32
 
-	usedU  [1 << MaxSources]bool // union masks with gradient this call
-	sums   []float64             // per-antichain sums and scales of a union pass
-	putBuf []float64             // p_ut for targets with more than maxTargets values
+	usedU   [1 << MaxSources]bool // union masks with gradient this call
+	sums    []float64             // per-antichain sums and scales of a union pass
+	passBuf []float64             // a union pass's fractions, logarithms and p_u, p_ut
+	putBuf  []float64             // p_ut for targets with more than maxTargets values
 }
 
 // maxTargets is the largest number of target values handled without a heap
@@ -754,52 +755,70 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 	}
 	pmtU := e.pmt[U][:2*G]
 	pt0, pt1 := e.pt[0], e.pt[1]
-	var wc0, wc1 float64
+
+	// Pass 1: p_u and p_ut of every (group, antichain), and the fractions;
+	// entry q = 2*(g*nc + ci) + t.
+	n := 2 * G * nc
+	e.passBuf = growF(e.passBuf, 4*n)
+	frac, logs, put, pu := e.passBuf[:n], e.passBuf[n:2*n], e.passBuf[2*n:3*n], e.passBuf[3*n:4*n:4*n]
+	var P, Q0, Q1, R0, R1 [maxSlots]float64
+	q := 0
 	for g := 0; g < G; g++ {
-		var P, Q0, Q1, R0, R1 [maxSlots]float64
 		for j := 0; j < ns; j++ {
 			h := proj[j][g]
 			P[j], Q0[j], Q1[j] = pm[j][h], pmt[j][2*h], pmt[j][2*h+1]
 		}
+		for ci := range ug.chains {
+			var u, q0, q1 float64
+			for _, tm := range ug.chains[ci].terms {
+				u += tm.coef * P[tm.slot]
+				q0 += tm.coef * Q0[tm.slot]
+				q1 += tm.coef * Q1[tm.slot]
+			}
+			pu[q], put[q], put[q+1] = u, q0, q1
+			frac[q] = q0 / (u*pt0 + denomEps)
+			frac[q+1] = q1 / (u*pt1 + denomEps)
+			q += 2
+		}
+	}
+	// Pass 2: the logarithms, in one tight loop.
+	log2Frac(logs, frac)
+	// Pass 3: the sums and the gradient, in the order of a single pass.
+	var wc0, wc1 float64
+	q = 0
+	for g := 0; g < G; g++ {
+		clear(R0[:ns])
+		clear(R1[:ns])
 		p0, p1 := pmtU[2*g], pmtU[2*g+1]
 		var gl0, gl1 float64
 		for ci := range ug.chains {
 			terms := ug.chains[ci].terms
-			var pu, q0, q1 float64
-			for _, tm := range terms {
-				pu += tm.coef * P[tm.slot]
-				q0 += tm.coef * Q0[tm.slot]
-				q1 += tm.coef * Q1[tm.slot]
-			}
-			den0 := pu*pt0 + denomEps
-			den1 := pu*pt1 + denomEps
-			f0 := q0 / den0
-			f1 := q1 / den1
 			sc := scales[ci]
-			if f0 >= fracFloor {
-				l := log2(f0)
+			if frac[q] >= fracFloor {
+				l := logs[q]
 				sums[ci] += p0 * l
 				if sc != 0 {
 					gl0 += ws[ci] * l
-					r := sc * p0 / q0
+					r := sc * p0 / put[q]
 					for _, tm := range terms {
 						R0[tm.slot] += tm.coef * r
 					}
-					wc0 += sc * p0 * pu / den0
+					wc0 += sc * p0 * pu[q] / (pu[q]*pt0 + denomEps)
 				}
 			}
-			if f1 >= fracFloor {
-				l := log2(f1)
+			if frac[q+1] >= fracFloor {
+				l := logs[q+1]
 				sums[ci] += p1 * l
 				if sc != 0 {
 					gl1 += ws[ci] * l
-					r := sc * p1 / q1
+					r := sc * p1 / put[q+1]
 					for _, tm := range terms {
 						R1[tm.slot] += tm.coef * r
 					}
-					wc1 += sc * p1 * pu / den1
+					wc1 += sc * p1 * pu[q] / (pu[q]*pt1 + denomEps)
 				}
 			}
+			q += 2
 		}
 		if anyGrad {
 			gU[2*g] += gl0

@@ -161,8 +161,8 @@ func (p *layerPool) serve(wk *layerWorker) {
 	}
 }
 
-// work takes neurons one at a time until none is left: neurons differ in how
-// many cells they occupy, so a static split would leave a thread idle.
+// work takes runs of neurons until none is left: neurons differ in how many
+// cells they occupy, so a static split would leave a thread idle.
 func (p *layerPool) work(wk *layerWorker) {
 	B, N := p.batch, p.neurons
 	// A worker that got no neuron last time must not allocate in this one.
@@ -177,30 +177,45 @@ func (p *layerPool) work(wk *layerWorker) {
 		dT = wk.dT
 	}
 	for {
-		i := int(p.next.Add(1) - 1)
-		if i >= N {
+		// Neurons go out in runs of neuronRun that fill the cache lines of
+		// dTheta (and of theta and the bins): two workers writing
+		// neighbouring neurons would pass those lines back and forth.
+		i0 := int(p.next.Add(neuronRun) - neuronRun)
+		if i0 >= N {
 			return
 		}
-		if p.fast && wk.est.samplesColumn(p.res[i], p.bins, &p.shift, p.theta, B, N, i, p.goal, p.dT) {
-			continue
+		for i := i0; i < min(i0+neuronRun, N); i++ {
+			p.neuron(wk, i, dT)
 		}
-		for k, src := range p.bins {
-			col := wk.bins[k]
-			for m := range col {
-				col[m] = src[m*N+i]
-			}
+	}
+}
+
+// neuronRun is the number of consecutive neurons a worker takes at a time:
+// 8 float64 make a 64-byte cache line.
+const neuronRun = 8
+
+// neuron decomposes neuron i.
+func (p *layerPool) neuron(wk *layerWorker, i int, dT []float64) {
+	B, N := p.batch, p.neurons
+	if p.fast && wk.est.samplesColumn(p.res[i], p.bins, &p.shift, p.theta, B, N, i, p.goal, p.dT) {
+		return
+	}
+	for k, src := range p.bins {
+		col := wk.bins[k]
+		for m := range col {
+			col[m] = src[m*N+i]
 		}
-		for m := range wk.theta {
-			wk.theta[m] = p.theta[m*N+i]
-		}
-		if err := wk.est.Samples(p.res[i], wk.bins, wk.theta, p.goal, dT); err != nil {
-			p.errs[i] = fmt.Errorf("neuron %d: %w", i, err)
-			continue
-		}
-		if dT != nil {
-			for m, v := range dT {
-				p.dT[m*N+i] = v
-			}
+	}
+	for m := range wk.theta {
+		wk.theta[m] = p.theta[m*N+i]
+	}
+	if err := wk.est.Samples(p.res[i], wk.bins, wk.theta, p.goal, dT); err != nil {
+		p.errs[i] = fmt.Errorf("neuron %d: %w", i, err)
+		return
+	}
+	if dT != nil {
+		for m, v := range dT {
+			p.dT[m*N+i] = v
 		}
 	}
 }
