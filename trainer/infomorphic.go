@@ -170,11 +170,11 @@ func (m *infomorphic) forward(b *batchData, label []float64, learn bool) {
 		}
 	}
 	last := m.info.steps == 1
-	if b.raw != nil {
-		args[0] = nil // the image comes from b.raw
-		m.hidden.forwardImage(b.raw, b.mean, b.std, args, n, learn && last)
+	if b.img.raw != nil || b.img.idx != nil {
+		args[0] = nil // the image comes from b.img
+		m.hidden.forwardImage(&b.img, args, n, learn && last)
 	} else {
-		m.hidden.forward(args, n, nil, 0, 0, learn && last)
+		m.hidden.forward(args, n, nil, learn && last)
 	}
 	y := m.y1[:n*m.h]
 	m.hiddenOut(y)
@@ -194,7 +194,7 @@ func (m *infomorphic) forward(b *batchData, label []float64, learn bool) {
 				args[k] = o1
 			}
 		}
-		m.hidden.forward(args, n, nil, 0, 0, learn)
+		m.hidden.forward(args, n, nil, learn)
 		y = m.y2[:n*m.h]
 		m.hiddenOut(y)
 	}
@@ -203,7 +203,7 @@ func (m *infomorphic) forward(b *batchData, label []float64, learn bool) {
 
 func (m *infomorphic) outputForward(y, label []float64, n int, learn bool) {
 	m.oArgs[0], m.oArgs[1] = y, label
-	m.output.forward(m.oArgs, n, nil, 0, 0, learn)
+	m.output.forward(m.oArgs, n, nil, learn)
 }
 
 func (m *infomorphic) trainBatch(b *batchData, update bool, acc *epochAccum) ([]float64, error) {

@@ -177,9 +177,10 @@ type Layer struct {
 	// Minibatch state. Buffers hold capBatch samples and grow only when a
 	// larger batch arrives.
 	capBatch int
-	batch    int  // samples in the last Forward; 0 before any
-	haveGrad bool // the last Forward computed dtheta/ds_k (dth)
-	noSparse bool // multiply every float input as a dense one (tests compare the paths)
+	batch    int         // samples in the last Forward; 0 before any
+	haveGrad bool        // the last Forward computed dtheta/ds_k (dth)
+	noSparse bool        // multiply every float input as a dense one (tests compare the paths)
+	rawImg   imageSource // ForwardImage's argument
 	dense    []denseInput
 	sparse   []sparseInput // mostly-zero inputs and raw images (linear_sparse.go)
 	in       []linearInput // in[k] = &dense[k] or &sparse[k]
@@ -422,15 +423,15 @@ func (l *Layer) ensure(batch int) {
 // same batch. Forward keeps x until the next Forward, and Learn reads it: the
 // caller must not modify it in between. Shape mismatches panic.
 func (l *Layer) Forward(x [][]float64, batch int) {
-	l.forward(x, batch, nil, 0, 0, true)
+	l.forward(x, batch, nil, true)
 }
 
-// forward is Forward, with source class 1 taken from raw images instead if
-// raw is not nil (see ForwardImage, image.go). Without grad it computes
+// forward is Forward, with source class 1 taken from images instead if img
+// is not nil (see ForwardImage, image.go). Without grad it computes
 // theta alone, not dtheta/ds_k: enough for a pass that only samples or
 // predicts (the first recurrent step, evaluation), which Learn must not
 // follow.
-func (l *Layer) forward(x [][]float64, batch int, raw []uint8, mean, std float64, grad bool) {
+func (l *Layer) forward(x [][]float64, batch int, img *imageSource, grad bool) {
 	if len(x) != l.n {
 		panic(fmt.Sprintf("trainer: %d inputs for %d source classes", len(x), l.n))
 	}
@@ -439,7 +440,7 @@ func (l *Layer) forward(x [][]float64, batch int, raw []uint8, mean, std float64
 	}
 	for k, xk := range x {
 		if xk == nil {
-			if k == 0 && raw != nil {
+			if k == 0 && img != nil {
 				continue
 			}
 			if l.in[k] == nil || batch != l.batch {
@@ -447,7 +448,7 @@ func (l *Layer) forward(x [][]float64, batch int, raw []uint8, mean, std float64
 			}
 			continue
 		}
-		if k == 0 && raw != nil {
+		if k == 0 && img != nil {
 			panic("trainer: ForwardImage given both raw images and x[0]")
 		}
 		if len(xk) < batch*l.inputs[k] {
@@ -460,8 +461,8 @@ func (l *Layer) forward(x [][]float64, batch int, raw []uint8, mean, std float64
 	for k, xk := range x {
 		in := l.inputs[k]
 		switch {
-		case k == 0 && raw != nil:
-			l.sparse[k].setImage(raw, in, batch, l.neurons, mean, std)
+		case k == 0 && img != nil:
+			l.sparse[k].setImage(p, img, in, batch, l.neurons)
 			l.in[k] = &l.sparse[k]
 		case xk == nil:
 			continue

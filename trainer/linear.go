@@ -64,6 +64,7 @@ type linOp int
 const (
 	opForward linOp = iota
 	opTranspose
+	opList
 	opBackward
 	opGradient
 )

@@ -62,6 +62,7 @@ type sparseInput struct {
 
 	// The product in progress, for run.
 	op         linOp
+	img        *imageSource
 	neurons    int
 	s, w, b    []float64
 	dw, db, ds []float64
@@ -99,12 +100,31 @@ func (sp *sparseInput) reserve(batch, in, neurons, limit int) {
 
 // setImage lists the non-zero pixels of batch raw images of in pixels each
 // (row-major), standardised as (raw - mean)/std.
-func (sp *sparseInput) setImage(raw []uint8, in, batch, neurons int, mean, std float64) {
-	sp.reserve(batch, in, neurons, batch*in)
-	sp.x0, sp.perCol = -mean/std, false
+func (sp *sparseInput) setImage(p *linPool, img *imageSource, in, batch, neurons int) {
+	sp.x0, sp.perCol = -img.mean/img.std, false
 	for v := range sp.lut {
-		sp.lut[v] = float64(v) / std
+		sp.lut[v] = float64(v) / img.std
 	}
+	if img.idx != nil {
+		n := 0
+		for _, idx := range img.idx[:batch] {
+			n += len(idx)
+		}
+		sp.reserve(batch, in, neurons, n)
+		n = 0
+		for m, idx := range img.idx[:batch] {
+			sp.off[m] = n
+			n += len(idx)
+		}
+		sp.off[batch] = n
+		sp.img = img
+		sp.op = opList
+		p.run(sp, partsFor(p, 8*n))
+		sp.img = nil
+		return
+	}
+	raw := img.raw
+	sp.reserve(batch, in, neurons, batch*in)
 	n := 0
 	idx, val := sp.idx, sp.val
 	for m := 0; m < batch; m++ {
@@ -262,6 +282,20 @@ func (sp *sparseInput) run(part, parts int) {
 					sum += v
 				}
 				sp.base[i] = sp.b[i] + float64(sp.x0*sum) // float64: never fused, on any platform
+			}
+		}
+
+	case opList:
+		// Samples [m0, m1) of the pixel lists.
+		m0, m1 := split(sp.batch, part, parts)
+		for m := m0; m < m1; m++ {
+			n := sp.off[m]
+			idx, val := sp.idx[n:n+len(sp.img.idx[m])], sp.val[n:n+len(sp.img.idx[m])]
+			for q, j := range sp.img.idx[m] {
+				idx[q] = int32(j)
+			}
+			for q, v := range sp.img.val[m][:len(idx)] {
+				val[q] = sp.lut[v]
 			}
 		}
 

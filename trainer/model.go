@@ -57,13 +57,13 @@ func (s layerSampler) UnmarshalBinary(b []byte) error { return s.l.SetSamplerSta
 type batchData struct {
 	n int // samples
 	// The images, filled by Trainer.feed, the single place that turns
-	// dataset rows into layer input: raw holds the raw pixels, n × pixels,
-	// with the data set's standardisation constants mean and std, for a
-	// model whose rawImages is true; x holds the standardised images,
-	// n × pixels, otherwise. The other is nil.
-	raw       []uint8
-	mean, std float64
-	x         []float64
+	// dataset rows into layer input: for a model whose rawImages is true,
+	// img holds the images with the data set's standardisation constants,
+	// as lists of non-zero pixels if the data set has them, else as raw
+	// pixels (n × pixels), and x is nil; otherwise x holds the
+	// standardised images, n × pixels, and img is empty.
+	img imageSource
+	x   []float64
 	// label is the one-hot label, n × classes (training only).
 	label []float64
 	// labels is the class of each sample.

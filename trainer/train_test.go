@@ -604,3 +604,29 @@ func TestNeuronAtomsAndNoTest(t *testing.T) {
 		t.Fatalf("NoTest: test %+v, val %v vs %v", nl.Test, nl.Val.BatchMean, last.Val.BatchMean)
 	}
 }
+
+// The data set's pixel lists (dataset.NonZero) and the raw images give the
+// same run, bit for bit: both list the same pixels in the same order.
+func TestImageListsMatchRaw(t *testing.T) {
+	d := smallData(t)
+	cfg := smallConfig(ContextLateral, 1)
+	cfg.TrainLimit = 300
+	lists := mustTrainer(t, cfg, d)
+	if lists.nzIdx == nil {
+		t.Fatal("the trainer does not use the data set's pixel lists")
+	}
+	raw := mustTrainer(t, cfg, d)
+	raw.nzIdx, raw.nzVal = nil, nil
+	raw.raw = make([]uint8, raw.cfg.BatchSize*d.Pixels())
+	for _, tr := range []*Trainer{lists, raw} {
+		if err := tr.Run(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diff, ok := sameMetrics(lists.Metrics(), raw.Metrics()); !ok {
+		t.Errorf("metrics differ: %s", diff)
+	}
+	if !sameParams(lists.Params(), raw.Params()) {
+		t.Error("weights differ")
+	}
+}
