@@ -236,7 +236,7 @@ func TestCheckpointResume(t *testing.T) {
 // GOMAXPROCS.
 func TestDeterministicAcrossThreads(t *testing.T) {
 	d := smallData(t)
-	for _, s := range []Setup{ContextLateral, Lateral} {
+	for _, s := range []Setup{ContextLateral, Lateral, Backprop} {
 		cfg := smallConfig(s, 2)
 		cfg.TrainLimit = 600
 		cfg.Threads = 1
