@@ -49,6 +49,7 @@ type backprop struct {
 	inF, inC, inL, inO, inOC sparseInput
 	inFd                     denseInput // standardised images without pixel lists
 	backIn                   backInputTask
+	sampler                  sampleTask // 0/1 outputs, drawn as sampleInto draws
 	actT                     actTask
 
 	// Per-minibatch buffers, sized for the largest batch; per-sample,
@@ -186,25 +187,16 @@ func (m *backprop) forward(b *batchData, label []float64, rng *rand.PCG) (inF, i
 	src := m.srcs
 	src[2] = m.sL1
 	m.activate(m.actI, m.t1[:size], m.d1, src, n, H)
-	sample01(m.h1[:size], m.t1[:size], rng)
+	m.sampler.sample(m.pool, m.h1[:size], m.t1[:size], rng, true)
 	m.input(&m.inL, nil, m.sL2, m.h1, hl.W(2), bL, n, H, H)
 	src[2] = m.sL2
 	m.activate(m.actI, m.t2[:size], m.d2, src, n, H)
-	sample01(m.h2[:size], m.t2[:size], rng)
+	m.sampler.sample(m.pool, m.h2[:size], m.t2[:size], rng, true)
 	m.input(&m.inO, nil, m.rO, m.h2, ol.W(0), ol.B(0), n, H, C)
 	m.input(&m.inOC, nil, m.cO, label, ol.W(1), ol.B(1), n, C, C)
 	nc := n * C
 	m.outAct.Apply(m.theta[:nc], m.dOut, m.outSrc)
 	return inF, inC
-}
-
-// sample01 sets dst[j] = 1 with probability theta[j], else 0, drawing as
-// sampleInto does (and so as rand.Rand.Float64() < theta[j] would).
-func sample01(dst, theta []float64, src *rand.PCG) {
-	sampleInto(dst, theta, src)
-	for j, y := range dst {
-		dst[j] = (y + 1) / 2 // exact: -1 -> 0, 1 -> 1
-	}
 }
 
 func (m *backprop) trainBatch(b *batchData, update bool, acc *epochAccum) ([]float64, error) {
@@ -289,6 +281,7 @@ func (m *backprop) trainBatch(b *batchData, update bool, acc *epochAccum) ([]flo
 		}
 	}
 	if update {
+		m.hOpt.pool = m.pool
 		m.hOpt.Step(hl.Params(), hl.Grads())
 		m.oOpt.Step(ol.Params(), ol.Grads())
 	}

@@ -101,6 +101,9 @@ func newInfomorphic(cfg *Config, pixels, classes int) (*infomorphic, error) {
 	if m.hOpt, err = NewAdam(*cfg.HiddenAdam, len(m.hidden.Params())); err == nil {
 		m.oOpt, err = NewAdam(*cfg.OutputAdam, len(m.output.Params()))
 	}
+	if err == nil {
+		m.hOpt.skipOutside(m.hidden.activeRuns())
+	}
 	if err != nil {
 		m.close()
 		return nil, err
@@ -136,7 +139,7 @@ func (m *infomorphic) draw(l *Layer, dst []float64) {
 		l.Sample(dst)
 		return
 	}
-	sampleInto(dst, l.Theta(), m.evalRNG)
+	l.sampleFrom(dst, m.evalRNG)
 }
 
 // hiddenOut sets y to the hidden layer's output of its last Forward.
@@ -227,6 +230,7 @@ func (m *infomorphic) trainBatch(b *batchData, update bool, acc *epochAccum) ([]
 	acc.outNeuron = addNeuronAtoms(acc.outNeuron, m.output.Results())
 	if update {
 		if !m.frozen {
+			m.hOpt.pool = m.hidden.pool // Step over the layer's threads
 			m.hOpt.Step(m.hidden.Params(), m.hidden.Grads())
 		}
 		m.oOpt.Step(m.output.Params(), m.output.Grads())

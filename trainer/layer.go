@@ -182,12 +182,15 @@ type Layer struct {
 	noSparse bool        // multiply every float input as a dense one (tests compare the paths)
 	rawImg   imageSource // ForwardImage's argument
 	dense    []denseInput
-	sparse   []sparseInput // mostly-zero inputs and raw images (linear_sparse.go)
-	in       []linearInput // in[k] = &dense[k] or &sparse[k]
-	pool     *linPool      // matrix-product workers (linear_pool.go); nil for one thread
-	actTask  actTask       // the activation over the pool's threads (linear_pool.go)
-	binTask  binTask       // the binning over the pool's threads
-	s        [][]float64   // sources s_k
+	sparse   []sparseInput  // mostly-zero inputs and raw images (linear_sparse.go)
+	masked   []*maskedInput // per source: the masked-weight path (linear_masked.go), or nil
+	in       []linearInput  // in[k] = &dense[k] or &sparse[k]
+	pool     *linPool       // matrix-product workers (linear_pool.go); nil for one thread
+	actTask  actTask        // the activation over the pool's threads (linear_pool.go)
+	binTask  binTask        // the binning over the pool's threads
+	gradTask gradTask       // dLoss/ds_k over the pool's threads
+	sampler  sampleTask     // sampling over the pool\'s threads (pcg.go)
+	s        [][]float64    // sources s_k
 	theta    []float64
 	dth      [][]float64 // dtheta/ds_k
 	bins     [][]int32
@@ -259,6 +262,10 @@ func NewLayer(cfg LayerConfig) (*Layer, error) {
 				}
 			}
 		}
+	}
+	l.masked = make([]*maskedInput, n)
+	for k := range l.masked {
+		l.masked[k] = newMaskedInput(l.masks[k], l.neurons, l.inputs[k])
 	}
 	l.res = make([]*pid.Result, l.neurons)
 	for i := range l.res {
@@ -410,6 +417,12 @@ func (l *Layer) ensure(batch int) {
 	// Whether an input is multiplied as a dense or a sparse one depends on
 	// the data, and may change from one batch to the next: size both now.
 	for k, in := range l.inputs {
+		if mi := l.masked[k]; mi != nil {
+			// The other paths are only for inputs float32 cannot hold,
+			// which a layer's outputs never are: size them if needed.
+			mi.reserve(batch, l.threads)
+			continue
+		}
 		l.dense[k].reserve(batch, in, l.neurons, l.threads)
 		l.sparse[k].reserve(batch, in, l.neurons, sparseLimit(batch, in))
 	}
@@ -466,6 +479,8 @@ func (l *Layer) forward(x [][]float64, batch int, img *imageSource, grad bool) {
 			l.in[k] = &l.sparse[k]
 		case xk == nil:
 			continue
+		case l.masked[k] != nil && !l.noSparse && l.masked[k].set(p, xk, batch):
+			l.in[k] = l.masked[k]
 		case !l.noSparse && l.sparse[k].setDense(xk[:batch*in], in, batch, l.neurons, sparseLimit(batch, in)):
 			l.in[k] = &l.sparse[k]
 		default:
@@ -487,7 +502,13 @@ func (l *Layer) Sample(dst []float64) {
 	if l.batch == 0 || len(dst) < size {
 		panic(fmt.Sprintf("trainer: sampling %d outputs into %d values", size, len(dst)))
 	}
-	sampleInto(dst, l.theta[:size], l.sampleSrc)
+	l.sampler.sample(l.pool, dst, l.theta[:size], l.sampleSrc, false)
+}
+
+// sampleFrom is Sample drawing from src instead of the layer's stream, over
+// the layer's threads.
+func (l *Layer) sampleFrom(dst []float64, src *rand.PCG) {
+	l.sampler.sample(l.pool, dst, l.theta[:l.batch*l.neurons], src, false)
 }
 
 // SamplerState returns the state of the sampling stream, for a checkpoint.
@@ -568,10 +589,9 @@ func (l *Layer) Learn() (loss float64, err error) {
 	for _, r := range l.res {
 		loss -= r.G
 	}
-	for j, g := range l.dG[:size] {
-		l.gTheta[j] = -g
-	}
+	l.gradTask.fromDG = true
 	l.backward()
+	l.gradTask.fromDG = false
 	return loss, nil
 }
 
@@ -579,16 +599,80 @@ func (l *Layer) Learn() (loss float64, err error) {
 // activation to the sources and on to the weights and biases.
 func (l *Layer) backward() {
 	size := l.batch * l.neurons
+	t := &l.gradTask
+	t.l = l
+	l.pool.run(t, max(1, min(l.pool.threads(), size/16384)))
+	t.l = nil
 	for k := 0; k < l.n; k++ {
-		gs, dth := l.gs[k][:size], l.dth[k][:size]
-		for j, g := range l.gTheta[:size] {
-			gs[j] = g * dth[j]
+		l.in[k].backward(l.pool, l.gw[k], l.gb[k], l.gs[k][:size], l.batch, l.neurons)
+		if _, ok := l.in[k].(*maskedInput); ok {
+			continue // writes only the connected weights' gradients
 		}
-		l.in[k].backward(l.pool, l.gw[k], l.gb[k], gs, l.batch, l.neurons)
 		if m := l.masks[k]; m != nil {
 			for j, v := range m {
 				l.gw[k][j] *= v
 			}
+		}
+	}
+}
+
+// activeRuns returns the index ranges of Params that are not masked weights
+// of a masked-path source (pairs of start, end), or nil if the layer has no
+// such source.
+func (l *Layer) activeRuns() []int {
+	has := false
+	for _, mi := range l.masked {
+		has = has || mi != nil
+	}
+	if !has {
+		return nil
+	}
+	var runs []int
+	add := func(j0, j1 int) {
+		if n := len(runs); n > 0 && runs[n-1] == j0 {
+			runs[n-1] = j1
+			return
+		}
+		runs = append(runs, j0, j1)
+	}
+	off := 0
+	for k, in := range l.inputs {
+		nw := l.neurons * in
+		if l.masked[k] == nil {
+			add(off, off+nw)
+		} else {
+			for j, v := range l.masks[k] {
+				if v != 0 {
+					add(off+j, off+j+1)
+				}
+			}
+		}
+		add(off+nw, off+nw+l.neurons) // the bias
+		off += nw + l.neurons
+	}
+	return runs
+}
+
+// gradTask sets, over parts of the batch, dLoss/ds_k = dLoss/dtheta ·
+// dtheta/ds_k for every source, and first dLoss/dtheta = -dG if fromDG.
+type gradTask struct {
+	l      *Layer
+	fromDG bool
+}
+
+func (t *gradTask) run(part, parts int) {
+	l := t.l
+	j0, j1 := split(l.batch*l.neurons, part, parts)
+	g := l.gTheta[j0:j1]
+	if t.fromDG {
+		for j, v := range l.dG[j0:j1] {
+			g[j] = -v
+		}
+	}
+	for k := 0; k < l.n; k++ {
+		gs, dth := l.gs[k][j0:j1], l.dth[k][j0:j1]
+		for j, v := range g {
+			gs[j] = v * dth[j]
 		}
 	}
 }

@@ -135,10 +135,16 @@ func (d *denseInput) run(part, parts int) {
 	case opForward:
 		m0, m1 := split(d.batch, part, parts)
 		wt := d.wt[:in*N]
+		clear(d.s[m0*N : m1*N])
+		bw := bandWidth(N, in)
+		for c0 := 0; c0 < N; c0 += bw {
+			c1 := min(c0+bw, N)
+			for m := m0; m < m1; m++ {
+				axpyRows(d.s[m*N+c0:m*N+c1], wt[c0:], N, d.iota[:in], d.x[m*in:(m+1)*in])
+			}
+		}
 		for m := m0; m < m1; m++ {
 			row := d.s[m*N : (m+1)*N]
-			clear(row)
-			axpyRows(row, wt, N, d.iota[:in], d.x[m*in:(m+1)*in])
 			for i, b := range d.b[:N] {
 				row[i] += b
 			}
@@ -161,7 +167,10 @@ func (d *denseInput) run(part, parts int) {
 			d.db[i] = sum
 			row := d.dw[i*in : (i+1)*in]
 			clear(row)
-			axpyRows(row, x, in, col.idx[:n], col.val[:n])
+			bw := bandWidth(in, d.batch)
+			for c0 := 0; c0 < in; c0 += bw {
+				axpyRows(row[c0:min(c0+bw, in)], x[c0:], in, col.idx[:n], col.val[:n])
+			}
 		}
 
 	default:

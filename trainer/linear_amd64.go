@@ -227,3 +227,11 @@ func axpyRowsAVX2(acc, rows []float64, stride int, idx []int32, val []float64) i
 	}
 	return off
 }
+
+// The dot-product kernels of dotRows32 (linear_masked.go).
+
+//go:noescape
+func dotRows32AVX512(dst *float64, a *float64, rows *float32, stride int, idx *int32, k int, n8 int)
+
+//go:noescape
+func dotRows32AVX2(dst *float64, a *float64, rows *float32, stride int, idx *int32, k int, n8 int)

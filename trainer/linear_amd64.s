@@ -3096,3 +3096,133 @@ done512x30:
 	VMOVUPD Z29, K1, 1856(DI)
 	VZEROUPPER
 	RET
+
+// func dotRows32AVX512(dst *float64, a *float64, rows *float32, stride int, idx *int32, k int, n8 int)
+//
+// Four rows at a time (Z0-Z3), then one at a time; a's 8-wide chunk in Z8.
+TEXT ·dotRows32AVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ rows+16(FP), DX
+	MOVQ stride+24(FP), R10
+	SHLQ $2, R10
+	MOVQ idx+32(FP), R8
+	MOVQ k+40(FP), CX
+	MOVQ n8+48(FP), R9
+	SHLQ $3, R9 // bytes of a
+four512:
+	CMPQ CX, $4
+	JLT one512
+	MOVLQSX 0(R8), R11
+	IMULQ R10, R11
+	ADDQ DX, R11
+	VPXORQ Z0, Z0, Z0
+	MOVLQSX 4(R8), R12
+	IMULQ R10, R12
+	ADDQ DX, R12
+	VPXORQ Z1, Z1, Z1
+	MOVLQSX 8(R8), R13
+	IMULQ R10, R13
+	ADDQ DX, R13
+	VPXORQ Z2, Z2, Z2
+	MOVLQSX 12(R8), R14
+	IMULQ R10, R14
+	ADDQ DX, R14
+	VPXORQ Z3, Z3, Z3
+	XORQ AX, AX // offset into a (bytes); rows at AX/2
+	XORQ BX, BX
+four512loop:
+	CMPQ AX, R9
+	JGE four512done
+	VMOVUPD (SI)(AX*1), Z8
+	VCVTPS2PD (R11)(BX*1), Z4
+	VFMADD231PD Z4, Z8, Z0
+	VCVTPS2PD (R12)(BX*1), Z5
+	VFMADD231PD Z5, Z8, Z1
+	VCVTPS2PD (R13)(BX*1), Z6
+	VFMADD231PD Z6, Z8, Z2
+	VCVTPS2PD (R14)(BX*1), Z7
+	VFMADD231PD Z7, Z8, Z3
+	ADDQ $64, AX
+	ADDQ $32, BX
+	JMP four512loop
+four512done:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	ADDQ $256, DI
+	ADDQ $16, R8
+	SUBQ $4, CX
+	JMP four512
+one512:
+	TESTQ CX, CX
+	JEQ done512dot
+	MOVLQSX (R8), R11
+	IMULQ R10, R11
+	ADDQ DX, R11
+	VPXORQ Z0, Z0, Z0
+	XORQ AX, AX
+	XORQ BX, BX
+one512loop:
+	CMPQ AX, R9
+	JGE one512done
+	VMOVUPD (SI)(AX*1), Z8
+	VCVTPS2PD (R11)(BX*1), Z4
+	VFMADD231PD Z4, Z8, Z0
+	ADDQ $64, AX
+	ADDQ $32, BX
+	JMP one512loop
+one512done:
+	VMOVUPD Z0, (DI)
+	ADDQ $64, DI
+	ADDQ $4, R8
+	DECQ CX
+	JMP one512
+done512dot:
+	VZEROUPPER
+	RET
+
+// func dotRows32AVX2(dst *float64, a *float64, rows *float32, stride int, idx *int32, k int, n8 int)
+//
+// One row at a time, lanes 0-3 in Y0 and 4-7 in Y1.
+TEXT ·dotRows32AVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ rows+16(FP), DX
+	MOVQ stride+24(FP), R10
+	SHLQ $2, R10
+	MOVQ idx+32(FP), R8
+	MOVQ k+40(FP), CX
+	MOVQ n8+48(FP), R9
+	SHLQ $3, R9
+row2:
+	TESTQ CX, CX
+	JEQ done2dot
+	MOVLQSX (R8), R11
+	IMULQ R10, R11
+	ADDQ DX, R11
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	XORQ AX, AX
+	XORQ BX, BX
+row2loop:
+	CMPQ AX, R9
+	JGE row2done
+	VCVTPS2PD (R11)(BX*1), Y4
+	VCVTPS2PD 16(R11)(BX*1), Y5
+	VFMADD231PD (SI)(AX*1), Y4, Y0
+	VFMADD231PD 32(SI)(AX*1), Y5, Y1
+	ADDQ $64, AX
+	ADDQ $32, BX
+	JMP row2loop
+row2done:
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	ADDQ $64, DI
+	ADDQ $4, R8
+	DECQ CX
+	JMP row2
+done2dot:
+	VZEROUPPER
+	RET

@@ -303,11 +303,17 @@ func (sp *sparseInput) run(part, parts int) {
 		// Samples [m0, m1), balanced by listed entries.
 		m0, m1 := sp.balance(part, parts)
 		wt := sp.wt[:in*N]
+		clear(sp.s[m0*N : m1*N])
+		bw := bandWidth(N, in)
+		for c0 := 0; c0 < N; c0 += bw {
+			c1 := min(c0+bw, N)
+			for m := m0; m < m1; m++ {
+				k0, k1 := sp.off[m], sp.off[m+1]
+				axpyRows(sp.s[m*N+c0:m*N+c1], wt[c0:], N, sp.idx[k0:k1], sp.val[k0:k1])
+			}
+		}
 		for m := m0; m < m1; m++ {
 			row := sp.s[m*N : (m+1)*N]
-			clear(row)
-			k0, k1 := sp.off[m], sp.off[m+1]
-			axpyRows(row, wt, N, sp.idx[k0:k1], sp.val[k0:k1])
 			for i, b := range sp.base[:N] {
 				row[i] += b
 			}
@@ -337,11 +343,14 @@ func (sp *sparseInput) run(part, parts int) {
 			}
 		}
 		ds := sp.ds[:sp.batch*N]
-		for j := j0; j < j1; j++ {
-			row := sp.gt[j*N : (j+1)*N]
-			clear(row)
-			c0, c1 := sp.cnt[j], sp.cnt[j+1]
-			axpyRows(row, ds, N, sp.colIdx[c0:c1], sp.colVal[c0:c1])
+		clear(sp.gt[j0*N : j1*N])
+		bw := bandWidth(N, sp.batch)
+		for b0 := 0; b0 < N; b0 += bw {
+			b1 := min(b0+bw, N)
+			for j := j0; j < j1; j++ {
+				c0, c1 := sp.cnt[j], sp.cnt[j+1]
+				axpyRows(sp.gt[j*N+b0:j*N+b1], ds[b0:], N, sp.colIdx[c0:c1], sp.colVal[c0:c1])
+			}
 		}
 
 	case opGradient:

@@ -205,6 +205,14 @@ func imageCase(t *testing.T, cfg LayerConfig, raw []uint8, mean, std float64, ba
 	checkClose(t, "image db_1 vs dense", sparse.GradB(0), dense.GradB(0), scaleB, 1e-12)
 }
 
+// wideConfig is hiddenConfig with 300 neurons, wide enough for the products
+// to go in column bands (bandWidth).
+func wideConfig() LayerConfig {
+	c := hiddenConfig(2)
+	c.Inputs, c.Neurons = []int{784, 10, 300}, 300
+	return c
+}
+
 // ForwardImage equals Forward on the standardised images, and both equal the
 // naive products, to 1e-12 of the scale of the sums.
 func TestForwardImageRandom(t *testing.T) {
@@ -221,6 +229,7 @@ func TestForwardImageRandom(t *testing.T) {
 		{biConfig(), 40, 0.5, -7, 0.25},
 		{hiddenConfig(1), 70, 0.81, 33.3184, 78.5675},
 		{hiddenConfig(2), 300, 0.81, 33.3184, 78.5675},
+		{wideConfig(), 200, 0.81, 33.3184, 78.5675}, // column bands
 	} {
 		t.Run(fmt.Sprintf("%d-%d-%v", tc.cfg.Inputs[0], tc.batch, tc.zeroFrac), func(t *testing.T) {
 			raw := randomImages(rng, tc.batch, tc.cfg.Inputs[0], tc.zeroFrac)
@@ -385,6 +394,15 @@ func TestThreadsBitIdentical(t *testing.T) {
 	for j := range hiddenOut {
 		hiddenOut[j] = float64(2*rng.IntN(2) - 1)
 	}
+	wide := hidden
+	wide.Inputs, wide.Neurons = []int{784, 10, 300}, 300
+	wideOut := make([]float64, batch*300)
+	for j := range wideOut {
+		wideOut[j] = float64(2*rng.IntN(2) - 1)
+	}
+	if bandWidth(300, 784) == 300 || bandWidth(300, batch) == 300 {
+		t.Fatal("the wide case does not use column bands")
+	}
 	for _, tc := range []struct {
 		name  string
 		cfg   LayerConfig
@@ -395,6 +413,10 @@ func TestThreadsBitIdentical(t *testing.T) {
 		{"hidden/dense", hidden, [][]float64{standardise(raw, 33.3184, 78.5675), oneHot(labels, 10), make([]float64, batch*100)}, false},
 		{"hidden/withheld-label", hidden, [][]float64{nil, make([]float64, batch*10), make([]float64, batch*100)}, true},
 		{"output", output, [][]float64{hiddenOut, oneHot(labels, 10)}, false},
+		// 300 neurons: the image and lateral products go in column bands.
+		{"wide/image", wide, [][]float64{nil, oneHot(labels, 10), wideOut}, true},
+		{"wide/dense", wide, [][]float64{standardise(raw, 33.3184, 78.5675), oneHot(labels, 10), wideOut}, false},
+		{"fan-in/image", fanInConfig(1), [][]float64{nil, oneHot(labels, 10), hiddenOut}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var want []float64

@@ -630,3 +630,37 @@ func TestImageListsMatchRaw(t *testing.T) {
 		t.Error("weights differ")
 	}
 }
+
+// With a sparse lateral fan-in the hidden layer takes the masked path and
+// Adam skips the masked weights; the run is the one Adam over every weight
+// gives (equal values: only the sign of a masked zero could differ).
+func TestMaskedRunMatchesFullAdam(t *testing.T) {
+	d := smallData(t)
+	cfg := smallConfig(ContextLateral, 2)
+	cfg.Hidden, cfg.TrainLimit, cfg.LateralFanIn, cfg.Threads = 100, 400, 10, 2
+	skip := mustTrainer(t, cfg, d)
+	full := mustTrainer(t, cfg, d)
+	full.net.(*infomorphic).hOpt.skipOutside(nil)
+	if skip.net.(*infomorphic).hOpt.runs == nil {
+		t.Fatal("Adam does not skip the masked weights")
+	}
+	for _, tr := range []*Trainer{skip, full} {
+		if err := tr.Run(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := skip.net.(*infomorphic).hidden.in[2].(*maskedInput); !ok {
+		t.Fatal("the lateral input did not take the masked path")
+	}
+	if diff, ok := sameMetrics(skip.Metrics(), full.Metrics()); !ok {
+		t.Errorf("metrics differ: %s", diff)
+	}
+	a, b := skip.Params(), full.Params()
+	for v := range a {
+		for j := range a[v] {
+			if a[v][j] != b[v][j] {
+				t.Fatalf("parameter %d of vector %d: %v, full Adam %v", j, v, a[v][j], b[v][j])
+			}
+		}
+	}
+}
