@@ -104,9 +104,10 @@ type Estimator struct {
 	// Sample form: the cell of each sample.
 	cellOf []int32
 
-	usedU  [1 << MaxSources]bool // union masks with gradient this call
-	sums   []float64             // per-antichain sums and scales of a union pass
-	putBuf []float64             // p_ut for targets with more than maxTargets values
+	usedU   [1 << MaxSources]bool // union masks with gradient this call
+	sums    []float64             // per-antichain sums and scales of a union pass
+	passBuf []float64             // a union pass's fractions, logarithms and p_u, p_ut
+	putBuf  []float64             // p_ut for targets with more than maxTargets values
 }
 
 // maxTargets is the largest number of target values handled without a heap
@@ -165,6 +166,87 @@ func (e *Estimator) Samples(res *Result, bins [][]int32, theta []float64, goal [
 		}
 	}
 	return nil
+}
+
+// samplesColumn is Samples for column i of a layer's row-major arrays
+// (sample m of neuron i at m*stride+i), the data already checked: every bin
+// non-negative and fitting the shifts (shift[k] is source k's position in
+// the packed cell key, shift[0] = 0, the total within 64 bits). It reads the
+// column in place, computing each sample's cell key, cell and histogram
+// entry in one pass, and writes dG/dtheta (if dTheta is not nil) to the
+// same positions of dTheta. It reports false, having done nothing that
+// matters, if a theta is NaN or outside [0, 1]; the caller then runs
+// Samples on a copy, which reports the error. Results are those of Samples,
+// bit for bit: the cells are numbered in the same order and their
+// probabilities summed in the same order.
+func (e *Estimator) samplesColumn(res *Result, bins [][]int32, shift *[MaxSources]uint, theta []float64, batch, stride, i int, goal, dTheta []float64) bool {
+	e.k = 2
+	e.reserve(batch)
+	e.cellOf = grow32(e.cellOf, batch)
+	e.table.reset(batch)
+	e.p = growF(e.p, 2*batch)
+	for k := 0; k < e.n; k++ {
+		e.bins[k] = grow32(e.bins[k], batch)
+	}
+	inv := 1 / float64(batch)
+	cells := int32(0)
+	ok := true
+	p, cellOf := e.p, e.cellOf[:batch]
+	theta = theta[:(batch-1)*stride+i+1]
+	switch e.n {
+	case 3:
+		b0, b1, b2 := bins[0][:len(theta)], bins[1][:len(theta)], bins[2][:len(theta)]
+		s1, s2 := shift[1], shift[2]
+		for m := range cellOf {
+			j := m*stride + i
+			th := theta[j]
+			ok = ok && th >= 0 && th <= 1
+			c := e.table.id(uint64(b0[j]) | uint64(b1[j])<<s1 | uint64(b2[j])<<s2)
+			if c == cells {
+				p[2*c], p[2*c+1] = 0, 0
+				e.bins[0][c], e.bins[1][c], e.bins[2][c] = b0[j], b1[j], b2[j]
+				cells++
+			}
+			cellOf[m] = c
+			p[2*c] += (1 - th) * inv
+			p[2*c+1] += th * inv
+		}
+	default:
+		for m := range cellOf {
+			j := m*stride + i
+			th := theta[j]
+			ok = ok && th >= 0 && th <= 1
+			var key uint64
+			for k := 0; k < e.n; k++ {
+				key |= uint64(bins[k][j]) << shift[k]
+			}
+			c := e.table.id(key)
+			if c == cells {
+				p[2*c], p[2*c+1] = 0, 0
+				for k := 0; k < e.n; k++ {
+					e.bins[k][c] = bins[k][j]
+				}
+				cells++
+			}
+			cellOf[m] = c
+			p[2*c] += (1 - th) * inv
+			p[2*c+1] += th * inv
+		}
+	}
+	if !ok {
+		return false
+	}
+	e.cells = int(cells)
+	e.p = e.p[:2*e.cells]
+	grad := goal != nil && dTheta != nil
+	e.decompose(res, goal, grad)
+	if grad {
+		gc := e.gradCell
+		for m, c := range cellOf {
+			dTheta[m*stride+i] = (gc[2*c+1] - gc[2*c]) * inv
+		}
+	}
+	return true
 }
 
 // Counts decomposes the empirical distribution of samples with a discrete
@@ -675,52 +757,70 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 	}
 	pmtU := e.pmt[U][:2*G]
 	pt0, pt1 := e.pt[0], e.pt[1]
-	var wc0, wc1 float64
+
+	// Pass 1: p_u and p_ut of every (group, antichain), and the fractions;
+	// entry q = 2*(g*nc + ci) + t.
+	n := 2 * G * nc
+	e.passBuf = growF(e.passBuf, 4*n)
+	frac, logs, put, pu := e.passBuf[:n], e.passBuf[n:2*n], e.passBuf[2*n:3*n], e.passBuf[3*n:4*n:4*n]
+	var P, Q0, Q1, R0, R1 [maxSlots]float64
+	q := 0
 	for g := 0; g < G; g++ {
-		var P, Q0, Q1, R0, R1 [maxSlots]float64
 		for j := 0; j < ns; j++ {
 			h := proj[j][g]
 			P[j], Q0[j], Q1[j] = pm[j][h], pmt[j][2*h], pmt[j][2*h+1]
 		}
+		for ci := range ug.chains {
+			var u, q0, q1 float64
+			for _, tm := range ug.chains[ci].terms {
+				u += tm.coef * P[tm.slot]
+				q0 += tm.coef * Q0[tm.slot]
+				q1 += tm.coef * Q1[tm.slot]
+			}
+			pu[q], put[q], put[q+1] = u, q0, q1
+			frac[q] = q0 / (u*pt0 + denomEps)
+			frac[q+1] = q1 / (u*pt1 + denomEps)
+			q += 2
+		}
+	}
+	// Pass 2: the logarithms, in one tight loop.
+	log2Frac(logs, frac)
+	// Pass 3: the sums and the gradient, in the order of a single pass.
+	var wc0, wc1 float64
+	q = 0
+	for g := 0; g < G; g++ {
+		clear(R0[:ns])
+		clear(R1[:ns])
 		p0, p1 := pmtU[2*g], pmtU[2*g+1]
 		var gl0, gl1 float64
 		for ci := range ug.chains {
 			terms := ug.chains[ci].terms
-			var pu, q0, q1 float64
-			for _, tm := range terms {
-				pu += tm.coef * P[tm.slot]
-				q0 += tm.coef * Q0[tm.slot]
-				q1 += tm.coef * Q1[tm.slot]
-			}
-			den0 := pu*pt0 + denomEps
-			den1 := pu*pt1 + denomEps
-			f0 := q0 / den0
-			f1 := q1 / den1
 			sc := scales[ci]
-			if f0 >= fracFloor {
-				l := log2(f0)
+			if frac[q] >= fracFloor {
+				l := logs[q]
 				sums[ci] += p0 * l
 				if sc != 0 {
 					gl0 += ws[ci] * l
-					r := sc * p0 / q0
+					r := sc * p0 / put[q]
 					for _, tm := range terms {
 						R0[tm.slot] += tm.coef * r
 					}
-					wc0 += sc * p0 * pu / den0
+					wc0 += sc * p0 * pu[q] / (pu[q]*pt0 + denomEps)
 				}
 			}
-			if f1 >= fracFloor {
-				l := log2(f1)
+			if frac[q+1] >= fracFloor {
+				l := logs[q+1]
 				sums[ci] += p1 * l
 				if sc != 0 {
 					gl1 += ws[ci] * l
-					r := sc * p1 / q1
+					r := sc * p1 / put[q+1]
 					for _, tm := range terms {
 						R1[tm.slot] += tm.coef * r
 					}
-					wc1 += sc * p1 * pu / den1
+					wc1 += sc * p1 * pu[q] / (pu[q]*pt1 + denomEps)
 				}
 			}
+			q += 2
 		}
 		if anyGrad {
 			gU[2*g] += gl0

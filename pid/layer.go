@@ -2,6 +2,7 @@ package pid
 
 import (
 	"fmt"
+	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,10 @@ type layerPool struct {
 	theta, goal, dT []float64
 	batch, neurons  int
 	errs            []error
+	// fast: every bin is non-negative and a cell's bins pack into 64 bits,
+	// at shift[k] for source k; workers then read the columns in place.
+	fast  bool
+	shift [MaxSources]uint
 }
 
 type layerWorker struct {
@@ -94,6 +99,7 @@ func (y *Layer) Compute(res []*Result, bins [][]int32, theta []float64, batch, n
 	}
 	p.res, p.bins, p.theta, p.goal, p.dT = res, bins, theta, goal, dTheta
 	p.batch, p.neurons = batch, neurons
+	p.packKeys()
 	if cap(p.errs) < neurons {
 		p.errs = make([]error, neurons)
 	}
@@ -116,6 +122,25 @@ func (y *Layer) Compute(res []*Result, bins [][]int32, theta []float64, batch, n
 	return nil
 }
 
+// packKeys decides whether the workers may take the fast path: all bins
+// non-negative, and the bit widths of the largest bin of each source, over
+// the whole layer, summing to at most 64. A source's OR over all its bins
+// gives both its sign and its width in one contiguous pass.
+func (p *layerPool) packKeys() {
+	total := uint(0)
+	p.fast = true
+	for k, b := range p.bins {
+		var or int32
+		for _, v := range b {
+			or |= v
+		}
+		p.shift[k] = total
+		total += uint(bits.Len32(uint32(or)))
+		p.fast = p.fast && or >= 0
+	}
+	p.fast = p.fast && total <= 64
+}
+
 // Close stops the worker goroutines. The Layer must not be used afterwards.
 func (y *Layer) Close() { y.stop() }
 
@@ -136,8 +161,8 @@ func (p *layerPool) serve(wk *layerWorker) {
 	}
 }
 
-// work takes neurons one at a time until none is left: neurons differ in how
-// many cells they occupy, so a static split would leave a thread idle.
+// work takes runs of neurons until none is left: neurons differ in how many
+// cells they occupy, so a static split would leave a thread idle.
 func (p *layerPool) work(wk *layerWorker) {
 	B, N := p.batch, p.neurons
 	// A worker that got no neuron last time must not allocate in this one.
@@ -152,27 +177,45 @@ func (p *layerPool) work(wk *layerWorker) {
 		dT = wk.dT
 	}
 	for {
-		i := int(p.next.Add(1) - 1)
-		if i >= N {
+		// Neurons go out in runs of neuronRun that fill the cache lines of
+		// dTheta (and of theta and the bins): two workers writing
+		// neighbouring neurons would pass those lines back and forth.
+		i0 := int(p.next.Add(neuronRun) - neuronRun)
+		if i0 >= N {
 			return
 		}
-		for k, src := range p.bins {
-			col := wk.bins[k]
-			for m := range col {
-				col[m] = src[m*N+i]
-			}
+		for i := i0; i < min(i0+neuronRun, N); i++ {
+			p.neuron(wk, i, dT)
 		}
-		for m := range wk.theta {
-			wk.theta[m] = p.theta[m*N+i]
+	}
+}
+
+// neuronRun is the number of consecutive neurons a worker takes at a time:
+// 8 float64 make a 64-byte cache line.
+const neuronRun = 8
+
+// neuron decomposes neuron i.
+func (p *layerPool) neuron(wk *layerWorker, i int, dT []float64) {
+	B, N := p.batch, p.neurons
+	if p.fast && wk.est.samplesColumn(p.res[i], p.bins, &p.shift, p.theta, B, N, i, p.goal, p.dT) {
+		return
+	}
+	for k, src := range p.bins {
+		col := wk.bins[k]
+		for m := range col {
+			col[m] = src[m*N+i]
 		}
-		if err := wk.est.Samples(p.res[i], wk.bins, wk.theta, p.goal, dT); err != nil {
-			p.errs[i] = fmt.Errorf("neuron %d: %w", i, err)
-			continue
-		}
-		if dT != nil {
-			for m, v := range dT {
-				p.dT[m*N+i] = v
-			}
+	}
+	for m := range wk.theta {
+		wk.theta[m] = p.theta[m*N+i]
+	}
+	if err := wk.est.Samples(p.res[i], wk.bins, wk.theta, p.goal, dT); err != nil {
+		p.errs[i] = fmt.Errorf("neuron %d: %w", i, err)
+		return
+	}
+	if dT != nil {
+		for m, v := range dT {
+			p.dT[m*N+i] = v
 		}
 	}
 }

@@ -45,3 +45,30 @@ func init() {
 		log2Log[i] = -math.Log2(log2Inv[i])
 	}
 }
+
+// log2Frac sets dst[i] = log2(src[i]) for every src[i] >= fracFloor (the
+// fractions whose logarithm an estimator uses; dst[i] is left as it is for
+// the others), with log2's arithmetic inlined into one loop so that
+// consecutive logarithms overlap.
+func log2Frac(dst, src []float64) {
+	dst = dst[:len(src)]
+	for i, x := range src {
+		if !(x >= fracFloor) {
+			continue
+		}
+		b := math.Float64bits(x)
+		exp := int(b>>52) - 1023
+		if exp == 1024 { // +Inf; no subnormal reaches here
+			dst[i] = math.Log2(x)
+			continue
+		}
+		idx := ((b&(1<<52-1))>>(52-log2TableBits-1) + 1) >> 1
+		m := math.Float64frombits(b&(1<<52-1) | 1023<<52)
+		r := m*log2Inv[idx] - 1
+		r2 := r * r
+		r4 := r2 * r2
+		lo := r - r2*0.5 + r2*r*(1.0/3)
+		hi := -0.25 + r*0.2 + r2*(-1.0/6+r*(1.0/7)) - r4*0.125
+		dst[i] = float64(exp) + log2Log[idx] + (lo+r4*hi)*(1/math.Ln2)
+	}
+}

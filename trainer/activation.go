@@ -1,9 +1,6 @@
 package trainer
 
-import (
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // An Activation maps the n pre-activations of a neuron to its firing
 // probability theta = P(Y = +1).
@@ -17,11 +14,6 @@ type Activation interface {
 	// s and grad have n slices, each at least len(theta) long.
 	Apply(theta []float64, grad [][]float64, s [][]float64)
 }
-
-// sigmoid is 1/(1+exp(-x)), computed in this form because torch.sigmoid
-// computes it so on the CPU; the derivative is then taken as y*(1-y) from the
-// same y, as torch's sigmoid backward does.
-func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
 // Graetz is the bivariate activation of the reference implementation
 // (GraetzActivation):
@@ -58,42 +50,62 @@ var (
 func (Graetz) Sources() int { return 2 }
 
 // Theta returns theta and its partial derivatives with respect to r and c.
-// Where the clamp is active both derivatives are 0.
+// Where the clamp is active both derivatives are 0; a NaN source gives NaN
+// everywhere.
+//
+// Operations are in the reference's order, (K2*r)*c and ((1-K1)*2)*g; each
+// product that an addition consumes is rounded on its own (float64()), as
+// the vector kernel (activation_amd64.s) does it, so that both give the same
+// bits on every platform.
 func (a Graetz) Theta(r, c float64) (theta, dr, dc float64) {
-	// Operations in the reference's order: (K2*r)*c and ((1-K1)*2)*g.
-	g := sigmoid(a.K2 * r * c)
+	g := sigmoid(float64(a.K2*r) * c)
 	h := (1 - a.K1) * 2
-	m := a.K1 + h*g
+	m := a.K1 + float64(h*g)
 	t := sigmoid(r * m)
-	if !(t >= graetzLo) { // also catches NaN, which then stays NaN below
-		if t != t {
-			return t, t, t
-		}
+	if t < graetzLo {
 		return graetzLo, 0, 0
 	}
 	if t > graetzHi {
 		return graetzHi, 0, 0
 	}
 	dt := t * (1 - t)
-	dg := g * (1 - g) * a.K2 // dg/d(r*c)
+	dg := float64(g*(1-g)) * a.K2 // dg/d(r*c)
 	// u = r*m(r*c): du/dr = m + r*h*dg*c, du/dc = r*h*dg*r.
-	dr = dt * (m + r*h*dg*c)
-	dc = dt * (r * h * dg * r)
+	q := float64(r*h) * dg
+	dr = dt * (m + float64(q*c))
+	dc = dt * float64(q*r)
 	return t, dr, dc
+}
+
+// params are the kernel parameters of a (see activation_amd64_gen.go).
+func (a Graetz) params() [5]float64 {
+	return [5]float64{a.K2, a.K1, (1 - a.K1) * 2, graetzLo, graetzHi}
 }
 
 // Apply implements Activation.
 func (a Graetz) Apply(theta []float64, grad [][]float64, s [][]float64) {
 	checkApply(a.Sources(), theta, grad, s)
-	r, c := s[0][:len(theta)], s[1][:len(theta)]
+	n := len(theta)
+	r, c := s[0][:n], s[1][:n]
+	done := 0
+	if useAVX2 && n >= 4 {
+		var k actConsts
+		k.set(a.params())
+		done = n &^ 3
+		if grad == nil {
+			graetzThetaAVX2(&theta[0], &r[0], &c[0], done, &k)
+		} else {
+			graetzAVX2(&theta[0], &grad[0][0], &grad[1][0], &r[0], &c[0], done, &k)
+		}
+	}
 	if grad == nil {
-		for j := range theta {
+		for j := done; j < n; j++ {
 			theta[j], _, _ = a.Theta(r[j], c[j])
 		}
 		return
 	}
-	gr, gc := grad[0][:len(theta)], grad[1][:len(theta)]
-	for j := range theta {
+	gr, gc := grad[0][:n], grad[1][:n]
+	for j := done; j < n; j++ {
 		theta[j], gr[j], gc[j] = a.Theta(r[j], c[j])
 	}
 }
@@ -118,35 +130,62 @@ var HiddenSchneider = Schneider{C1: 0.1, C2: 0.1, W1: 2, W2: 2}
 // Sources returns 3.
 func (Schneider) Sources() int { return 3 }
 
-// Theta returns theta and its partial derivatives with respect to r, c and l.
+// Theta returns theta and its partial derivatives with respect to r, c and
+// l. As Graetz.Theta, it rounds every product on its own, in the
+// reference's order, as the vector kernel does.
 func (a Schneider) Theta(r, c, l float64) (theta, dr, dc, dl float64) {
-	g1 := sigmoid(a.W1 * r * c)
-	g2 := sigmoid(a.W2 * r * l)
-	m := (1 - a.C1 - a.C2) + a.C1*g1 + a.C2*g2
+	g1 := sigmoid(float64(a.W1*r) * c)
+	g2 := sigmoid(float64(a.W2*r) * l)
+	m := float64(a.c0()+float64(a.C1*g1)) + float64(a.C2*g2)
 	t := sigmoid(r * m)
 	dt := t * (1 - t)
-	d1 := a.C1 * g1 * (1 - g1) * a.W1 // d(C1*g1)/d(r*c)
-	d2 := a.C2 * g2 * (1 - g2) * a.W2 // d(C2*g2)/d(r*l)
+	d1 := float64(float64(a.C1*g1)*(1-g1)) * a.W1 // d(C1*g1)/d(r*c)
+	d2 := float64(float64(a.C2*g2)*(1-g2)) * a.W2 // d(C2*g2)/d(r*l)
 	// u = r*m: du/dr = m + r*(d1*c + d2*l), du/dc = r*d1*r, du/dl = r*d2*r.
-	dr = dt * (m + r*(d1*c+d2*l))
-	dc = dt * (r * d1 * r)
-	dl = dt * (r * d2 * r)
+	dr = dt * (m + float64(r*float64(float64(d1*c)+float64(d2*l))))
+	dc = dt * float64(float64(r*d1)*r)
+	dl = dt * float64(float64(r*d2)*r)
 	return t, dr, dc, dl
 }
 
-// Apply implements Activation.
+// c0 is the share of the drive that is not modulated, 1 - C1 - C2.
+func (a Schneider) c0() float64 { return 1 - a.C1 - a.C2 }
+
+// theta is Theta without the derivatives.
+func (a Schneider) theta(r, c, l float64) float64 {
+	g1 := sigmoid(float64(a.W1*r) * c)
+	g2 := sigmoid(float64(a.W2*r) * l)
+	m := float64(a.c0()+float64(a.C1*g1)) + float64(a.C2*g2)
+	return sigmoid(r * m)
+}
+
+// params are the kernel parameters of a (see activation_amd64_gen.go).
+func (a Schneider) params() [5]float64 { return [5]float64{a.W1, a.W2, a.C1, a.C2, a.c0()} }
+
+// Apply implements Activation. Without grad it computes theta alone.
 func (a Schneider) Apply(theta []float64, grad [][]float64, s [][]float64) {
 	checkApply(a.Sources(), theta, grad, s)
 	n := len(theta)
 	r, c, l := s[0][:n], s[1][:n], s[2][:n]
+	done := 0
+	if useAVX2 && n >= 4 {
+		var k actConsts
+		k.set(a.params())
+		done = n &^ 3
+		if grad == nil {
+			schneiderThetaAVX2(&theta[0], &r[0], &c[0], &l[0], done, &k)
+		} else {
+			schneiderAVX2(&theta[0], &grad[0][0], &grad[1][0], &grad[2][0], &r[0], &c[0], &l[0], done, &k)
+		}
+	}
 	if grad == nil {
-		for j := range theta {
-			theta[j], _, _, _ = a.Theta(r[j], c[j], l[j])
+		for j := done; j < n; j++ {
+			theta[j] = a.theta(r[j], c[j], l[j])
 		}
 		return
 	}
 	gr, gc, gl := grad[0][:n], grad[1][:n], grad[2][:n]
-	for j := range theta {
+	for j := done; j < n; j++ {
 		theta[j], gr[j], gc[j], gl[j] = a.Theta(r[j], c[j], l[j])
 	}
 }

@@ -83,7 +83,7 @@ func TestActivationSpecialCases(t *testing.T) {
 	for _, r := range []float64{-2, 0.5, 3} {
 		th, dr, dc := OutputGraetz.Theta(r, 7)
 		want := 1 / (1 + math.Exp(-r))
-		if th != want || dc != 0 || !closeTo(dr, want*(1-want), 1e-15, 0) {
+		if !closeTo(th, want, 0x1p-51+0x1p-52, 0) || dc != 0 || !closeTo(dr, th*(1-th), 1e-15, 0) {
 			t.Errorf("OutputGraetz(%v, 7) = %v, %v, %v; want %v, %v, 0", r, th, dr, dc, want, want*(1-want))
 		}
 	}

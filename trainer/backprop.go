@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-
-	"gonum.org/v1/gonum/floats"
+	"runtime"
 )
 
 // backprop is the paper's backprop baseline (the reference's
@@ -29,29 +28,47 @@ import (
 // The two Layers hold the parameters, their initialisation and the lateral
 // mask, exactly as for the infomorphic setups; the passes are this file's
 // own, since a Layer back-propagates only its own goal through one step.
+// They run on the Layers' kernels: the image through the data set's pixel
+// lists, the label and the 0/1 hidden outputs as sparse inputs by their
+// rarer value (linear_sparse.go), the activations on the vector kernels,
+// all over Config.Threads threads, bit-identical for any number of them.
 type backprop struct {
 	hidden, output *Layer
 	hOpt, oOpt     *Adam
 	act            Schneider
+	actI           Activation // act, boxed once
 	outAct         Graetz
 	h, c, pixels   int
+	threads        int
 
-	src *rand.PCG // training samples of the hidden units
-	rng *rand.Rand
+	src  *rand.PCG // training samples of the hidden units
+	pool *linPool  // nil for one thread
+
+	// The inputs of the products: image, label, lateral (step 2; step 1's
+	// is 0), output layer's feedforward and label.
+	inF, inC, inL, inO, inOC sparseInput
+	inFd                     denseInput // standardised images without pixel lists
+	backIn                   backInputTask
+	sampler                  sampleTask // 0/1 outputs, drawn as sampleInto draws
+	actT                     actTask
 
 	// Per-minibatch buffers, sized for the largest batch; per-sample,
 	// per-neuron values at [m*neurons + i].
 	sF, sC, sL1, sL2 []float64 // hidden sources (F and C shared by the steps)
-	d1, d2           [3][]float64
+	t1, t2           []float64 // hidden theta of the two steps
+	d1, d2           [][]float64
 	h1, h2           []float64 // sampled 0/1 outputs of the two steps
-	zeroH, zeroC     []float64
+	zeroC            []float64
 	rO, cO           []float64 // output sources
 	theta, dTheta    []float64 // output theta and dtheta/dr
-	gR               []float64 // dLoss/dr of the output layer
-	gH               []float64 // dLoss/dh of a step's output
-	gF, gC, gL       []float64 // dLoss/ds_k of the hidden layer, summed over steps
-	gL2              []float64 // dLoss/ds_L of step 2 alone (step 1's lateral input is 0)
-	row              []float64 // one row of softmax terms
+	dOut             [][]float64
+	srcs, outSrc     [][]float64 // the activations' arguments
+	gR               []float64   // dLoss/dr of the output layer
+	gH               []float64   // dLoss/dh of a step's output
+	gF, gC, gL       []float64   // dLoss/ds_k of the hidden layer, summed over steps
+	gL2              []float64   // dLoss/ds_L of step 2 alone (step 1's lateral input is 0)
+	gbL              []float64   // scratch for the lateral bias gradient of step 2
+	row              []float64   // one row of softmax terms
 }
 
 func newBackprop(cfg *Config, pixels, classes int) (*backprop, error) {
@@ -79,7 +96,7 @@ func newBackprop(cfg *Config, pixels, classes int) (*backprop, error) {
 		return nil, fmt.Errorf("%w (output layer)", err)
 	}
 	m := &backprop{hidden: hidden, output: output, act: *cfg.Schneider, outAct: OutputGraetz,
-		h: cfg.Hidden, c: classes, pixels: pixels}
+		h: cfg.Hidden, c: classes, pixels: pixels, threads: max(1, cfg.Threads)}
 	if m.hOpt, err = NewAdam(*cfg.BackpropAdam, len(hidden.Params())); err == nil {
 		m.oOpt, err = NewAdam(*cfg.BackpropAdam, len(output.Params()))
 	}
@@ -88,55 +105,98 @@ func newBackprop(cfg *Config, pixels, classes int) (*backprop, error) {
 		return nil, err
 	}
 	m.src = rand.NewPCG(deriveSeed(cfg.Seed, tagBackprop, 0), streamSample)
-	m.rng = rand.New(m.src)
-	nh, nc := cfg.BatchSize*cfg.Hidden, cfg.BatchSize*classes
-	f := func(n int) []float64 { return make([]float64, n) }
-	m.sF, m.sC, m.sL1, m.sL2 = f(nh), f(nh), f(nh), f(nh)
-	for k := range m.d1 {
-		m.d1[k], m.d2[k] = f(nh), f(nh)
+	if m.threads > 1 {
+		m.pool = newLinPool(m.threads)
+		runtime.AddCleanup(m, func(p *linPool) { p.stop() }, m.pool)
 	}
-	m.h1, m.h2, m.zeroH = f(nh), f(nh), f(nh)
+	b := cfg.BatchSize
+	nh, nc := b*cfg.Hidden, b*classes
+	f := func(n int) []float64 { return make([]float64, n) }
+	three := func() [][]float64 { return [][]float64{f(nh), f(nh), f(nh)} }
+	m.sF, m.sC, m.sL1, m.sL2 = f(nh), f(nh), f(nh), f(nh)
+	m.t1, m.t2, m.d1, m.d2 = f(nh), f(nh), three(), three()
+	m.h1, m.h2 = f(nh), f(nh)
 	m.gH, m.gF, m.gC, m.gL, m.gL2 = f(nh), f(nh), f(nh), f(nh), f(nh)
 	m.zeroC, m.rO, m.cO, m.theta, m.dTheta, m.gR = f(nc), f(nc), f(nc), f(nc), f(nc), f(nc)
+	m.dOut = [][]float64{m.dTheta, f(nc)}
+	m.srcs, m.outSrc = [][]float64{m.sF, m.sC, m.sL1}, [][]float64{m.rO, m.cO}
+	m.actI = m.act
+	m.gbL = f(cfg.Hidden)
 	m.row = f(classes)
+	// Inputs' buffers: the path (sparse or dense) depends on the data.
+	for _, in := range []struct {
+		sp     *sparseInput
+		in, nn int
+	}{{&m.inF, pixels, m.h}, {&m.inC, classes, m.h}, {&m.inL, m.h, m.h}, {&m.inO, m.h, classes}, {&m.inOC, classes, classes}} {
+		in.sp.reserve(b, in.in, in.nn, sparseLimit(b, in.in))
+	}
+	m.inFd.reserve(b, pixels, m.h, m.threads)
+	m.backIn.reserve(b, max(m.h, classes), m.threads)
 	return m, nil
 }
 
-// step runs one hidden step: from the shared sources sF, sC and the lateral
-// source sL, it sets out to the sampled 0/1 outputs and d[k] to the
-// surrogate gradient d out / d s_k.
-func (m *backprop) step(n int, sL []float64, d [3][]float64, out []float64, rng *rand.Rand) {
-	size := n * m.h
-	sF, sC := m.sF[:size], m.sC[:size]
-	for j := range out[:size] {
-		// Schneider.Theta's derivatives are sigmoid'(u) du/ds_k: exactly
-		// the surrogate gradient of a unit sampled from sigmoid(u).
-		t, dr, dc, dl := m.act.Theta(sF[j], sC[j], sL[j])
-		d[0][j], d[1][j], d[2][j] = dr, dc, dl
-		if rng.Float64() < t {
-			out[j] = 1
-		} else {
-			out[j] = 0
-		}
+// activate sets theta and the derivatives d of the first size values of the
+// sources s, over the pool's threads.
+func (m *backprop) activate(a Activation, theta []float64, d, s [][]float64, batch, neurons int) {
+	t := &m.actT
+	parts := max(1, min(m.pool.threads(), batch*neurons/4096))
+	if len(t.views) < 2*len(s)*parts {
+		t.views = make([][]float64, 2*len(s)*m.pool.threads())
 	}
+	t.act, t.theta, t.dth, t.s, t.batch, t.nn = a, theta, d, s, batch, neurons
+	m.pool.run(t, parts)
+	t.theta, t.dth, t.s = nil, nil, nil
+}
+
+// input multiplies x (batch × in, or nil for all zeros) by w into s through
+// sp, as a sparse input if it is mostly one value per column, else through
+// dense if given.
+func (m *backprop) input(sp *sparseInput, dense *denseInput, s, x, w, b []float64, batch, in, neurons int) linearInput {
+	var li linearInput = sp
+	if !sp.setDense(x[:batch*in], in, batch, neurons, sparseLimit(batch, in)) {
+		if dense == nil {
+			panic("trainer: backprop input is not sparse")
+		}
+		dense.set(x[:batch*in], in)
+		li = dense
+	}
+	li.forward(m.pool, s[:batch*neurons], w, b, batch, neurons)
+	return li
 }
 
 // forward runs the network on b with context label, sampling from rng, and
-// leaves theta (and dtheta/dr) of the output layer.
-func (m *backprop) forward(b *batchData, label []float64, rng *rand.Rand) {
+// leaves theta (and dtheta/dr) of the output layer. It returns the image
+// and label inputs, for the backward pass.
+func (m *backprop) forward(b *batchData, label []float64, rng *rand.PCG) (inF, inC linearInput) {
 	n, hl, ol := b.n, m.hidden, m.output
 	H, C := m.h, m.c
-	affine(m.sF, b.x, hl.W(0), hl.B(0), n, m.pixels, H)
-	affine(m.sC, label, hl.W(1), hl.B(1), n, C, H)
-	affine(m.sL1, m.zeroH, hl.W(2), hl.B(2), n, H, H)
-	m.step(n, m.sL1, m.d1, m.h1, rng)
-	affine(m.sL2, m.h1, hl.W(2), hl.B(2), n, H, H)
-	m.step(n, m.sL2, m.d2, m.h2, rng)
-	affine(m.rO, m.h2, ol.W(0), ol.B(0), n, H, C)
-	affine(m.cO, label, ol.W(1), ol.B(1), n, C, C)
-	for j := range m.theta[:n*C] {
-		m.theta[j], m.dTheta[j], _ = m.outAct.Theta(m.rO[j], m.cO[j])
+	size := n * H
+	if b.img.idx != nil {
+		m.inF.setImage(m.pool, &b.img, m.pixels, n, H)
+		m.inF.forward(m.pool, m.sF[:size], hl.W(0), hl.B(0), n, H)
+		inF = &m.inF
+	} else {
+		inF = m.input(&m.inF, &m.inFd, m.sF, b.x, hl.W(0), hl.B(0), n, m.pixels, H)
 	}
+	inC = m.input(&m.inC, nil, m.sC, label, hl.W(1), hl.B(1), n, C, H)
+	// Step 1: the lateral input is 0, its source the bias.
+	bL := hl.B(2)
+	for s := 0; s < n; s++ {
+		copy(m.sL1[s*H:(s+1)*H], bL)
+	}
+	src := m.srcs
+	src[2] = m.sL1
+	m.activate(m.actI, m.t1[:size], m.d1, src, n, H)
+	m.sampler.sample(m.pool, m.h1[:size], m.t1[:size], rng, true)
+	m.input(&m.inL, nil, m.sL2, m.h1, hl.W(2), bL, n, H, H)
+	src[2] = m.sL2
+	m.activate(m.actI, m.t2[:size], m.d2, src, n, H)
+	m.sampler.sample(m.pool, m.h2[:size], m.t2[:size], rng, true)
+	m.input(&m.inO, nil, m.rO, m.h2, ol.W(0), ol.B(0), n, H, C)
+	m.input(&m.inOC, nil, m.cO, label, ol.W(1), ol.B(1), n, C, C)
+	nc := n * C
+	m.outAct.Apply(m.theta[:nc], m.dOut, m.outSrc)
+	return inF, inC
 }
 
 func (m *backprop) trainBatch(b *batchData, update bool, acc *epochAccum) ([]float64, error) {
@@ -145,7 +205,7 @@ func (m *backprop) trainBatch(b *batchData, update bool, acc *epochAccum) ([]flo
 	for i := 0; i < C; i++ {
 		w[i*C+i] = 1
 	}
-	m.forward(b, b.label, m.rng)
+	inF, inC := m.forward(b, b.label, m.src)
 	theta := m.theta[:n*C]
 
 	// Cross-entropy on theta as logits, and dLoss/dr of the output layer.
@@ -183,12 +243,12 @@ func (m *backprop) trainBatch(b *batchData, update bool, acc *epochAccum) ([]flo
 	gR := m.gR[:n*C]
 	// Output layer: dW_F, db_F from gR; the context has no gradient
 	// (K1 = 1: theta does not depend on it).
-	affineGrad(ol.GradW(0), ol.GradB(0), gR, m.h2, n, H, C)
+	m.inO.backward(m.pool, ol.GradW(0), ol.GradB(0), gR, n, C)
 	clear(ol.GradW(1))
 	clear(ol.GradB(1))
 	// Step 2.
 	gH := m.gH[:size]
-	affineBackInput(gH, gR, ol.W(0), n, H, C)
+	m.backIn.run2(m.pool, gH, gR, ol.W(0), n, H, C)
 	gF, gC, gL, gL2 := m.gF[:size], m.gC[:size], m.gL[:size], m.gL2[:size]
 	for j, g := range gH {
 		gF[j] = g * m.d2[0][j]
@@ -196,20 +256,23 @@ func (m *backprop) trainBatch(b *batchData, update bool, acc *epochAccum) ([]flo
 		gL2[j] = g * m.d2[2][j]
 	}
 	// Step 1, through the lateral weights (masked, so no self-connection).
-	affineBackInput(gH, gL2, hl.W(2), n, H, H)
+	m.backIn.run2(m.pool, gH, gL2, hl.W(2), n, H, H)
 	for j, g := range gH {
 		gF[j] += g * m.d1[0][j]
 		gC[j] += g * m.d1[1][j]
 		gL[j] = gL2[j] + g*m.d1[2][j]
 	}
-	affineGrad(hl.GradW(0), hl.GradB(0), gF, b.x, n, m.pixels, H)
-	affineGrad(hl.GradW(1), hl.GradB(1), gC, b.label, n, C, H)
+	inF.backward(m.pool, hl.GradW(0), hl.GradB(0), gF, n, H)
+	inC.backward(m.pool, hl.GradW(1), hl.GradB(1), gC, n, H)
 	// The lateral weights see only step 2's input (step 1's is 0); the
 	// lateral bias sees both steps.
-	affineGrad(hl.GradW(2), hl.GradB(2), gL2, m.h1, n, H, H)
-	clear(hl.GradB(2))
+	m.inL.backward(m.pool, hl.GradW(2), m.gbL, gL2, n, H)
+	gb := hl.GradB(2)
+	clear(gb)
 	for s := 0; s < n; s++ {
-		floats.Add(hl.GradB(2), gL[s*H:(s+1)*H])
+		for i, v := range gL[s*H : (s+1)*H] {
+			gb[i] += v
+		}
 	}
 	if mask := hl.Mask(2); mask != nil {
 		gw := hl.GradW(2)
@@ -218,21 +281,23 @@ func (m *backprop) trainBatch(b *batchData, update bool, acc *epochAccum) ([]flo
 		}
 	}
 	if update {
+		m.hOpt.pool = m.pool
 		m.hOpt.Step(hl.Params(), hl.Grads())
 		m.oOpt.Step(ol.Params(), ol.Grads())
 	}
 	return theta, nil
 }
 
-func (m *backprop) evalBatch(b *batchData, rng *rand.Rand) ([]float64, error) {
+func (m *backprop) evalBatch(b *batchData, rng *rand.PCG) ([]float64, error) {
 	m.forward(b, m.zeroC[:b.n*m.c], rng)
 	return m.theta[:b.n*m.c], nil
 }
 
 func (m *backprop) atomLens() (int, int) { return 0, 0 }
 
-// rawImages is false: the backprop passes are dense, on standardised images.
-func (m *backprop) rawImages() bool { return false }
+// rawImages is true: the hidden layer multiplies the data set's pixel lists
+// (the standardised images if it has none).
+func (m *backprop) rawImages() bool { return true }
 
 func (m *backprop) params() [][]float64 {
 	return [][]float64{m.hidden.Params(), m.output.Params()}
@@ -243,50 +308,58 @@ func (m *backprop) optimisers() []*Adam { return []*Adam{m.hOpt, m.oOpt} }
 func (m *backprop) rngs() []rngState { return []rngState{m.src} }
 
 func (m *backprop) close() {
+	m.pool.stop()
 	m.hidden.Close()
 	if m.output != nil {
 		m.output.Close()
 	}
 }
 
-// affine sets s[m*out+i] = sum_j w[i*in+j] x[m*in+j] + b[i] for m < batch,
-// i < out.
-func affine(s, x, w, b []float64, batch, in, out int) {
-	for m := 0; m < batch; m++ {
-		xm := x[m*in : (m+1)*in]
-		row := s[m*out : (m+1)*out]
-		for i := range row {
-			row[i] = floats.Dot(xm, w[i*in:(i+1)*in]) + b[i]
-		}
+// backInputTask is the gradient with respect to a product's input,
+//
+//	dx[m*in+j] = sum_i g[m*neurons+i] w[i*in+j]   (i in increasing order, terms with g = 0 skipped)
+//
+// one axpyRows per sample over the rows of w, the samples split over the
+// pool's threads: every dx entry is summed by one goroutine in a fixed
+// order, so the result does not depend on the number of threads.
+type backInputTask struct {
+	dx, g, w           []float64
+	batch, in, neurons int
+	idx                [][]int32 // per part: the neurons with g != 0
+	val                [][]float64
+}
+
+func (t *backInputTask) reserve(batch, neurons, threads int) {
+	t.idx, t.val = make([][]int32, threads), make([][]float64, threads)
+	for q := range t.idx {
+		t.idx[q], t.val[q] = make([]int32, neurons), make([]float64, neurons)
 	}
 }
 
-// affineGrad sets dw[i*in+j] = sum_m g[m*out+i] x[m*in+j] and
-// db[i] = sum_m g[m*out+i].
-func affineGrad(dw, db, g, x []float64, batch, in, out int) {
-	clear(dw[:out*in])
-	clear(db[:out])
-	for m := 0; m < batch; m++ {
-		xm := x[m*in : (m+1)*in]
-		row := g[m*out : (m+1)*out]
-		floats.Add(db[:out], row)
-		for i, gi := range row {
-			if gi != 0 {
-				floats.AddScaled(dw[i*in:(i+1)*in], gi, xm)
-			}
-		}
+// run2 computes dx from g and w over p's threads.
+func (t *backInputTask) run2(p *linPool, dx, g, w []float64, batch, in, neurons int) {
+	if len(t.idx) < p.threads() || len(t.idx[0]) < neurons {
+		panic("trainer: backInputTask not reserved")
 	}
+	t.dx, t.g, t.w, t.batch, t.in, t.neurons = dx, g, w, batch, in, neurons
+	p.run(t, partsFor(p, batch*in*neurons))
+	t.dx, t.g, t.w = nil, nil, nil
 }
 
-// affineBackInput sets dx[m*in+j] = sum_i g[m*out+i] w[i*in+j].
-func affineBackInput(dx, g, w []float64, batch, in, out int) {
-	clear(dx[:batch*in])
-	for m := 0; m < batch; m++ {
-		dm := dx[m*in : (m+1)*in]
-		for i, gi := range g[m*out : (m+1)*out] {
-			if gi != 0 {
-				floats.AddScaled(dm, gi, w[i*in:(i+1)*in])
+func (t *backInputTask) run(part, parts int) {
+	m0, m1 := split(t.batch, part, parts)
+	in, N := t.in, t.neurons
+	idx, val := t.idx[part][:N], t.val[part][:N]
+	for m := m0; m < m1; m++ {
+		k := 0
+		for i, v := range t.g[m*N : (m+1)*N] {
+			if v != 0 {
+				idx[k], val[k] = int32(i), v
+				k++
 			}
 		}
+		row := t.dx[m*in : (m+1)*in]
+		clear(row)
+		axpyRows(row, t.w, in, idx[:k], val[:k])
 	}
 }

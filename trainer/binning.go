@@ -165,25 +165,19 @@ func newBinner(b Binning) *binner {
 // float64 edges does, the comparison with the edges runs in float64. ok is
 // false if x is NaN.
 func binOf[F float](b *binner, x F) (bin int32, ok bool) {
-	lo, hi := F(b.lo), F(b.hi)
-	switch {
-	case x < lo:
-		x = lo
-	case x > hi:
-		x = hi
-	case x != x:
+	if x != x {
 		return 0, false
+	}
+	if lo := F(b.lo); x < lo {
+		x = lo
+	} else if hi := F(b.hi); x > hi {
+		x = hi
 	}
 	v := float64(x)
 	// A first guess from the uniform width, then the exact edge rule, so
 	// that the result depends only on the edges (a guess off by one ulp
 	// near an edge is corrected by the comparisons).
-	g := int((v - b.edges[0]) * b.invWidth)
-	if g < 0 {
-		g = 0
-	} else if g >= b.nbins {
-		g = b.nbins - 1
-	}
+	g := min(int((v-b.edges[0])*b.invWidth), b.nbins-1) // >= 0: v >= lo >= edges[0]
 	for g > 0 && v <= b.edges[g] {
 		g--
 	}
@@ -202,22 +196,30 @@ func binLayer[F float](b *binner, dst []int32, s []F, scale []F, batch, neurons 
 	if len(dst) < n || len(s) < n || (b.adaptive && len(scale) < neurons) {
 		panic(fmt.Sprintf("trainer: binning %d×%d values into %d bins from %d values", batch, neurons, len(dst), len(s)))
 	}
+	return binPart(b, dst, s, scale, batch, neurons, 0, 1)
+}
+
+// binPart is part `part` of `parts` of binLayer, whose arguments it does not
+// check: fixed binning splits the values, adaptive binning the neurons (each
+// part scales and bins its own). Every bin depends only on its value and
+// its neuron's scale, so the parts may run concurrently and in any number.
+func binPart[F float](b *binner, dst []int32, s []F, scale []F, batch, neurons, part, parts int) error {
 	if !b.adaptive {
-		for j, x := range s[:n] {
+		j0, j1 := split(batch*neurons, part, parts)
+		for j, x := range s[j0:j1] {
 			bin, ok := binOf(b, x)
 			if !ok {
 				return ErrNonFinite
 			}
-			dst[j] = bin
+			dst[j0+j] = bin
 		}
 		return nil
 	}
-	scale = scale[:neurons]
-	for i := range scale {
-		scale[i] = 0
-	}
+	i0, i1 := split(neurons, part, parts)
+	scale = scale[i0:i1]
+	clear(scale)
 	for m := 0; m < batch; m++ {
-		for i, x := range s[m*neurons : (m+1)*neurons] {
+		for i, x := range s[m*neurons+i0 : m*neurons+i1] {
 			if x < 0 {
 				x = -x
 			}
@@ -234,8 +236,8 @@ func binLayer[F float](b *binner, dst []int32, s []F, scale []F, batch, neurons 
 		}
 	}
 	for m := 0; m < batch; m++ {
-		row := s[m*neurons : (m+1)*neurons]
-		out := dst[m*neurons : (m+1)*neurons]
+		row := s[m*neurons+i0 : m*neurons+i1]
+		out := dst[m*neurons+i0 : m*neurons+i1]
 		for i, x := range row {
 			var v F // a source that is 0 for the whole batch stays 0
 			if sc := scale[i]; sc != 0 {

@@ -27,16 +27,38 @@ import (
 // layer has seen a batch this large. Shape mismatches, a non-positive or
 // non-finite std, or a non-finite mean panic.
 func (l *Layer) ForwardImage(raw []uint8, mean, std float64, x [][]float64, batch int) {
-	if !(std > 0) || math.IsInf(std, 0) || math.IsNaN(mean) || math.IsInf(mean, 0) {
-		panic(fmt.Sprintf("trainer: standardisation mean %v, std %v", mean, std))
+	l.rawImg = imageSource{raw: raw, mean: mean, std: std} // in the layer: no allocation
+	l.forwardImage(&l.rawImg, x, batch, true)
+	l.rawImg.raw = nil
+}
+
+// An imageSource is a minibatch of 8-bit images standardised as (raw -
+// mean)/std: either raw, batch images row-major, or (if idx is not nil)
+// each image's non-zero pixels, image m having pixels idx[m] (increasing)
+// of values val[m] (dataset.NonZero: found once for the data set, not per
+// minibatch).
+type imageSource struct {
+	raw       []uint8
+	idx       [][]uint16
+	val       [][]uint8
+	mean, std float64
+}
+
+// forwardImage is ForwardImage from any image source, with or without the
+// gradients (see forward).
+func (l *Layer) forwardImage(img *imageSource, x [][]float64, batch int, grad bool) {
+	if !(img.std > 0) || math.IsInf(img.std, 0) || math.IsNaN(img.mean) || math.IsInf(img.mean, 0) {
+		panic(fmt.Sprintf("trainer: standardisation mean %v, std %v", img.mean, img.std))
 	}
-	if batch >= 1 && len(raw) < batch*l.inputs[0] {
-		panic(fmt.Sprintf("trainer: %d raw pixels, want %d×%d", len(raw), batch, l.inputs[0]))
+	switch {
+	case img.idx != nil:
+		if len(img.idx) < batch || len(img.val) < batch {
+			panic(fmt.Sprintf("trainer: pixel lists of %d images, want %d", min(len(img.idx), len(img.val)), batch))
+		}
+	case batch >= 1 && len(img.raw) < batch*l.inputs[0]:
+		panic(fmt.Sprintf("trainer: %d raw pixels, want %d×%d", len(img.raw), batch, l.inputs[0]))
 	}
-	if raw == nil {
-		raw = []uint8{} // non-nil: forward reads source 1 from raw
-	}
-	l.forward(x, batch, raw, mean, std)
+	l.forward(x, batch, img, grad)
 }
 
 // sparseLimit is the largest number of non-zero entries of a dense batch × in

@@ -30,7 +30,7 @@ type infomorphic struct {
 	frozen  bool // random projection: hidden weights stay at initialisation
 	hard    bool // random projection: hidden output is theta itself, 0 or 1
 	h, c    int  // hidden neurons, classes
-	evalRNG *rand.Rand
+	evalRNG *rand.PCG
 
 	// Per-minibatch buffers, sized for the largest batch.
 	zerosH, zerosC []float64 // lateral input of step 1; withheld label
@@ -101,6 +101,9 @@ func newInfomorphic(cfg *Config, pixels, classes int) (*infomorphic, error) {
 	if m.hOpt, err = NewAdam(*cfg.HiddenAdam, len(m.hidden.Params())); err == nil {
 		m.oOpt, err = NewAdam(*cfg.OutputAdam, len(m.output.Params()))
 	}
+	if err == nil {
+		m.hOpt.skipOutside(m.hidden.activeRuns())
+	}
 	if err != nil {
 		m.close()
 		return nil, err
@@ -136,7 +139,7 @@ func (m *infomorphic) draw(l *Layer, dst []float64) {
 		l.Sample(dst)
 		return
 	}
-	sampleInto(dst, l.Theta(), m.evalRNG)
+	l.sampleFrom(dst, m.evalRNG)
 }
 
 // hiddenOut sets y to the hidden layer's output of its last Forward.
@@ -149,8 +152,11 @@ func (m *infomorphic) hiddenOut(y []float64) {
 }
 
 // forward runs the network on b with context label (the one-hot label, or
-// zeros when it is withheld), leaving the prediction in output.Theta().
-func (m *infomorphic) forward(b *batchData, label []float64) {
+// zeros when it is withheld), leaving the prediction in output.Theta(). With
+// learn, the steps the layers learn from (the hidden layer's last, the
+// output layer's) keep their gradients for Learn; the others, and every step
+// of an evaluation, compute theta alone.
+func (m *infomorphic) forward(b *batchData, label []float64, learn bool) {
 	n := b.n
 	zh, zc := m.zerosH[:n*m.h], m.zerosC[:n*m.c]
 	args := m.hArgs
@@ -166,18 +172,19 @@ func (m *infomorphic) forward(b *batchData, label []float64) {
 			args[k] = zc
 		}
 	}
-	if b.raw != nil {
-		args[0] = nil // the image comes from b.raw
-		m.hidden.ForwardImage(b.raw, b.mean, b.std, args, n)
+	last := m.info.steps == 1
+	if b.img.raw != nil || b.img.idx != nil {
+		args[0] = nil // the image comes from b.img
+		m.hidden.forwardImage(&b.img, args, n, learn && last)
 	} else {
-		m.hidden.Forward(args, n)
+		m.hidden.forward(args, n, nil, learn && last)
 	}
 	y := m.y1[:n*m.h]
 	m.hiddenOut(y)
 	if m.info.steps == 2 {
 		o1 := m.o1[:n*m.c]
 		if m.setup == ContextLateralFeedback {
-			m.outputForward(y, label, n)
+			m.outputForward(y, label, n, false)
 			m.draw(m.output, o1)
 		}
 		for k, s := range m.info.src {
@@ -190,22 +197,22 @@ func (m *infomorphic) forward(b *batchData, label []float64) {
 				args[k] = o1
 			}
 		}
-		m.hidden.Forward(args, n)
+		m.hidden.forward(args, n, nil, learn)
 		y = m.y2[:n*m.h]
 		m.hiddenOut(y)
 	}
-	m.outputForward(y, label, n)
+	m.outputForward(y, label, n, learn)
 }
 
-func (m *infomorphic) outputForward(y, label []float64, n int) {
+func (m *infomorphic) outputForward(y, label []float64, n int, learn bool) {
 	m.oArgs[0], m.oArgs[1] = y, label
-	m.output.Forward(m.oArgs, n)
+	m.output.forward(m.oArgs, n, nil, learn)
 }
 
 func (m *infomorphic) trainBatch(b *batchData, update bool, acc *epochAccum) ([]float64, error) {
 	m.resetOutputContext()
 	m.evalRNG = nil
-	m.forward(b, b.label)
+	m.forward(b, b.label, true)
 	hl, err := m.hidden.Learn()
 	if err != nil {
 		return nil, diverged("hidden", err)
@@ -223,6 +230,7 @@ func (m *infomorphic) trainBatch(b *batchData, update bool, acc *epochAccum) ([]
 	acc.outNeuron = addNeuronAtoms(acc.outNeuron, m.output.Results())
 	if update {
 		if !m.frozen {
+			m.hOpt.pool = m.hidden.pool // Step over the layer's threads
 			m.hOpt.Step(m.hidden.Params(), m.hidden.Grads())
 		}
 		m.oOpt.Step(m.output.Params(), m.output.Grads())
@@ -230,9 +238,9 @@ func (m *infomorphic) trainBatch(b *batchData, update bool, acc *epochAccum) ([]
 	return m.output.Theta(), nil
 }
 
-func (m *infomorphic) evalBatch(b *batchData, rng *rand.Rand) ([]float64, error) {
+func (m *infomorphic) evalBatch(b *batchData, rng *rand.PCG) ([]float64, error) {
 	m.evalRNG = rng
-	m.forward(b, m.zerosC[:b.n*m.c])
+	m.forward(b, m.zerosC[:b.n*m.c], false)
 	m.evalRNG = nil
 	return m.output.Theta(), nil
 }

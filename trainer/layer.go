@@ -173,18 +173,24 @@ type Layer struct {
 	res    []*pid.Result
 
 	sampleSrc *rand.PCG
-	sampleRNG *rand.Rand
 
 	// Minibatch state. Buffers hold capBatch samples and grow only when a
 	// larger batch arrives.
 	capBatch int
-	batch    int // samples in the last Forward; 0 before any
+	batch    int         // samples in the last Forward; 0 before any
+	haveGrad bool        // the last Forward computed dtheta/ds_k (dth)
+	noSparse bool        // multiply every float input as a dense one (tests compare the paths)
+	rawImg   imageSource // ForwardImage's argument
 	dense    []denseInput
-	sparse   []sparseInput // mostly-zero inputs and raw images (linear_sparse.go)
-	in       []linearInput // in[k] = &dense[k] or &sparse[k]
-	pool     *linPool      // matrix-product workers (linear_pool.go); nil for one thread
-	actTask  actTask       // the activation over the pool's threads (linear_pool.go)
-	s        [][]float64   // sources s_k
+	sparse   []sparseInput  // mostly-zero inputs and raw images (linear_sparse.go)
+	masked   []*maskedInput // per source: the masked-weight path (linear_masked.go), or nil
+	in       []linearInput  // in[k] = &dense[k] or &sparse[k]
+	pool     *linPool       // matrix-product workers (linear_pool.go); nil for one thread
+	actTask  actTask        // the activation over the pool's threads (linear_pool.go)
+	binTask  binTask        // the binning over the pool's threads
+	gradTask gradTask       // dLoss/ds_k over the pool's threads
+	sampler  sampleTask     // sampling over the pool\'s threads (pcg.go)
+	s        [][]float64    // sources s_k
 	theta    []float64
 	dth      [][]float64 // dtheta/ds_k
 	bins     [][]int32
@@ -257,12 +263,15 @@ func NewLayer(cfg LayerConfig) (*Layer, error) {
 			}
 		}
 	}
+	l.masked = make([]*maskedInput, n)
+	for k := range l.masked {
+		l.masked[k] = newMaskedInput(l.masks[k], l.neurons, l.inputs[k])
+	}
 	l.res = make([]*pid.Result, l.neurons)
 	for i := range l.res {
 		l.res[i] = l.lat.NewResult()
 	}
 	l.sampleSrc = rand.NewPCG(cfg.Seed, streamSample)
-	l.sampleRNG = rand.New(l.sampleSrc)
 	l.dense = make([]denseInput, n)
 	l.sparse = make([]sparseInput, n)
 	l.in = make([]linearInput, n)
@@ -405,6 +414,18 @@ func (l *Layer) ensure(batch int) {
 	if l.scale == nil {
 		l.scale = make([]float64, l.neurons)
 	}
+	// Whether an input is multiplied as a dense or a sparse one depends on
+	// the data, and may change from one batch to the next: size both now.
+	for k, in := range l.inputs {
+		if mi := l.masked[k]; mi != nil {
+			// The other paths are only for inputs float32 cannot hold,
+			// which a layer's outputs never are: size them if needed.
+			mi.reserve(batch, l.threads)
+			continue
+		}
+		l.dense[k].reserve(batch, in, l.neurons, l.threads)
+		l.sparse[k].reserve(batch, in, l.neurons, sparseLimit(batch, in))
+	}
 	l.capBatch = batch
 }
 
@@ -415,12 +436,15 @@ func (l *Layer) ensure(batch int) {
 // same batch. Forward keeps x until the next Forward, and Learn reads it: the
 // caller must not modify it in between. Shape mismatches panic.
 func (l *Layer) Forward(x [][]float64, batch int) {
-	l.forward(x, batch, nil, 0, 0)
+	l.forward(x, batch, nil, true)
 }
 
-// forward is Forward, with source class 1 taken from raw images instead if
-// raw is not nil (see ForwardImage, image.go).
-func (l *Layer) forward(x [][]float64, batch int, raw []uint8, mean, std float64) {
+// forward is Forward, with source class 1 taken from images instead if img
+// is not nil (see ForwardImage, image.go). Without grad it computes
+// theta alone, not dtheta/ds_k: enough for a pass that only samples or
+// predicts (the first recurrent step, evaluation), which Learn must not
+// follow.
+func (l *Layer) forward(x [][]float64, batch int, img *imageSource, grad bool) {
 	if len(x) != l.n {
 		panic(fmt.Sprintf("trainer: %d inputs for %d source classes", len(x), l.n))
 	}
@@ -429,7 +453,7 @@ func (l *Layer) forward(x [][]float64, batch int, raw []uint8, mean, std float64
 	}
 	for k, xk := range x {
 		if xk == nil {
-			if k == 0 && raw != nil {
+			if k == 0 && img != nil {
 				continue
 			}
 			if l.in[k] == nil || batch != l.batch {
@@ -437,7 +461,7 @@ func (l *Layer) forward(x [][]float64, batch int, raw []uint8, mean, std float64
 			}
 			continue
 		}
-		if k == 0 && raw != nil {
+		if k == 0 && img != nil {
 			panic("trainer: ForwardImage given both raw images and x[0]")
 		}
 		if len(xk) < batch*l.inputs[k] {
@@ -450,12 +474,14 @@ func (l *Layer) forward(x [][]float64, batch int, raw []uint8, mean, std float64
 	for k, xk := range x {
 		in := l.inputs[k]
 		switch {
-		case k == 0 && raw != nil:
-			l.sparse[k].setImage(raw, in, batch, l.neurons, mean, std)
+		case k == 0 && img != nil:
+			l.sparse[k].setImage(p, img, in, batch, l.neurons)
 			l.in[k] = &l.sparse[k]
 		case xk == nil:
 			continue
-		case l.sparse[k].setDense(xk[:batch*in], in, batch, l.neurons, sparseLimit(batch, in)):
+		case l.masked[k] != nil && !l.noSparse && l.masked[k].set(p, xk, batch):
+			l.in[k] = l.masked[k]
+		case !l.noSparse && l.sparse[k].setDense(xk[:batch*in], in, batch, l.neurons, sparseLimit(batch, in)):
 			l.in[k] = &l.sparse[k]
 		default:
 			l.dense[k].set(xk[:batch*in], in)
@@ -463,8 +489,9 @@ func (l *Layer) forward(x [][]float64, batch int, raw []uint8, mean, std float64
 		}
 		l.in[k].forward(p, l.s[k][:size], l.w[k], l.b[k], batch, l.neurons)
 	}
-	l.activate(p, batch)
+	l.activate(p, batch, grad)
 	l.batch = batch
+	l.haveGrad = grad
 }
 
 // Sample draws the binary outputs of the last Forward: dst[j] = +1 with
@@ -475,13 +502,13 @@ func (l *Layer) Sample(dst []float64) {
 	if l.batch == 0 || len(dst) < size {
 		panic(fmt.Sprintf("trainer: sampling %d outputs into %d values", size, len(dst)))
 	}
-	for j, t := range l.theta[:size] {
-		if l.sampleRNG.Float64() < t {
-			dst[j] = 1
-		} else {
-			dst[j] = -1
-		}
-	}
+	l.sampler.sample(l.pool, dst, l.theta[:size], l.sampleSrc, false)
+}
+
+// sampleFrom is Sample drawing from src instead of the layer's stream, over
+// the layer's threads.
+func (l *Layer) sampleFrom(dst []float64, src *rand.PCG) {
+	l.sampler.sample(l.pool, dst, l.theta[:l.batch*l.neurons], src, false)
 }
 
 // SamplerState returns the state of the sampling stream, for a checkpoint.
@@ -490,14 +517,40 @@ func (l *Layer) SamplerState() ([]byte, error) { return l.sampleSrc.MarshalBinar
 // SetSamplerState restores a state returned by SamplerState.
 func (l *Layer) SetSamplerState(state []byte) error { return l.sampleSrc.UnmarshalBinary(state) }
 
-// binSources bins every source of the last Forward.
+// binSources bins every source of the last Forward, over the pool's
+// threads.
 func (l *Layer) binSources() error {
+	size := l.batch * l.neurons
+	parts := max(1, min(l.pool.threads(), size/8192, l.neurons))
+	t := &l.binTask
+	if len(t.errs) < parts {
+		t.errs = make([]error, l.pool.threads())
+	}
 	for k := 0; k < l.n; k++ {
-		if err := binLayer(l.bin, l.bins[k], l.s[k], l.scale, l.batch, l.neurons); err != nil {
-			return fmt.Errorf("%w (source class %d)", err, k+1)
+		t.b, t.dst, t.s, t.scale, t.batch, t.neurons = l.bin, l.bins[k][:size], l.s[k][:size], l.scale, l.batch, l.neurons
+		l.pool.run(t, parts)
+		t.dst, t.s = nil, nil
+		for _, err := range t.errs[:parts] {
+			if err != nil {
+				clear(t.errs)
+				return fmt.Errorf("%w (source class %d)", err, k+1)
+			}
 		}
 	}
 	return nil
+}
+
+// binTask bins one source class in parts (see binPart).
+type binTask struct {
+	b              *binner
+	dst            []int32
+	s, scale       []float64
+	batch, neurons int
+	errs           []error // per part
+}
+
+func (t *binTask) run(part, parts int) {
+	t.errs[part] = binPart(t.b, t.dst, t.s, t.scale, t.batch, t.neurons, part, parts)
 }
 
 // Learn computes every neuron's PID and goal G_i on the last Forward, and the
@@ -511,6 +564,9 @@ func (l *Layer) Learn() (loss float64, err error) {
 	}
 	if l.batch == 0 {
 		panic("trainer: Learn before Forward")
+	}
+	if !l.haveGrad {
+		panic("trainer: Learn after a Forward without gradients")
 	}
 	if err := l.binSources(); err != nil {
 		return 0, err
@@ -533,10 +589,9 @@ func (l *Layer) Learn() (loss float64, err error) {
 	for _, r := range l.res {
 		loss -= r.G
 	}
-	for j, g := range l.dG[:size] {
-		l.gTheta[j] = -g
-	}
+	l.gradTask.fromDG = true
 	l.backward()
+	l.gradTask.fromDG = false
 	return loss, nil
 }
 
@@ -544,16 +599,80 @@ func (l *Layer) Learn() (loss float64, err error) {
 // activation to the sources and on to the weights and biases.
 func (l *Layer) backward() {
 	size := l.batch * l.neurons
+	t := &l.gradTask
+	t.l = l
+	l.pool.run(t, max(1, min(l.pool.threads(), size/16384)))
+	t.l = nil
 	for k := 0; k < l.n; k++ {
-		gs, dth := l.gs[k][:size], l.dth[k][:size]
-		for j, g := range l.gTheta[:size] {
-			gs[j] = g * dth[j]
+		l.in[k].backward(l.pool, l.gw[k], l.gb[k], l.gs[k][:size], l.batch, l.neurons)
+		if _, ok := l.in[k].(*maskedInput); ok {
+			continue // writes only the connected weights' gradients
 		}
-		l.in[k].backward(l.pool, l.gw[k], l.gb[k], gs, l.batch, l.neurons)
 		if m := l.masks[k]; m != nil {
 			for j, v := range m {
 				l.gw[k][j] *= v
 			}
+		}
+	}
+}
+
+// activeRuns returns the index ranges of Params that are not masked weights
+// of a masked-path source (pairs of start, end), or nil if the layer has no
+// such source.
+func (l *Layer) activeRuns() []int {
+	has := false
+	for _, mi := range l.masked {
+		has = has || mi != nil
+	}
+	if !has {
+		return nil
+	}
+	var runs []int
+	add := func(j0, j1 int) {
+		if n := len(runs); n > 0 && runs[n-1] == j0 {
+			runs[n-1] = j1
+			return
+		}
+		runs = append(runs, j0, j1)
+	}
+	off := 0
+	for k, in := range l.inputs {
+		nw := l.neurons * in
+		if l.masked[k] == nil {
+			add(off, off+nw)
+		} else {
+			for j, v := range l.masks[k] {
+				if v != 0 {
+					add(off+j, off+j+1)
+				}
+			}
+		}
+		add(off+nw, off+nw+l.neurons) // the bias
+		off += nw + l.neurons
+	}
+	return runs
+}
+
+// gradTask sets, over parts of the batch, dLoss/ds_k = dLoss/dtheta ·
+// dtheta/ds_k for every source, and first dLoss/dtheta = -dG if fromDG.
+type gradTask struct {
+	l      *Layer
+	fromDG bool
+}
+
+func (t *gradTask) run(part, parts int) {
+	l := t.l
+	j0, j1 := split(l.batch*l.neurons, part, parts)
+	g := l.gTheta[j0:j1]
+	if t.fromDG {
+		for j, v := range l.dG[j0:j1] {
+			g[j] = -v
+		}
+	}
+	for k := 0; k < l.n; k++ {
+		gs, dth := l.gs[k][j0:j1], l.dth[k][j0:j1]
+		for j, v := range g {
+			gs[j] = v * dth[j]
 		}
 	}
 }

@@ -432,3 +432,111 @@ func BenchmarkLearn(b *testing.B) {
 		}
 	}
 }
+
+// TestSampleIntoMatchesRand: sampleInto reproduces, draw for draw, the
+// straightforward rand.New(src).Float64() < theta, so that its speed-up
+// changes no result.
+func TestSampleIntoMatchesRand(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	theta := make([]float64, 5000)
+	for j := range theta {
+		switch j % 4 {
+		case 0:
+			theta[j] = rng.Float64()
+		case 1:
+			theta[j] = float64(rng.IntN(3)) / 2 // 0, 1/2, 1
+		default:
+			theta[j] = math.Ldexp(rng.Float64(), -rng.IntN(60))
+		}
+		if j == 17 {
+			theta[j] = math.NaN()
+		}
+	}
+	got := make([]float64, len(theta))
+	sampleInto(got, theta, rand.NewPCG(3, 4))
+	ref := rand.New(rand.NewPCG(3, 4))
+	for j, th := range theta {
+		want := -1.0
+		if ref.Float64() < th {
+			want = 1
+		}
+		if got[j] != want {
+			t.Fatalf("sample %d (theta %v) = %v, rand.Rand gives %v", j, th, got[j], want)
+		}
+	}
+}
+
+// TestPCGMatchesRand: the reproduced generator gives rand.PCG's draws, and
+// jumping ahead n steps lands where n draws do.
+func TestPCGMatchesRand(t *testing.T) {
+	for _, seed := range [][2]uint64{{0, 0}, {1, 2}, {30, streamSample}, {1<<64 - 1, 12345}} {
+		ref := rand.NewPCG(seed[0], seed[1])
+		var g pcg
+		var buf pcgBuf
+		g.get(ref, &buf)
+		start := g
+		for i := 0; i < 1000; i++ {
+			if a, b := ref.Uint64(), g.uint64(); a != b {
+				t.Fatalf("seed %v draw %d: %#x, rand.PCG %#x", seed, i, b, a)
+			}
+		}
+		for _, n := range []uint64{0, 1, 2, 3, 1000, 1 << 20, 1<<40 + 7} {
+			jumped, walked := start, start
+			jumped.advance(n)
+			if n <= 1<<20 {
+				for i := uint64(0); i < n; i++ {
+					walked.uint64()
+				}
+			} else {
+				walked.advance(n / 2)
+				walked.advance(n - n/2)
+			}
+			if jumped != walked {
+				t.Fatalf("seed %v: advance(%d) = %v, %d steps give %v", seed, n, jumped, n, walked)
+			}
+		}
+		back := rand.NewPCG(9, 9)
+		start.put(back, &buf)
+		var again pcg
+		again.get(back, &buf)
+		if again != start {
+			t.Fatal("put/get do not round-trip")
+		}
+	}
+}
+
+// The threaded sampling gives sampleInto's outputs and leaves the stream
+// where sampleInto leaves it, for any number of threads.
+func TestSampleTaskMatchesSequential(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	theta := make([]float64, 70001)
+	for j := range theta {
+		theta[j] = rng.Float64()
+	}
+	want := make([]float64, len(theta))
+	ref := rand.NewPCG(5, 6)
+	sampleInto(want, theta, ref)
+	next := ref.Uint64()
+	for _, threads := range []int{1, 2, 3} {
+		p := newLinPool(threads)
+		var task sampleTask
+		got := make([]float64, len(theta))
+		src := rand.NewPCG(5, 6)
+		task.sample(p, got, theta, src, false)
+		for j := range want {
+			if got[j] != want[j] {
+				t.Fatalf("threads %d: sample %d = %v, sequential %v", threads, j, got[j], want[j])
+			}
+		}
+		if n := src.Uint64(); n != next {
+			t.Fatalf("threads %d: the stream continues with %#x, sequential %#x", threads, n, next)
+		}
+		task.sample(p, got, theta[:100], rand.NewPCG(5, 6), true)
+		for j := range got[:100] {
+			if got[j] != (want[j]+1)/2 {
+				t.Fatalf("threads %d: 0/1 sample %d = %v", threads, j, got[j])
+			}
+		}
+		p.stop()
+	}
+}

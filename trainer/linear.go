@@ -64,9 +64,27 @@ type linOp int
 const (
 	opForward linOp = iota
 	opTranspose
+	opList
 	opBackward
 	opGradient
 )
+
+// reserve sizes d's buffers for a product of batch samples of in inputs and
+// neurons outputs on up to threads threads, so that a later product of that
+// size allocates nothing.
+func (d *denseInput) reserve(batch, in, neurons, threads int) {
+	if cap(d.wt) < in*neurons {
+		d.wt = make([]float64, in*neurons)
+	}
+	if len(d.cols) < threads {
+		d.cols = make([]denseCol, threads)
+	}
+	for q := range d.cols {
+		if c := &d.cols[q]; cap(c.idx) < batch {
+			c.idx, c.val = make([]int32, batch), make([]float64, batch)
+		}
+	}
+}
 
 // set makes d the input x of batch × in values, keeping d's buffers.
 func (d *denseInput) set(x []float64, in int) {
@@ -117,10 +135,16 @@ func (d *denseInput) run(part, parts int) {
 	case opForward:
 		m0, m1 := split(d.batch, part, parts)
 		wt := d.wt[:in*N]
+		clear(d.s[m0*N : m1*N])
+		bw := bandWidth(N, in)
+		for c0 := 0; c0 < N; c0 += bw {
+			c1 := min(c0+bw, N)
+			for m := m0; m < m1; m++ {
+				axpyRows(d.s[m*N+c0:m*N+c1], wt[c0:], N, d.iota[:in], d.x[m*in:(m+1)*in])
+			}
+		}
 		for m := m0; m < m1; m++ {
 			row := d.s[m*N : (m+1)*N]
-			clear(row)
-			axpyRows(row, wt, N, d.iota[:in], d.x[m*in:(m+1)*in])
 			for i, b := range d.b[:N] {
 				row[i] += b
 			}
@@ -143,7 +167,10 @@ func (d *denseInput) run(part, parts int) {
 			d.db[i] = sum
 			row := d.dw[i*in : (i+1)*in]
 			clear(row)
-			axpyRows(row, x, in, col.idx[:n], col.val[:n])
+			bw := bandWidth(in, d.batch)
+			for c0 := 0; c0 < in; c0 += bw {
+				axpyRows(row[c0:min(c0+bw, in)], x[c0:], in, col.idx[:n], col.val[:n])
+			}
 		}
 
 	default:

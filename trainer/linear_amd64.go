@@ -53,6 +53,96 @@ func axpyRows14(acc *float64, rows *float64, stride int, idx *int32, val *float6
 //go:noescape
 func axpyRows15(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int)
 
+//go:noescape
+func axpyRows512x1(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x2(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x3(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x4(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x5(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x6(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x7(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x8(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x9(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x10(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x11(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x12(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x13(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x14(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x15(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x16(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x17(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x18(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x19(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x20(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x21(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x22(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x23(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x24(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x25(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x26(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x27(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x28(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x29(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows512x30(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+
 func cpuidex(leaf, sub uint32) (a, b, c, d uint32)
 
 func xgetbv0() (eax uint32)
@@ -60,6 +150,14 @@ func xgetbv0() (eax uint32)
 var axpyKernels = [16]func(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int){
 	nil, axpyRows1, axpyRows2, axpyRows3, axpyRows4, axpyRows5, axpyRows6, axpyRows7,
 	axpyRows8, axpyRows9, axpyRows10, axpyRows11, axpyRows12, axpyRows13, axpyRows14, axpyRows15,
+}
+
+var axpyKernels512 = [31]func(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16){
+	nil, axpyRows512x1, axpyRows512x2, axpyRows512x3, axpyRows512x4, axpyRows512x5, axpyRows512x6,
+	axpyRows512x7, axpyRows512x8, axpyRows512x9, axpyRows512x10, axpyRows512x11, axpyRows512x12,
+	axpyRows512x13, axpyRows512x14, axpyRows512x15, axpyRows512x16, axpyRows512x17, axpyRows512x18,
+	axpyRows512x19, axpyRows512x20, axpyRows512x21, axpyRows512x22, axpyRows512x23, axpyRows512x24,
+	axpyRows512x25, axpyRows512x26, axpyRows512x27, axpyRows512x28, axpyRows512x29, axpyRows512x30,
 }
 
 // useAVX2 reports whether the CPU and the OS support AVX2 and FMA (the OS
@@ -79,6 +177,39 @@ var useAVX2 = func() bool {
 	return b7&avx2 != 0
 }()
 
+// useAVX512 reports whether the CPU and the OS support AVX-512F besides
+// AVX2 and FMA (the OS must save the opmask and ZMM registers: XCR0 bits 5,
+// 6 and 7).
+var useAVX512 = func() bool {
+	if !useAVX2 || xgetbv0()&0xe6 != 0xe6 {
+		return false
+	}
+	_, b7, _, _ := cpuidex(7, 0)
+	const avx512f = 1 << 16
+	return b7&avx512f != 0
+}()
+
+// axpyRowsAVX512 computes all of axpyRows, in chunks of at most 30 registers
+// as even as possible, the last register of the last chunk masked to the
+// lanes that remain. len(idx) > 0.
+func axpyRowsAVX512(acc, rows []float64, stride int, idx []int32, val []float64) {
+	n := len(acc)
+	regs := (n + 7) / 8
+	chunks := (regs + 29) / 30
+	off := 0
+	for c := 0; c < chunks; c++ {
+		r := regs*(c+1)/chunks - regs*c/chunks
+		mask := uint16(0xff)
+		if c == chunks-1 {
+			if tail := n - off - 8*(r-1); tail < 8 {
+				mask = 1<<tail - 1
+			}
+		}
+		axpyKernels512[r](&acc[off], &rows[off], stride, &idx[0], &val[0], len(idx), mask)
+		off += 8 * r
+	}
+}
+
 // axpyRowsAVX2 computes the first 4⌊len(acc)/4⌋ elements of axpyRows, in
 // chunks of at most 15 registers as even as possible, and returns how many it
 // computed. len(idx) > 0.
@@ -96,3 +227,11 @@ func axpyRowsAVX2(acc, rows []float64, stride int, idx []int32, val []float64) i
 	}
 	return off
 }
+
+// The dot-product kernels of dotRows32 (linear_masked.go).
+
+//go:noescape
+func dotRows32AVX512(dst *float64, a *float64, rows *float32, stride int, idx *int32, k int, n8 int)
+
+//go:noescape
+func dotRows32AVX2(dst *float64, a *float64, rows *float32, stride int, idx *int32, k int, n8 int)

@@ -801,3 +801,2428 @@ done15:
 	VMOVUPD Y14, 448(DI)
 	VZEROUPPER
 	RET
+
+// func axpyRows512x1(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows1 with 8-wide AVX-512 registers: acc[0:8*1] in Z0-Z0, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x1(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD.Z 0(DI), K1, Z0
+	TESTQ CX, CX
+	JEQ done512x1
+loop512x1:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, K1, Z0
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x1
+done512x1:
+	VMOVUPD Z0, K1, 0(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x2(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows2 with 8-wide AVX-512 registers: acc[0:8*2] in Z0-Z1, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x2(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD.Z 64(DI), K1, Z1
+	TESTQ CX, CX
+	JEQ done512x2
+loop512x2:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, K1, Z1
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x2
+done512x2:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x3(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows3 with 8-wide AVX-512 registers: acc[0:8*3] in Z0-Z2, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x3(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD.Z 128(DI), K1, Z2
+	TESTQ CX, CX
+	JEQ done512x3
+loop512x3:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, K1, Z2
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x3
+done512x3:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, K1, 128(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x4(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows4 with 8-wide AVX-512 registers: acc[0:8*4] in Z0-Z3, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x4(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD.Z 192(DI), K1, Z3
+	TESTQ CX, CX
+	JEQ done512x4
+loop512x4:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, K1, Z3
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x4
+done512x4:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, K1, 192(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x5(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows5 with 8-wide AVX-512 registers: acc[0:8*5] in Z0-Z4, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x5(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD.Z 256(DI), K1, Z4
+	TESTQ CX, CX
+	JEQ done512x5
+loop512x5:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, K1, Z4
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x5
+done512x5:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, K1, 256(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x6(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows6 with 8-wide AVX-512 registers: acc[0:8*6] in Z0-Z5, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x6(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD.Z 320(DI), K1, Z5
+	TESTQ CX, CX
+	JEQ done512x6
+loop512x6:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, K1, Z5
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x6
+done512x6:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, K1, 320(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x7(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows7 with 8-wide AVX-512 registers: acc[0:8*7] in Z0-Z6, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x7(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD.Z 384(DI), K1, Z6
+	TESTQ CX, CX
+	JEQ done512x7
+loop512x7:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, K1, Z6
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x7
+done512x7:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, K1, 384(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x8(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows8 with 8-wide AVX-512 registers: acc[0:8*8] in Z0-Z7, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x8(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD.Z 448(DI), K1, Z7
+	TESTQ CX, CX
+	JEQ done512x8
+loop512x8:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, K1, Z7
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x8
+done512x8:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, K1, 448(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x9(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows9 with 8-wide AVX-512 registers: acc[0:8*9] in Z0-Z8, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x9(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD.Z 512(DI), K1, Z8
+	TESTQ CX, CX
+	JEQ done512x9
+loop512x9:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, K1, Z8
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x9
+done512x9:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, K1, 512(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x10(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows10 with 8-wide AVX-512 registers: acc[0:8*10] in Z0-Z9, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x10(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD.Z 576(DI), K1, Z9
+	TESTQ CX, CX
+	JEQ done512x10
+loop512x10:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, K1, Z9
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x10
+done512x10:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, K1, 576(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x11(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows11 with 8-wide AVX-512 registers: acc[0:8*11] in Z0-Z10, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x11(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD.Z 640(DI), K1, Z10
+	TESTQ CX, CX
+	JEQ done512x11
+loop512x11:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, K1, Z10
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x11
+done512x11:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, K1, 640(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x12(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows12 with 8-wide AVX-512 registers: acc[0:8*12] in Z0-Z11, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x12(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD.Z 704(DI), K1, Z11
+	TESTQ CX, CX
+	JEQ done512x12
+loop512x12:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, K1, Z11
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x12
+done512x12:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, K1, 704(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x13(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows13 with 8-wide AVX-512 registers: acc[0:8*13] in Z0-Z12, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x13(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD.Z 768(DI), K1, Z12
+	TESTQ CX, CX
+	JEQ done512x13
+loop512x13:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, Z11
+	VFMADD231PD 768(AX), Z31, K1, Z12
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x13
+done512x13:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, K1, 768(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x14(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows14 with 8-wide AVX-512 registers: acc[0:8*14] in Z0-Z13, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x14(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD.Z 832(DI), K1, Z13
+	TESTQ CX, CX
+	JEQ done512x14
+loop512x14:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, Z11
+	VFMADD231PD 768(AX), Z31, Z12
+	VFMADD231PD 832(AX), Z31, K1, Z13
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x14
+done512x14:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, K1, 832(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x15(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows15 with 8-wide AVX-512 registers: acc[0:8*15] in Z0-Z14, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x15(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD 832(DI), Z13
+	VMOVUPD.Z 896(DI), K1, Z14
+	TESTQ CX, CX
+	JEQ done512x15
+loop512x15:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, Z11
+	VFMADD231PD 768(AX), Z31, Z12
+	VFMADD231PD 832(AX), Z31, Z13
+	VFMADD231PD 896(AX), Z31, K1, Z14
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x15
+done512x15:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, 832(DI)
+	VMOVUPD Z14, K1, 896(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x16(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows16 with 8-wide AVX-512 registers: acc[0:8*16] in Z0-Z15, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x16(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD 832(DI), Z13
+	VMOVUPD 896(DI), Z14
+	VMOVUPD.Z 960(DI), K1, Z15
+	TESTQ CX, CX
+	JEQ done512x16
+loop512x16:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, Z11
+	VFMADD231PD 768(AX), Z31, Z12
+	VFMADD231PD 832(AX), Z31, Z13
+	VFMADD231PD 896(AX), Z31, Z14
+	VFMADD231PD 960(AX), Z31, K1, Z15
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x16
+done512x16:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, 832(DI)
+	VMOVUPD Z14, 896(DI)
+	VMOVUPD Z15, K1, 960(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x17(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows17 with 8-wide AVX-512 registers: acc[0:8*17] in Z0-Z16, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x17(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD 832(DI), Z13
+	VMOVUPD 896(DI), Z14
+	VMOVUPD 960(DI), Z15
+	VMOVUPD.Z 1024(DI), K1, Z16
+	TESTQ CX, CX
+	JEQ done512x17
+loop512x17:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, Z11
+	VFMADD231PD 768(AX), Z31, Z12
+	VFMADD231PD 832(AX), Z31, Z13
+	VFMADD231PD 896(AX), Z31, Z14
+	VFMADD231PD 960(AX), Z31, Z15
+	VFMADD231PD 1024(AX), Z31, K1, Z16
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x17
+done512x17:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, 832(DI)
+	VMOVUPD Z14, 896(DI)
+	VMOVUPD Z15, 960(DI)
+	VMOVUPD Z16, K1, 1024(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x18(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows18 with 8-wide AVX-512 registers: acc[0:8*18] in Z0-Z17, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x18(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD 832(DI), Z13
+	VMOVUPD 896(DI), Z14
+	VMOVUPD 960(DI), Z15
+	VMOVUPD 1024(DI), Z16
+	VMOVUPD.Z 1088(DI), K1, Z17
+	TESTQ CX, CX
+	JEQ done512x18
+loop512x18:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, Z11
+	VFMADD231PD 768(AX), Z31, Z12
+	VFMADD231PD 832(AX), Z31, Z13
+	VFMADD231PD 896(AX), Z31, Z14
+	VFMADD231PD 960(AX), Z31, Z15
+	VFMADD231PD 1024(AX), Z31, Z16
+	VFMADD231PD 1088(AX), Z31, K1, Z17
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x18
+done512x18:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, 832(DI)
+	VMOVUPD Z14, 896(DI)
+	VMOVUPD Z15, 960(DI)
+	VMOVUPD Z16, 1024(DI)
+	VMOVUPD Z17, K1, 1088(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x19(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows19 with 8-wide AVX-512 registers: acc[0:8*19] in Z0-Z18, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x19(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD 832(DI), Z13
+	VMOVUPD 896(DI), Z14
+	VMOVUPD 960(DI), Z15
+	VMOVUPD 1024(DI), Z16
+	VMOVUPD 1088(DI), Z17
+	VMOVUPD.Z 1152(DI), K1, Z18
+	TESTQ CX, CX
+	JEQ done512x19
+loop512x19:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, Z11
+	VFMADD231PD 768(AX), Z31, Z12
+	VFMADD231PD 832(AX), Z31, Z13
+	VFMADD231PD 896(AX), Z31, Z14
+	VFMADD231PD 960(AX), Z31, Z15
+	VFMADD231PD 1024(AX), Z31, Z16
+	VFMADD231PD 1088(AX), Z31, Z17
+	VFMADD231PD 1152(AX), Z31, K1, Z18
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x19
+done512x19:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, 832(DI)
+	VMOVUPD Z14, 896(DI)
+	VMOVUPD Z15, 960(DI)
+	VMOVUPD Z16, 1024(DI)
+	VMOVUPD Z17, 1088(DI)
+	VMOVUPD Z18, K1, 1152(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x20(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows20 with 8-wide AVX-512 registers: acc[0:8*20] in Z0-Z19, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x20(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD 832(DI), Z13
+	VMOVUPD 896(DI), Z14
+	VMOVUPD 960(DI), Z15
+	VMOVUPD 1024(DI), Z16
+	VMOVUPD 1088(DI), Z17
+	VMOVUPD 1152(DI), Z18
+	VMOVUPD.Z 1216(DI), K1, Z19
+	TESTQ CX, CX
+	JEQ done512x20
+loop512x20:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, Z11
+	VFMADD231PD 768(AX), Z31, Z12
+	VFMADD231PD 832(AX), Z31, Z13
+	VFMADD231PD 896(AX), Z31, Z14
+	VFMADD231PD 960(AX), Z31, Z15
+	VFMADD231PD 1024(AX), Z31, Z16
+	VFMADD231PD 1088(AX), Z31, Z17
+	VFMADD231PD 1152(AX), Z31, Z18
+	VFMADD231PD 1216(AX), Z31, K1, Z19
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x20
+done512x20:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, 832(DI)
+	VMOVUPD Z14, 896(DI)
+	VMOVUPD Z15, 960(DI)
+	VMOVUPD Z16, 1024(DI)
+	VMOVUPD Z17, 1088(DI)
+	VMOVUPD Z18, 1152(DI)
+	VMOVUPD Z19, K1, 1216(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x21(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows21 with 8-wide AVX-512 registers: acc[0:8*21] in Z0-Z20, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x21(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD 832(DI), Z13
+	VMOVUPD 896(DI), Z14
+	VMOVUPD 960(DI), Z15
+	VMOVUPD 1024(DI), Z16
+	VMOVUPD 1088(DI), Z17
+	VMOVUPD 1152(DI), Z18
+	VMOVUPD 1216(DI), Z19
+	VMOVUPD.Z 1280(DI), K1, Z20
+	TESTQ CX, CX
+	JEQ done512x21
+loop512x21:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, Z11
+	VFMADD231PD 768(AX), Z31, Z12
+	VFMADD231PD 832(AX), Z31, Z13
+	VFMADD231PD 896(AX), Z31, Z14
+	VFMADD231PD 960(AX), Z31, Z15
+	VFMADD231PD 1024(AX), Z31, Z16
+	VFMADD231PD 1088(AX), Z31, Z17
+	VFMADD231PD 1152(AX), Z31, Z18
+	VFMADD231PD 1216(AX), Z31, Z19
+	VFMADD231PD 1280(AX), Z31, K1, Z20
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x21
+done512x21:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, 832(DI)
+	VMOVUPD Z14, 896(DI)
+	VMOVUPD Z15, 960(DI)
+	VMOVUPD Z16, 1024(DI)
+	VMOVUPD Z17, 1088(DI)
+	VMOVUPD Z18, 1152(DI)
+	VMOVUPD Z19, 1216(DI)
+	VMOVUPD Z20, K1, 1280(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x22(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows22 with 8-wide AVX-512 registers: acc[0:8*22] in Z0-Z21, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x22(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD 832(DI), Z13
+	VMOVUPD 896(DI), Z14
+	VMOVUPD 960(DI), Z15
+	VMOVUPD 1024(DI), Z16
+	VMOVUPD 1088(DI), Z17
+	VMOVUPD 1152(DI), Z18
+	VMOVUPD 1216(DI), Z19
+	VMOVUPD 1280(DI), Z20
+	VMOVUPD.Z 1344(DI), K1, Z21
+	TESTQ CX, CX
+	JEQ done512x22
+loop512x22:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, Z11
+	VFMADD231PD 768(AX), Z31, Z12
+	VFMADD231PD 832(AX), Z31, Z13
+	VFMADD231PD 896(AX), Z31, Z14
+	VFMADD231PD 960(AX), Z31, Z15
+	VFMADD231PD 1024(AX), Z31, Z16
+	VFMADD231PD 1088(AX), Z31, Z17
+	VFMADD231PD 1152(AX), Z31, Z18
+	VFMADD231PD 1216(AX), Z31, Z19
+	VFMADD231PD 1280(AX), Z31, Z20
+	VFMADD231PD 1344(AX), Z31, K1, Z21
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x22
+done512x22:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, 832(DI)
+	VMOVUPD Z14, 896(DI)
+	VMOVUPD Z15, 960(DI)
+	VMOVUPD Z16, 1024(DI)
+	VMOVUPD Z17, 1088(DI)
+	VMOVUPD Z18, 1152(DI)
+	VMOVUPD Z19, 1216(DI)
+	VMOVUPD Z20, 1280(DI)
+	VMOVUPD Z21, K1, 1344(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x23(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows23 with 8-wide AVX-512 registers: acc[0:8*23] in Z0-Z22, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x23(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD 832(DI), Z13
+	VMOVUPD 896(DI), Z14
+	VMOVUPD 960(DI), Z15
+	VMOVUPD 1024(DI), Z16
+	VMOVUPD 1088(DI), Z17
+	VMOVUPD 1152(DI), Z18
+	VMOVUPD 1216(DI), Z19
+	VMOVUPD 1280(DI), Z20
+	VMOVUPD 1344(DI), Z21
+	VMOVUPD.Z 1408(DI), K1, Z22
+	TESTQ CX, CX
+	JEQ done512x23
+loop512x23:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, Z11
+	VFMADD231PD 768(AX), Z31, Z12
+	VFMADD231PD 832(AX), Z31, Z13
+	VFMADD231PD 896(AX), Z31, Z14
+	VFMADD231PD 960(AX), Z31, Z15
+	VFMADD231PD 1024(AX), Z31, Z16
+	VFMADD231PD 1088(AX), Z31, Z17
+	VFMADD231PD 1152(AX), Z31, Z18
+	VFMADD231PD 1216(AX), Z31, Z19
+	VFMADD231PD 1280(AX), Z31, Z20
+	VFMADD231PD 1344(AX), Z31, Z21
+	VFMADD231PD 1408(AX), Z31, K1, Z22
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x23
+done512x23:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, 832(DI)
+	VMOVUPD Z14, 896(DI)
+	VMOVUPD Z15, 960(DI)
+	VMOVUPD Z16, 1024(DI)
+	VMOVUPD Z17, 1088(DI)
+	VMOVUPD Z18, 1152(DI)
+	VMOVUPD Z19, 1216(DI)
+	VMOVUPD Z20, 1280(DI)
+	VMOVUPD Z21, 1344(DI)
+	VMOVUPD Z22, K1, 1408(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x24(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows24 with 8-wide AVX-512 registers: acc[0:8*24] in Z0-Z23, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x24(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD 832(DI), Z13
+	VMOVUPD 896(DI), Z14
+	VMOVUPD 960(DI), Z15
+	VMOVUPD 1024(DI), Z16
+	VMOVUPD 1088(DI), Z17
+	VMOVUPD 1152(DI), Z18
+	VMOVUPD 1216(DI), Z19
+	VMOVUPD 1280(DI), Z20
+	VMOVUPD 1344(DI), Z21
+	VMOVUPD 1408(DI), Z22
+	VMOVUPD.Z 1472(DI), K1, Z23
+	TESTQ CX, CX
+	JEQ done512x24
+loop512x24:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, Z11
+	VFMADD231PD 768(AX), Z31, Z12
+	VFMADD231PD 832(AX), Z31, Z13
+	VFMADD231PD 896(AX), Z31, Z14
+	VFMADD231PD 960(AX), Z31, Z15
+	VFMADD231PD 1024(AX), Z31, Z16
+	VFMADD231PD 1088(AX), Z31, Z17
+	VFMADD231PD 1152(AX), Z31, Z18
+	VFMADD231PD 1216(AX), Z31, Z19
+	VFMADD231PD 1280(AX), Z31, Z20
+	VFMADD231PD 1344(AX), Z31, Z21
+	VFMADD231PD 1408(AX), Z31, Z22
+	VFMADD231PD 1472(AX), Z31, K1, Z23
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x24
+done512x24:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, 832(DI)
+	VMOVUPD Z14, 896(DI)
+	VMOVUPD Z15, 960(DI)
+	VMOVUPD Z16, 1024(DI)
+	VMOVUPD Z17, 1088(DI)
+	VMOVUPD Z18, 1152(DI)
+	VMOVUPD Z19, 1216(DI)
+	VMOVUPD Z20, 1280(DI)
+	VMOVUPD Z21, 1344(DI)
+	VMOVUPD Z22, 1408(DI)
+	VMOVUPD Z23, K1, 1472(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x25(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows25 with 8-wide AVX-512 registers: acc[0:8*25] in Z0-Z24, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x25(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD 832(DI), Z13
+	VMOVUPD 896(DI), Z14
+	VMOVUPD 960(DI), Z15
+	VMOVUPD 1024(DI), Z16
+	VMOVUPD 1088(DI), Z17
+	VMOVUPD 1152(DI), Z18
+	VMOVUPD 1216(DI), Z19
+	VMOVUPD 1280(DI), Z20
+	VMOVUPD 1344(DI), Z21
+	VMOVUPD 1408(DI), Z22
+	VMOVUPD 1472(DI), Z23
+	VMOVUPD.Z 1536(DI), K1, Z24
+	TESTQ CX, CX
+	JEQ done512x25
+loop512x25:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, Z11
+	VFMADD231PD 768(AX), Z31, Z12
+	VFMADD231PD 832(AX), Z31, Z13
+	VFMADD231PD 896(AX), Z31, Z14
+	VFMADD231PD 960(AX), Z31, Z15
+	VFMADD231PD 1024(AX), Z31, Z16
+	VFMADD231PD 1088(AX), Z31, Z17
+	VFMADD231PD 1152(AX), Z31, Z18
+	VFMADD231PD 1216(AX), Z31, Z19
+	VFMADD231PD 1280(AX), Z31, Z20
+	VFMADD231PD 1344(AX), Z31, Z21
+	VFMADD231PD 1408(AX), Z31, Z22
+	VFMADD231PD 1472(AX), Z31, Z23
+	VFMADD231PD 1536(AX), Z31, K1, Z24
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x25
+done512x25:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, 832(DI)
+	VMOVUPD Z14, 896(DI)
+	VMOVUPD Z15, 960(DI)
+	VMOVUPD Z16, 1024(DI)
+	VMOVUPD Z17, 1088(DI)
+	VMOVUPD Z18, 1152(DI)
+	VMOVUPD Z19, 1216(DI)
+	VMOVUPD Z20, 1280(DI)
+	VMOVUPD Z21, 1344(DI)
+	VMOVUPD Z22, 1408(DI)
+	VMOVUPD Z23, 1472(DI)
+	VMOVUPD Z24, K1, 1536(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x26(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows26 with 8-wide AVX-512 registers: acc[0:8*26] in Z0-Z25, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x26(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD 832(DI), Z13
+	VMOVUPD 896(DI), Z14
+	VMOVUPD 960(DI), Z15
+	VMOVUPD 1024(DI), Z16
+	VMOVUPD 1088(DI), Z17
+	VMOVUPD 1152(DI), Z18
+	VMOVUPD 1216(DI), Z19
+	VMOVUPD 1280(DI), Z20
+	VMOVUPD 1344(DI), Z21
+	VMOVUPD 1408(DI), Z22
+	VMOVUPD 1472(DI), Z23
+	VMOVUPD 1536(DI), Z24
+	VMOVUPD.Z 1600(DI), K1, Z25
+	TESTQ CX, CX
+	JEQ done512x26
+loop512x26:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, Z11
+	VFMADD231PD 768(AX), Z31, Z12
+	VFMADD231PD 832(AX), Z31, Z13
+	VFMADD231PD 896(AX), Z31, Z14
+	VFMADD231PD 960(AX), Z31, Z15
+	VFMADD231PD 1024(AX), Z31, Z16
+	VFMADD231PD 1088(AX), Z31, Z17
+	VFMADD231PD 1152(AX), Z31, Z18
+	VFMADD231PD 1216(AX), Z31, Z19
+	VFMADD231PD 1280(AX), Z31, Z20
+	VFMADD231PD 1344(AX), Z31, Z21
+	VFMADD231PD 1408(AX), Z31, Z22
+	VFMADD231PD 1472(AX), Z31, Z23
+	VFMADD231PD 1536(AX), Z31, Z24
+	VFMADD231PD 1600(AX), Z31, K1, Z25
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x26
+done512x26:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, 832(DI)
+	VMOVUPD Z14, 896(DI)
+	VMOVUPD Z15, 960(DI)
+	VMOVUPD Z16, 1024(DI)
+	VMOVUPD Z17, 1088(DI)
+	VMOVUPD Z18, 1152(DI)
+	VMOVUPD Z19, 1216(DI)
+	VMOVUPD Z20, 1280(DI)
+	VMOVUPD Z21, 1344(DI)
+	VMOVUPD Z22, 1408(DI)
+	VMOVUPD Z23, 1472(DI)
+	VMOVUPD Z24, 1536(DI)
+	VMOVUPD Z25, K1, 1600(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x27(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows27 with 8-wide AVX-512 registers: acc[0:8*27] in Z0-Z26, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x27(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD 832(DI), Z13
+	VMOVUPD 896(DI), Z14
+	VMOVUPD 960(DI), Z15
+	VMOVUPD 1024(DI), Z16
+	VMOVUPD 1088(DI), Z17
+	VMOVUPD 1152(DI), Z18
+	VMOVUPD 1216(DI), Z19
+	VMOVUPD 1280(DI), Z20
+	VMOVUPD 1344(DI), Z21
+	VMOVUPD 1408(DI), Z22
+	VMOVUPD 1472(DI), Z23
+	VMOVUPD 1536(DI), Z24
+	VMOVUPD 1600(DI), Z25
+	VMOVUPD.Z 1664(DI), K1, Z26
+	TESTQ CX, CX
+	JEQ done512x27
+loop512x27:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, Z11
+	VFMADD231PD 768(AX), Z31, Z12
+	VFMADD231PD 832(AX), Z31, Z13
+	VFMADD231PD 896(AX), Z31, Z14
+	VFMADD231PD 960(AX), Z31, Z15
+	VFMADD231PD 1024(AX), Z31, Z16
+	VFMADD231PD 1088(AX), Z31, Z17
+	VFMADD231PD 1152(AX), Z31, Z18
+	VFMADD231PD 1216(AX), Z31, Z19
+	VFMADD231PD 1280(AX), Z31, Z20
+	VFMADD231PD 1344(AX), Z31, Z21
+	VFMADD231PD 1408(AX), Z31, Z22
+	VFMADD231PD 1472(AX), Z31, Z23
+	VFMADD231PD 1536(AX), Z31, Z24
+	VFMADD231PD 1600(AX), Z31, Z25
+	VFMADD231PD 1664(AX), Z31, K1, Z26
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x27
+done512x27:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, 832(DI)
+	VMOVUPD Z14, 896(DI)
+	VMOVUPD Z15, 960(DI)
+	VMOVUPD Z16, 1024(DI)
+	VMOVUPD Z17, 1088(DI)
+	VMOVUPD Z18, 1152(DI)
+	VMOVUPD Z19, 1216(DI)
+	VMOVUPD Z20, 1280(DI)
+	VMOVUPD Z21, 1344(DI)
+	VMOVUPD Z22, 1408(DI)
+	VMOVUPD Z23, 1472(DI)
+	VMOVUPD Z24, 1536(DI)
+	VMOVUPD Z25, 1600(DI)
+	VMOVUPD Z26, K1, 1664(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x28(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows28 with 8-wide AVX-512 registers: acc[0:8*28] in Z0-Z27, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x28(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD 832(DI), Z13
+	VMOVUPD 896(DI), Z14
+	VMOVUPD 960(DI), Z15
+	VMOVUPD 1024(DI), Z16
+	VMOVUPD 1088(DI), Z17
+	VMOVUPD 1152(DI), Z18
+	VMOVUPD 1216(DI), Z19
+	VMOVUPD 1280(DI), Z20
+	VMOVUPD 1344(DI), Z21
+	VMOVUPD 1408(DI), Z22
+	VMOVUPD 1472(DI), Z23
+	VMOVUPD 1536(DI), Z24
+	VMOVUPD 1600(DI), Z25
+	VMOVUPD 1664(DI), Z26
+	VMOVUPD.Z 1728(DI), K1, Z27
+	TESTQ CX, CX
+	JEQ done512x28
+loop512x28:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, Z11
+	VFMADD231PD 768(AX), Z31, Z12
+	VFMADD231PD 832(AX), Z31, Z13
+	VFMADD231PD 896(AX), Z31, Z14
+	VFMADD231PD 960(AX), Z31, Z15
+	VFMADD231PD 1024(AX), Z31, Z16
+	VFMADD231PD 1088(AX), Z31, Z17
+	VFMADD231PD 1152(AX), Z31, Z18
+	VFMADD231PD 1216(AX), Z31, Z19
+	VFMADD231PD 1280(AX), Z31, Z20
+	VFMADD231PD 1344(AX), Z31, Z21
+	VFMADD231PD 1408(AX), Z31, Z22
+	VFMADD231PD 1472(AX), Z31, Z23
+	VFMADD231PD 1536(AX), Z31, Z24
+	VFMADD231PD 1600(AX), Z31, Z25
+	VFMADD231PD 1664(AX), Z31, Z26
+	VFMADD231PD 1728(AX), Z31, K1, Z27
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x28
+done512x28:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, 832(DI)
+	VMOVUPD Z14, 896(DI)
+	VMOVUPD Z15, 960(DI)
+	VMOVUPD Z16, 1024(DI)
+	VMOVUPD Z17, 1088(DI)
+	VMOVUPD Z18, 1152(DI)
+	VMOVUPD Z19, 1216(DI)
+	VMOVUPD Z20, 1280(DI)
+	VMOVUPD Z21, 1344(DI)
+	VMOVUPD Z22, 1408(DI)
+	VMOVUPD Z23, 1472(DI)
+	VMOVUPD Z24, 1536(DI)
+	VMOVUPD Z25, 1600(DI)
+	VMOVUPD Z26, 1664(DI)
+	VMOVUPD Z27, K1, 1728(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x29(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows29 with 8-wide AVX-512 registers: acc[0:8*29] in Z0-Z28, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x29(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD 832(DI), Z13
+	VMOVUPD 896(DI), Z14
+	VMOVUPD 960(DI), Z15
+	VMOVUPD 1024(DI), Z16
+	VMOVUPD 1088(DI), Z17
+	VMOVUPD 1152(DI), Z18
+	VMOVUPD 1216(DI), Z19
+	VMOVUPD 1280(DI), Z20
+	VMOVUPD 1344(DI), Z21
+	VMOVUPD 1408(DI), Z22
+	VMOVUPD 1472(DI), Z23
+	VMOVUPD 1536(DI), Z24
+	VMOVUPD 1600(DI), Z25
+	VMOVUPD 1664(DI), Z26
+	VMOVUPD 1728(DI), Z27
+	VMOVUPD.Z 1792(DI), K1, Z28
+	TESTQ CX, CX
+	JEQ done512x29
+loop512x29:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, Z11
+	VFMADD231PD 768(AX), Z31, Z12
+	VFMADD231PD 832(AX), Z31, Z13
+	VFMADD231PD 896(AX), Z31, Z14
+	VFMADD231PD 960(AX), Z31, Z15
+	VFMADD231PD 1024(AX), Z31, Z16
+	VFMADD231PD 1088(AX), Z31, Z17
+	VFMADD231PD 1152(AX), Z31, Z18
+	VFMADD231PD 1216(AX), Z31, Z19
+	VFMADD231PD 1280(AX), Z31, Z20
+	VFMADD231PD 1344(AX), Z31, Z21
+	VFMADD231PD 1408(AX), Z31, Z22
+	VFMADD231PD 1472(AX), Z31, Z23
+	VFMADD231PD 1536(AX), Z31, Z24
+	VFMADD231PD 1600(AX), Z31, Z25
+	VFMADD231PD 1664(AX), Z31, Z26
+	VFMADD231PD 1728(AX), Z31, Z27
+	VFMADD231PD 1792(AX), Z31, K1, Z28
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x29
+done512x29:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, 832(DI)
+	VMOVUPD Z14, 896(DI)
+	VMOVUPD Z15, 960(DI)
+	VMOVUPD Z16, 1024(DI)
+	VMOVUPD Z17, 1088(DI)
+	VMOVUPD Z18, 1152(DI)
+	VMOVUPD Z19, 1216(DI)
+	VMOVUPD Z20, 1280(DI)
+	VMOVUPD Z21, 1344(DI)
+	VMOVUPD Z22, 1408(DI)
+	VMOVUPD Z23, 1472(DI)
+	VMOVUPD Z24, 1536(DI)
+	VMOVUPD Z25, 1600(DI)
+	VMOVUPD Z26, 1664(DI)
+	VMOVUPD Z27, 1728(DI)
+	VMOVUPD Z28, K1, 1792(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows512x30(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows30 with 8-wide AVX-512 registers: acc[0:8*30] in Z0-Z29, of which the
+// last holds only the lanes of mask (K1; loads and stores of the others are
+// suppressed, so they may lie beyond the end of acc and rows). The
+// broadcast term is in Z31.
+TEXT ·axpyRows512x30(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD 832(DI), Z13
+	VMOVUPD 896(DI), Z14
+	VMOVUPD 960(DI), Z15
+	VMOVUPD 1024(DI), Z16
+	VMOVUPD 1088(DI), Z17
+	VMOVUPD 1152(DI), Z18
+	VMOVUPD 1216(DI), Z19
+	VMOVUPD 1280(DI), Z20
+	VMOVUPD 1344(DI), Z21
+	VMOVUPD 1408(DI), Z22
+	VMOVUPD 1472(DI), Z23
+	VMOVUPD 1536(DI), Z24
+	VMOVUPD 1600(DI), Z25
+	VMOVUPD 1664(DI), Z26
+	VMOVUPD 1728(DI), Z27
+	VMOVUPD 1792(DI), Z28
+	VMOVUPD.Z 1856(DI), K1, Z29
+	TESTQ CX, CX
+	JEQ done512x30
+loop512x30:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VFMADD231PD 0(AX), Z31, Z0
+	VFMADD231PD 64(AX), Z31, Z1
+	VFMADD231PD 128(AX), Z31, Z2
+	VFMADD231PD 192(AX), Z31, Z3
+	VFMADD231PD 256(AX), Z31, Z4
+	VFMADD231PD 320(AX), Z31, Z5
+	VFMADD231PD 384(AX), Z31, Z6
+	VFMADD231PD 448(AX), Z31, Z7
+	VFMADD231PD 512(AX), Z31, Z8
+	VFMADD231PD 576(AX), Z31, Z9
+	VFMADD231PD 640(AX), Z31, Z10
+	VFMADD231PD 704(AX), Z31, Z11
+	VFMADD231PD 768(AX), Z31, Z12
+	VFMADD231PD 832(AX), Z31, Z13
+	VFMADD231PD 896(AX), Z31, Z14
+	VFMADD231PD 960(AX), Z31, Z15
+	VFMADD231PD 1024(AX), Z31, Z16
+	VFMADD231PD 1088(AX), Z31, Z17
+	VFMADD231PD 1152(AX), Z31, Z18
+	VFMADD231PD 1216(AX), Z31, Z19
+	VFMADD231PD 1280(AX), Z31, Z20
+	VFMADD231PD 1344(AX), Z31, Z21
+	VFMADD231PD 1408(AX), Z31, Z22
+	VFMADD231PD 1472(AX), Z31, Z23
+	VFMADD231PD 1536(AX), Z31, Z24
+	VFMADD231PD 1600(AX), Z31, Z25
+	VFMADD231PD 1664(AX), Z31, Z26
+	VFMADD231PD 1728(AX), Z31, Z27
+	VFMADD231PD 1792(AX), Z31, Z28
+	VFMADD231PD 1856(AX), Z31, K1, Z29
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop512x30
+done512x30:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, 832(DI)
+	VMOVUPD Z14, 896(DI)
+	VMOVUPD Z15, 960(DI)
+	VMOVUPD Z16, 1024(DI)
+	VMOVUPD Z17, 1088(DI)
+	VMOVUPD Z18, 1152(DI)
+	VMOVUPD Z19, 1216(DI)
+	VMOVUPD Z20, 1280(DI)
+	VMOVUPD Z21, 1344(DI)
+	VMOVUPD Z22, 1408(DI)
+	VMOVUPD Z23, 1472(DI)
+	VMOVUPD Z24, 1536(DI)
+	VMOVUPD Z25, 1600(DI)
+	VMOVUPD Z26, 1664(DI)
+	VMOVUPD Z27, 1728(DI)
+	VMOVUPD Z28, 1792(DI)
+	VMOVUPD Z29, K1, 1856(DI)
+	VZEROUPPER
+	RET
+
+// func dotRows32AVX512(dst *float64, a *float64, rows *float32, stride int, idx *int32, k int, n8 int)
+//
+// Four rows at a time (Z0-Z3), then one at a time; a's 8-wide chunk in Z8.
+TEXT ·dotRows32AVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ rows+16(FP), DX
+	MOVQ stride+24(FP), R10
+	SHLQ $2, R10
+	MOVQ idx+32(FP), R8
+	MOVQ k+40(FP), CX
+	MOVQ n8+48(FP), R9
+	SHLQ $3, R9 // bytes of a
+four512:
+	CMPQ CX, $4
+	JLT one512
+	MOVLQSX 0(R8), R11
+	IMULQ R10, R11
+	ADDQ DX, R11
+	VPXORQ Z0, Z0, Z0
+	MOVLQSX 4(R8), R12
+	IMULQ R10, R12
+	ADDQ DX, R12
+	VPXORQ Z1, Z1, Z1
+	MOVLQSX 8(R8), R13
+	IMULQ R10, R13
+	ADDQ DX, R13
+	VPXORQ Z2, Z2, Z2
+	MOVLQSX 12(R8), R14
+	IMULQ R10, R14
+	ADDQ DX, R14
+	VPXORQ Z3, Z3, Z3
+	XORQ AX, AX // offset into a (bytes); rows at AX/2
+	XORQ BX, BX
+four512loop:
+	CMPQ AX, R9
+	JGE four512done
+	VMOVUPD (SI)(AX*1), Z8
+	VCVTPS2PD (R11)(BX*1), Z4
+	VFMADD231PD Z4, Z8, Z0
+	VCVTPS2PD (R12)(BX*1), Z5
+	VFMADD231PD Z5, Z8, Z1
+	VCVTPS2PD (R13)(BX*1), Z6
+	VFMADD231PD Z6, Z8, Z2
+	VCVTPS2PD (R14)(BX*1), Z7
+	VFMADD231PD Z7, Z8, Z3
+	ADDQ $64, AX
+	ADDQ $32, BX
+	JMP four512loop
+four512done:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	ADDQ $256, DI
+	ADDQ $16, R8
+	SUBQ $4, CX
+	JMP four512
+one512:
+	TESTQ CX, CX
+	JEQ done512dot
+	MOVLQSX (R8), R11
+	IMULQ R10, R11
+	ADDQ DX, R11
+	VPXORQ Z0, Z0, Z0
+	XORQ AX, AX
+	XORQ BX, BX
+one512loop:
+	CMPQ AX, R9
+	JGE one512done
+	VMOVUPD (SI)(AX*1), Z8
+	VCVTPS2PD (R11)(BX*1), Z4
+	VFMADD231PD Z4, Z8, Z0
+	ADDQ $64, AX
+	ADDQ $32, BX
+	JMP one512loop
+one512done:
+	VMOVUPD Z0, (DI)
+	ADDQ $64, DI
+	ADDQ $4, R8
+	DECQ CX
+	JMP one512
+done512dot:
+	VZEROUPPER
+	RET
+
+// func dotRows32AVX2(dst *float64, a *float64, rows *float32, stride int, idx *int32, k int, n8 int)
+//
+// One row at a time, lanes 0-3 in Y0 and 4-7 in Y1.
+TEXT ·dotRows32AVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ rows+16(FP), DX
+	MOVQ stride+24(FP), R10
+	SHLQ $2, R10
+	MOVQ idx+32(FP), R8
+	MOVQ k+40(FP), CX
+	MOVQ n8+48(FP), R9
+	SHLQ $3, R9
+row2:
+	TESTQ CX, CX
+	JEQ done2dot
+	MOVLQSX (R8), R11
+	IMULQ R10, R11
+	ADDQ DX, R11
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	XORQ AX, AX
+	XORQ BX, BX
+row2loop:
+	CMPQ AX, R9
+	JGE row2done
+	VCVTPS2PD (R11)(BX*1), Y4
+	VCVTPS2PD 16(R11)(BX*1), Y5
+	VFMADD231PD (SI)(AX*1), Y4, Y0
+	VFMADD231PD 32(SI)(AX*1), Y5, Y1
+	ADDQ $64, AX
+	ADDQ $32, BX
+	JMP row2loop
+row2done:
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	ADDQ $64, DI
+	ADDQ $4, R8
+	DECQ CX
+	JMP row2
+done2dot:
+	VZEROUPPER
+	RET

@@ -1,7 +1,8 @@
 //go:build ignore
 
 // linear_amd64_gen writes linear_amd64.s: the AVX2 axpyRows kernels for 1 to
-// 15 accumulator registers, and the CPUID helpers. Run `go generate` in this
+// 15 accumulator registers, the AVX-512 ones for 1 to 30 (the last one
+// masked), and the CPUID helpers. Run `go generate` in this
 // directory after changing it.
 package main
 
@@ -77,7 +78,175 @@ func main() {
 		w("\tVZEROUPPER")
 		w("\tRET")
 	}
+	for r := 1; r <= 30; r++ {
+		w("")
+		w("// func axpyRows512x%d(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)", r)
+		w("//")
+		w("// axpyRows%d with 8-wide AVX-512 registers: acc[0:8*%d] in Z0-Z%d, of which the", r, r, r-1)
+		w("// last holds only the lanes of mask (K1; loads and stores of the others are")
+		w("// suppressed, so they may lie beyond the end of acc and rows). The")
+		w("// broadcast term is in Z31.")
+		w("TEXT ·axpyRows512x%d(SB), NOSPLIT, $0-50", r)
+		w("\tMOVQ acc+0(FP), DI")
+		w("\tMOVQ rows+8(FP), SI")
+		w("\tMOVQ stride+16(FP), DX")
+		w("\tSHLQ $3, DX")
+		w("\tMOVQ idx+24(FP), R8")
+		w("\tMOVQ val+32(FP), R9")
+		w("\tMOVQ k+40(FP), CX")
+		w("\tKMOVW mask+48(FP), K1")
+		for q := 0; q < r-1; q++ {
+			w("\tVMOVUPD %d(DI), Z%d", 64*q, q)
+		}
+		w("\tVMOVUPD.Z %d(DI), K1, Z%d", 64*(r-1), r-1)
+		w("\tTESTQ CX, CX")
+		w("\tJEQ done512x%d", r)
+		w("loop512x%d:", r)
+		w("\tMOVLQSX (R8), AX")
+		w("\tIMULQ DX, AX")
+		w("\tADDQ SI, AX")
+		w("\tVBROADCASTSD (R9), Z31")
+		for q := 0; q < r-1; q++ {
+			w("\tVFMADD231PD %d(AX), Z31, Z%d", 64*q, q)
+		}
+		w("\tVFMADD231PD %d(AX), Z31, K1, Z%d", 64*(r-1), r-1)
+		w("\tADDQ $4, R8")
+		w("\tADDQ $8, R9")
+		w("\tDECQ CX")
+		w("\tJNE loop512x%d", r)
+		w("done512x%d:", r)
+		for q := 0; q < r-1; q++ {
+			w("\tVMOVUPD Z%d, %d(DI)", q, 64*q)
+		}
+		w("\tVMOVUPD Z%d, K1, %d(DI)", r-1, 64*(r-1))
+		w("\tVZEROUPPER")
+		w("\tRET")
+	}
+	dotKernels(w)
 	if err := os.WriteFile("linear_amd64.s", b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// dotKernels writes dotRows32AVX512 and dotRows32AVX2: for each of k rows
+// r = rows[idx[t]*stride:] (float32), the eight lane sums
+// dst[8t+l] = sum over e = l, l+8, ... < n8 of a[e]*float64(r[e]), one FMA
+// per element in increasing e (dotRows32 in linear_masked.go).
+func dotKernels(w func(string, ...any)) {
+	w("")
+	w("// func dotRows32AVX512(dst *float64, a *float64, rows *float32, stride int, idx *int32, k int, n8 int)")
+	w("//")
+	w("// Four rows at a time (Z0-Z3), then one at a time; a's 8-wide chunk in Z8.")
+	w("TEXT ·dotRows32AVX512(SB), NOSPLIT, $0-56")
+	w("\tMOVQ dst+0(FP), DI")
+	w("\tMOVQ a+8(FP), SI")
+	w("\tMOVQ rows+16(FP), DX")
+	w("\tMOVQ stride+24(FP), R10")
+	w("\tSHLQ $2, R10")
+	w("\tMOVQ idx+32(FP), R8")
+	w("\tMOVQ k+40(FP), CX")
+	w("\tMOVQ n8+48(FP), R9")
+	w("\tSHLQ $3, R9 // bytes of a")
+	w("four512:")
+	w("\tCMPQ CX, $4")
+	w("\tJLT one512")
+	for q, r := range []string{"R11", "R12", "R13", "R14"} {
+		w("\tMOVLQSX %d(R8), %s", 4*q, r)
+		w("\tIMULQ R10, %s", r)
+		w("\tADDQ DX, %s", r)
+		w("\tVPXORQ Z%d, Z%d, Z%d", q, q, q)
+	}
+	w("\tXORQ AX, AX // offset into a (bytes); rows at AX/2")
+	w("\tXORQ BX, BX")
+	w("four512loop:")
+	w("\tCMPQ AX, R9")
+	w("\tJGE four512done")
+	w("\tVMOVUPD (SI)(AX*1), Z8")
+	for q, r := range []string{"R11", "R12", "R13", "R14"} {
+		w("\tVCVTPS2PD (%s)(BX*1), Z%d", r, 4+q)
+		w("\tVFMADD231PD Z%d, Z8, Z%d", 4+q, q)
+	}
+	w("\tADDQ $64, AX")
+	w("\tADDQ $32, BX")
+	w("\tJMP four512loop")
+	w("four512done:")
+	for q := 0; q < 4; q++ {
+		w("\tVMOVUPD Z%d, %d(DI)", q, 64*q)
+	}
+	w("\tADDQ $256, DI")
+	w("\tADDQ $16, R8")
+	w("\tSUBQ $4, CX")
+	w("\tJMP four512")
+	w("one512:")
+	w("\tTESTQ CX, CX")
+	w("\tJEQ done512dot")
+	w("\tMOVLQSX (R8), R11")
+	w("\tIMULQ R10, R11")
+	w("\tADDQ DX, R11")
+	w("\tVPXORQ Z0, Z0, Z0")
+	w("\tXORQ AX, AX")
+	w("\tXORQ BX, BX")
+	w("one512loop:")
+	w("\tCMPQ AX, R9")
+	w("\tJGE one512done")
+	w("\tVMOVUPD (SI)(AX*1), Z8")
+	w("\tVCVTPS2PD (R11)(BX*1), Z4")
+	w("\tVFMADD231PD Z4, Z8, Z0")
+	w("\tADDQ $64, AX")
+	w("\tADDQ $32, BX")
+	w("\tJMP one512loop")
+	w("one512done:")
+	w("\tVMOVUPD Z0, (DI)")
+	w("\tADDQ $64, DI")
+	w("\tADDQ $4, R8")
+	w("\tDECQ CX")
+	w("\tJMP one512")
+	w("done512dot:")
+	w("\tVZEROUPPER")
+	w("\tRET")
+
+	w("")
+	w("// func dotRows32AVX2(dst *float64, a *float64, rows *float32, stride int, idx *int32, k int, n8 int)")
+	w("//")
+	w("// One row at a time, lanes 0-3 in Y0 and 4-7 in Y1.")
+	w("TEXT ·dotRows32AVX2(SB), NOSPLIT, $0-56")
+	w("\tMOVQ dst+0(FP), DI")
+	w("\tMOVQ a+8(FP), SI")
+	w("\tMOVQ rows+16(FP), DX")
+	w("\tMOVQ stride+24(FP), R10")
+	w("\tSHLQ $2, R10")
+	w("\tMOVQ idx+32(FP), R8")
+	w("\tMOVQ k+40(FP), CX")
+	w("\tMOVQ n8+48(FP), R9")
+	w("\tSHLQ $3, R9")
+	w("row2:")
+	w("\tTESTQ CX, CX")
+	w("\tJEQ done2dot")
+	w("\tMOVLQSX (R8), R11")
+	w("\tIMULQ R10, R11")
+	w("\tADDQ DX, R11")
+	w("\tVXORPD Y0, Y0, Y0")
+	w("\tVXORPD Y1, Y1, Y1")
+	w("\tXORQ AX, AX")
+	w("\tXORQ BX, BX")
+	w("row2loop:")
+	w("\tCMPQ AX, R9")
+	w("\tJGE row2done")
+	w("\tVCVTPS2PD (R11)(BX*1), Y4")
+	w("\tVCVTPS2PD 16(R11)(BX*1), Y5")
+	w("\tVFMADD231PD (SI)(AX*1), Y4, Y0")
+	w("\tVFMADD231PD 32(SI)(AX*1), Y5, Y1")
+	w("\tADDQ $64, AX")
+	w("\tADDQ $32, BX")
+	w("\tJMP row2loop")
+	w("row2done:")
+	w("\tVMOVUPD Y0, (DI)")
+	w("\tVMOVUPD Y1, 32(DI)")
+	w("\tADDQ $64, DI")
+	w("\tADDQ $4, R8")
+	w("\tDECQ CX")
+	w("\tJMP row2")
+	w("done2dot:")
+	w("\tVZEROUPPER")
+	w("\tRET")
 }

@@ -234,8 +234,9 @@ func BenchmarkImageProduct(b *testing.B) {
 	}
 }
 
-// BenchmarkLateralProduct is the dense ±1 lateral source alone (100 → 100,
-// batch 1024): forward and weight gradient.
+// BenchmarkLateralProduct is the ±1 lateral source alone (100 → 100, batch
+// 1024): forward and weight gradient. The input is listed by its rarer
+// sign (a sparse input with background ±1).
 func BenchmarkLateralProduct(b *testing.B) {
 	for _, threads := range []int{1, 2} {
 		for _, dir := range []string{"forward", "backward"} {
@@ -244,8 +245,8 @@ func BenchmarkLateralProduct(b *testing.B) {
 				h.train()
 				l := h.l
 				in := l.in[2]
-				if _, ok := in.(*denseInput); !ok {
-					b.Fatalf("lateral input is %T, want dense", in)
+				if sp, ok := in.(*sparseInput); !ok || sp.x0 == 0 {
+					b.Fatalf("lateral input is %T, want sparse with background ±1", in)
 				}
 				p := l.linPool()
 				size := h.batch * l.neurons

@@ -26,6 +26,10 @@ func axpyRows(acc, rows []float64, stride int, idx []int32, val []float64) {
 	if len(val) < len(idx) || len(rows) < len(acc) {
 		panic("trainer: axpyRows: short val or rows")
 	}
+	if useAVX512 {
+		axpyRowsAVX512(acc, rows, stride, idx, val)
+		return
+	}
 	done := 0
 	if useAVX2 {
 		done = axpyRowsAVX2(acc, rows, stride, idx, val)
@@ -46,4 +50,19 @@ func axpyRowsGo(acc, rows []float64, stride int, idx []int32, val []float64) {
 			acc[i] = math.FMA(v, x, acc[i])
 		}
 	}
+}
+
+// bandWidth is the number of columns a product processes at a time when its
+// axpyRows calls, one per output row, all read the same nrows × width
+// matrix: the whole width if that matrix fits in L2 (about 1 MB here),
+// else bands of columns narrow enough that a band of the matrix (512 kB)
+// stays in L2 while every output row takes its terms from it. Splitting the
+// columns changes no result: every element sees the same operations in the
+// same order.
+func bandWidth(width, nrows int) int {
+	const budget = 512 << 10
+	if nrows*width*8 <= 3*budget/2 {
+		return width
+	}
+	return min(width, 8*max(1, budget/(nrows*64)))
 }

@@ -123,28 +123,38 @@ func (a *actTask) run(part, parts int) {
 	n := len(a.s)
 	g, s := a.views[2*n*part:2*n*part+n], a.views[2*n*part+n:2*n*(part+1)]
 	for k := range n {
-		g[k], s[k] = a.dth[k][lo:hi], a.s[k][lo:hi]
+		s[k] = a.s[k][lo:hi]
+		if a.dth != nil {
+			g[k] = a.dth[k][lo:hi]
+		}
+	}
+	if a.dth == nil {
+		g = nil
 	}
 	a.act.Apply(a.theta[lo:hi], g, s)
 	clear(g)
 	clear(s)
 }
 
-// activate sets theta and dtheta/ds_k of the first batch samples from the
-// sources, over the pool's threads.
-func (l *Layer) activate(p *linPool, batch int) {
+// activate sets theta and, if grad, dtheta/ds_k of the first batch samples
+// from the sources, over the pool's threads.
+func (l *Layer) activate(p *linPool, batch int, grad bool) {
 	size := batch * l.neurons
+	dth := l.dth
+	if !grad {
+		dth = nil
+	}
 	// An activation costs a few exponentials per element.
 	parts := max(1, min(p.threads(), size/4096))
 	if parts == 1 {
-		l.act.Apply(l.theta[:size], l.dth, l.s)
+		l.act.Apply(l.theta[:size], dth, l.s)
 		return
 	}
 	a := &l.actTask
 	if len(a.views) < 2*l.n*parts {
 		a.views = make([][]float64, 2*l.n*p.threads())
 	}
-	a.act, a.theta, a.dth, a.s, a.batch, a.nn = l.act, l.theta, l.dth, l.s, batch, l.neurons
+	a.act, a.theta, a.dth, a.s, a.batch, a.nn = l.act, l.theta, dth, l.s, batch, l.neurons
 	p.run(a, parts)
 	a.theta, a.dth, a.s = nil, nil, nil
 }

@@ -1,21 +1,30 @@
 package trainer
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math"
+)
 
-// sparseInput is a batch × in input of which most entries equal one value
-// x0, stored as per-sample lists of the other entries:
+// sparseInput is a batch × in input most of whose entries in each column j
+// equal a background value x0_j, stored as per-sample lists of the other
+// entries:
 //
-//	x[m, j] = x0 + val[k]  if j = idx[k] for some off[m] <= k < off[m+1],
-//	x[m, j] = x0           otherwise.
+//	x[m, j] = x0_j + val[k]  if j = idx[k] for some off[m] <= k < off[m+1],
+//	x[m, j] = x0_j           otherwise.
 //
-// Two kinds use it. A raw 8-bit image standardised as x = (raw - mean)/std
-// lists its non-zero pixels with val = raw/std and has x0 = -mean/std
-// (setImage). A dense float64 input that is mostly 0 (a one-hot label, the
-// all-zero lateral input of the first recurrent step, a withheld label)
-// lists its non-zero entries with x0 = 0 (setDense). Then
+// Three kinds use it. A raw 8-bit image standardised as x = (raw - mean)/std
+// lists its non-zero pixels with val = raw/std and has x0_j = x0 = -mean/std
+// for every pixel (setImage). A dense float64 input that is mostly 0 (a
+// one-hot label, the all-zero lateral input of the first recurrent step, a
+// withheld label) lists its non-zero entries with x0_j = 0; a ±1 input (a
+// layer's sampled output: the lateral input, the output layer's feedforward
+// input) lists in each column the entries of the column's rarer sign, with
+// x0_j the commoner one and val = ±2 (setDense). Then
 //
-//	s[m, i]  = sum_k w[i, idx[k]] val[k] + (b[i] + x0 sum_j w[i, j])
-//	dw[i, j] = sum_{m, k: idx[k] = j} ds[m, i] val[k] + x0 db[i],   db[i] = sum_m ds[m, i]
+//	s[m, i]  = sum_k w[i, idx[k]] val[k] + base[i]
+//	base[i]  = b[i] + x0 sum_j w[i, j]      (one background for all columns)
+//	base[i]  = b[i] + sum_j w[i, j] x0_j    (per column; w x0_j is exact, x0_j in {0, ±1})
+//	dw[i, j] = sum_{m, k: idx[k] = j} ds[m, i] val[k] + x0_j db[i],   db[i] = sum_m ds[m, i]
 //
 // which cost a multiply-add per listed entry and neuron rather than per
 // entry and neuron. Both products run on axpyRows over transposed matrices
@@ -31,14 +40,17 @@ import "encoding/binary"
 // therefore bit-identical whatever the number of threads.
 type sparseInput struct {
 	in, batch int
-	x0        float64
+	x0        float64   // the background of every column, unless perCol
+	perCol    bool      // the backgrounds are x0col
+	x0col     []float64 // in: per-column backgrounds
+	colAbs    []float64 // in: scratch for setDense
 	off       []int     // batch+1 offsets into idx and val
 	idx       []int32   // listed input indices, increasing within a sample
 	val       []float64 // listed values minus x0
 	lut       [256]float64
 
 	wt   []float64 // in × neurons: w transposed (forward)
-	base []float64 // neurons: b[i] + x0 sum_j w[i, j]
+	base []float64 // neurons: b[i] + the background's product
 	gt   []float64 // in × neurons: dw transposed (backward)
 
 	// The lists by input (backward): input j's entries are
@@ -50,6 +62,7 @@ type sparseInput struct {
 
 	// The product in progress, for run.
 	op         linOp
+	img        *imageSource
 	neurons    int
 	s, w, b    []float64
 	dw, db, ds []float64
@@ -61,11 +74,11 @@ func (sp *sparseInput) reserve(batch, in, neurons, limit int) {
 	if cap(sp.off) < batch+1 {
 		sp.off = make([]int, batch+1)
 	}
-	if cap(sp.idx) < limit {
-		sp.idx = make([]int32, limit)
-		sp.val = make([]float64, limit)
-		sp.colIdx = make([]int32, limit)
-		sp.colVal = make([]float64, limit)
+	if cap(sp.idx) < limit+in {
+		sp.idx = make([]int32, limit+in) // setDense writes up to in entries ahead
+		sp.val = make([]float64, limit+in)
+		sp.colIdx = make([]int32, limit+in)
+		sp.colVal = make([]float64, limit+in)
 	}
 	if cap(sp.wt) < in*neurons {
 		sp.wt = make([]float64, in*neurons)
@@ -74,6 +87,8 @@ func (sp *sparseInput) reserve(batch, in, neurons, limit int) {
 	if cap(sp.cnt) < in+1 {
 		sp.cnt = make([]int, in+1)
 		sp.pos = make([]int, in)
+		sp.x0col = make([]float64, in)
+		sp.colAbs = make([]float64, in)
 	}
 	if cap(sp.base) < neurons {
 		sp.base = make([]float64, neurons)
@@ -85,12 +100,31 @@ func (sp *sparseInput) reserve(batch, in, neurons, limit int) {
 
 // setImage lists the non-zero pixels of batch raw images of in pixels each
 // (row-major), standardised as (raw - mean)/std.
-func (sp *sparseInput) setImage(raw []uint8, in, batch, neurons int, mean, std float64) {
-	sp.reserve(batch, in, neurons, batch*in)
-	sp.x0 = -mean / std
+func (sp *sparseInput) setImage(p *linPool, img *imageSource, in, batch, neurons int) {
+	sp.x0, sp.perCol = -img.mean/img.std, false
 	for v := range sp.lut {
-		sp.lut[v] = float64(v) / std
+		sp.lut[v] = float64(v) / img.std
 	}
+	if img.idx != nil {
+		n := 0
+		for _, idx := range img.idx[:batch] {
+			n += len(idx)
+		}
+		sp.reserve(batch, in, neurons, n)
+		n = 0
+		for m, idx := range img.idx[:batch] {
+			sp.off[m] = n
+			n += len(idx)
+		}
+		sp.off[batch] = n
+		sp.img = img
+		sp.op = opList
+		p.run(sp, partsFor(p, 8*n))
+		sp.img = nil
+		return
+	}
+	raw := img.raw
+	sp.reserve(batch, in, neurons, batch*in)
 	n := 0
 	idx, val := sp.idx, sp.val
 	for m := 0; m < batch; m++ {
@@ -120,34 +154,66 @@ func (sp *sparseInput) setImage(raw []uint8, in, batch, neurons int, mean, std f
 	sp.off[batch] = n
 }
 
-// setDense lists the non-zero entries of a dense batch × in input, if there
-// are at most limit of them, and reports whether there were.
+// setDense lists the entries of a dense batch × in input that differ from
+// their column's background x0_j, if there are at most limit of them and
+// every listed value is exactly x0_j + (x - x0_j), and reports whether it
+// did. x0_j is the commonest of 0, +1 and -1 in the column (ties: 0, then
+// +1): 0 for a one-hot label or a zero input, the commoner sign for the ±1
+// outputs of a layer, which then cost a multiply-add per entry of the rarer
+// sign of each column (at most half of them) instead of one per entry.
 func (sp *sparseInput) setDense(x []float64, in, batch, neurons, limit int) bool {
-	// A dense input (standardised images, ±1 outputs) usually shows in its
-	// first samples: give up before listing half of it.
-	head, nz := min(batch, 8), 0
-	for _, v := range x[:head*in] {
-		if v != 0 {
-			nz++
+	x = x[:batch*in]
+	sp.reserve(batch, in, neurons, limit)
+	// Column sums of x and |x|: for entries in {0, ±1} they count the +1s
+	// (as (a+s)/2) and the -1s ((a-s)/2), exactly. Other values only make
+	// the background a worse choice; the exactness test below keeps the
+	// result right whatever it is.
+	x0col, abs := sp.x0col[:in], sp.colAbs[:in]
+	clear(x0col)
+	clear(abs)
+	for m := 0; m < batch; m++ {
+		for j, v := range x[m*in : (m+1)*in] {
+			x0col[j] += v
+			abs[j] += math.Abs(v)
 		}
 	}
-	if nz*batch > 3*limit/2*head {
-		return false
+	sp.perCol = false
+	for j, sum := range x0col {
+		pos, neg := (abs[j]+sum)/2, (abs[j]-sum)/2
+		zero := float64(batch) - abs[j]
+		x0 := 0.0
+		switch {
+		case zero >= pos && zero >= neg:
+		case pos >= neg:
+			x0 = 1
+		default:
+			x0 = -1
+		}
+		x0col[j] = x0
+		sp.perCol = sp.perCol || x0 != x0col[0]
 	}
-	sp.reserve(batch, in, neurons, limit)
-	sp.x0 = 0
-	n := 0
-	idx, val := sp.idx[:limit], sp.val[:limit]
+	sp.x0 = x0col[0]
+	// Every entry is written at n and n advances past the listed ones only:
+	// no branch on data that is half one sign, half the other. idx and val
+	// have room for limit + in entries.
+	n, inexact := 0, false
+	idx, val := sp.idx[:limit+in], sp.val[:limit+in]
 	for m := 0; m < batch; m++ {
 		sp.off[m] = n
-		for j, v := range x[m*in : (m+1)*in] {
-			if v != 0 {
-				if n == limit {
-					return false
-				}
-				idx[n], val[n] = int32(j), v
+		row := x[m*in : (m+1)*in]
+		for j, v := range row {
+			x0 := x0col[j]
+			d := v - x0
+			idx[n], val[n] = int32(j), d
+			if x0+d != v { // never for an unlisted entry: d is ±0 there
+				inexact = true
+			}
+			if v != x0 {
 				n++
 			}
+		}
+		if n > limit || inexact {
+			return false
 		}
 	}
 	sp.off[batch] = n
@@ -202,14 +268,34 @@ func (sp *sparseInput) run(part, parts int) {
 		}
 		i0, i1 := split(N, part, parts)
 		for i := i0; i < i1; i++ {
-			if sp.x0 == 0 {
+			sum := 0.0
+			switch {
+			case sp.perCol:
+				for j, v := range sp.w[i*in : (i+1)*in] {
+					sum += v * sp.x0col[j]
+				}
+				sp.base[i] = sp.b[i] + sum
+			case sp.x0 == 0:
 				sp.base[i] = sp.b[i]
-			} else {
-				sum := 0.0
+			default:
 				for _, v := range sp.w[i*in : (i+1)*in] {
 					sum += v
 				}
-				sp.base[i] = sp.b[i] + sp.x0*sum
+				sp.base[i] = sp.b[i] + float64(sp.x0*sum) // float64: never fused, on any platform
+			}
+		}
+
+	case opList:
+		// Samples [m0, m1) of the pixel lists.
+		m0, m1 := split(sp.batch, part, parts)
+		for m := m0; m < m1; m++ {
+			n := sp.off[m]
+			idx, val := sp.idx[n:n+len(sp.img.idx[m])], sp.val[n:n+len(sp.img.idx[m])]
+			for q, j := range sp.img.idx[m] {
+				idx[q] = int32(j)
+			}
+			for q, v := range sp.img.val[m][:len(idx)] {
+				val[q] = sp.lut[v]
 			}
 		}
 
@@ -217,11 +303,17 @@ func (sp *sparseInput) run(part, parts int) {
 		// Samples [m0, m1), balanced by listed entries.
 		m0, m1 := sp.balance(part, parts)
 		wt := sp.wt[:in*N]
+		clear(sp.s[m0*N : m1*N])
+		bw := bandWidth(N, in)
+		for c0 := 0; c0 < N; c0 += bw {
+			c1 := min(c0+bw, N)
+			for m := m0; m < m1; m++ {
+				k0, k1 := sp.off[m], sp.off[m+1]
+				axpyRows(sp.s[m*N+c0:m*N+c1], wt[c0:], N, sp.idx[k0:k1], sp.val[k0:k1])
+			}
+		}
 		for m := m0; m < m1; m++ {
 			row := sp.s[m*N : (m+1)*N]
-			clear(row)
-			k0, k1 := sp.off[m], sp.off[m+1]
-			axpyRows(row, wt, N, sp.idx[k0:k1], sp.val[k0:k1])
 			for i, b := range sp.base[:N] {
 				row[i] += b
 			}
@@ -251,11 +343,14 @@ func (sp *sparseInput) run(part, parts int) {
 			}
 		}
 		ds := sp.ds[:sp.batch*N]
-		for j := j0; j < j1; j++ {
-			row := sp.gt[j*N : (j+1)*N]
-			clear(row)
-			c0, c1 := sp.cnt[j], sp.cnt[j+1]
-			axpyRows(row, ds, N, sp.colIdx[c0:c1], sp.colVal[c0:c1])
+		clear(sp.gt[j0*N : j1*N])
+		bw := bandWidth(N, sp.batch)
+		for b0 := 0; b0 < N; b0 += bw {
+			b1 := min(b0+bw, N)
+			for j := j0; j < j1; j++ {
+				c0, c1 := sp.cnt[j], sp.cnt[j+1]
+				axpyRows(sp.gt[j*N+b0:j*N+b1], ds[b0:], N, sp.colIdx[c0:c1], sp.colVal[c0:c1])
+			}
 		}
 
 	case opGradient:
@@ -268,12 +363,17 @@ func (sp *sparseInput) run(part, parts int) {
 			}
 			sp.db[i] = sum
 			row := sp.dw[i*in : (i+1)*in]
-			if sp.x0 == 0 {
+			switch {
+			case sp.perCol:
+				for j := range row {
+					row[j] = sp.gt[j*N+i] + sp.x0col[j]*sum
+				}
+			case sp.x0 == 0:
 				for j := range row {
 					row[j] = sp.gt[j*N+i]
 				}
-			} else {
-				c := sp.x0 * sum
+			default:
+				c := float64(sp.x0 * sum)
 				for j := range row {
 					row[j] = sp.gt[j*N+i] + c
 				}

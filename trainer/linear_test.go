@@ -7,14 +7,45 @@ import (
 	"testing"
 )
 
-// The vectorised kernel and the portable loop agree bit for bit, for every
-// width (chunks of 1-15 registers plus a scalar tail) and stride.
+type axpyKernel struct {
+	name string
+	f    func(acc, rows []float64, stride int, idx []int32, val []float64)
+}
+
+// axpyKernelsTested lists axpyRows as dispatched and every vector kernel
+// this machine can run, each completed by the portable loop where it stops.
+func axpyKernelsTested() []axpyKernel {
+	ks := []axpyKernel{{"axpyRows", axpyRows}}
+	if useAVX2 {
+		ks = append(ks, axpyKernel{"AVX2", func(acc, rows []float64, stride int, idx []int32, val []float64) {
+			if len(idx) == 0 {
+				return
+			}
+			done := axpyRowsAVX2(acc, rows, stride, idx, val)
+			axpyRowsGo(acc[done:], rows[done:], stride, idx, val)
+		}})
+	}
+	if useAVX512 {
+		ks = append(ks, axpyKernel{"AVX-512", func(acc, rows []float64, stride int, idx []int32, val []float64) {
+			if len(idx) > 0 && len(acc) > 0 {
+				axpyRowsAVX512(acc, rows, stride, idx, val)
+			}
+		}})
+	}
+	return ks
+}
+
+// The vectorised kernels and the portable loop agree bit for bit, for every
+// width (chunks of 1-15 AVX2 registers plus a scalar tail, or 1-30 AVX-512
+// registers with a masked last one) and stride.
 func TestAxpyRowsKernel(t *testing.T) {
 	if !useAVX2 {
 		t.Log("no AVX2 on this machine: checking the portable loop only")
+	} else if !useAVX512 {
+		t.Log("no AVX-512 on this machine: checking AVX2 and the portable loop")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, n := range []int{1, 3, 4, 5, 8, 12, 31, 48, 60, 61, 64, 100, 121, 784} {
+	for _, n := range []int{1, 3, 4, 5, 7, 8, 9, 12, 16, 31, 48, 60, 61, 64, 100, 121, 239, 240, 241, 481, 784} {
 		for _, k := range []int{0, 1, 2, 7, 150} {
 			stride := n + rng.IntN(5)
 			nrows := 1 + rng.IntN(40)
@@ -41,13 +72,17 @@ func TestAxpyRowsKernel(t *testing.T) {
 					naive[i] += val[q] * rows[int(j)*stride+i]
 				}
 			}
-			axpyRows(acc, rows, stride, idx, val)
-			for i := range acc {
-				if math.Float64bits(acc[i]) != math.Float64bits(want[i]) {
-					t.Fatalf("n=%d k=%d: acc[%d] = %v, portable loop %v", n, k, i, acc[i], want[i])
-				}
-				if !closeTo(acc[i], naive[i], 1e-9, 1e-9) {
-					t.Fatalf("n=%d k=%d: acc[%d] = %v, naive sum %v", n, k, i, acc[i], naive[i])
+			init := append([]float64(nil), acc...)
+			for _, kern := range axpyKernelsTested() {
+				copy(acc, init)
+				kern.f(acc, rows, stride, idx, val)
+				for i := range acc {
+					if math.Float64bits(acc[i]) != math.Float64bits(want[i]) {
+						t.Fatalf("%s n=%d k=%d: acc[%d] = %v, portable loop %v", kern.name, n, k, i, acc[i], want[i])
+					}
+					if !closeTo(acc[i], naive[i], 1e-9, 1e-9) {
+						t.Fatalf("%s n=%d k=%d: acc[%d] = %v, naive sum %v", kern.name, n, k, i, acc[i], naive[i])
+					}
 				}
 			}
 		}
@@ -126,6 +161,7 @@ func imageCase(t *testing.T, cfg LayerConfig, raw []uint8, mean, std float64, ba
 	t.Helper()
 	sparse := mustLayer(t, cfg)
 	dense := mustLayer(t, cfg)
+	dense.noSparse = true
 	in := cfg.Inputs[0]
 	x := standardise(raw[:batch*in], mean, std)
 	others := randInputs(sparse, batch, 9)
@@ -169,6 +205,14 @@ func imageCase(t *testing.T, cfg LayerConfig, raw []uint8, mean, std float64, ba
 	checkClose(t, "image db_1 vs dense", sparse.GradB(0), dense.GradB(0), scaleB, 1e-12)
 }
 
+// wideConfig is hiddenConfig with 300 neurons, wide enough for the products
+// to go in column bands (bandWidth).
+func wideConfig() LayerConfig {
+	c := hiddenConfig(2)
+	c.Inputs, c.Neurons = []int{784, 10, 300}, 300
+	return c
+}
+
 // ForwardImage equals Forward on the standardised images, and both equal the
 // naive products, to 1e-12 of the scale of the sums.
 func TestForwardImageRandom(t *testing.T) {
@@ -185,6 +229,7 @@ func TestForwardImageRandom(t *testing.T) {
 		{biConfig(), 40, 0.5, -7, 0.25},
 		{hiddenConfig(1), 70, 0.81, 33.3184, 78.5675},
 		{hiddenConfig(2), 300, 0.81, 33.3184, 78.5675},
+		{wideConfig(), 200, 0.81, 33.3184, 78.5675}, // column bands
 	} {
 		t.Run(fmt.Sprintf("%d-%d-%v", tc.cfg.Inputs[0], tc.batch, tc.zeroFrac), func(t *testing.T) {
 			raw := randomImages(rng, tc.batch, tc.cfg.Inputs[0], tc.zeroFrac)
@@ -349,6 +394,15 @@ func TestThreadsBitIdentical(t *testing.T) {
 	for j := range hiddenOut {
 		hiddenOut[j] = float64(2*rng.IntN(2) - 1)
 	}
+	wide := hidden
+	wide.Inputs, wide.Neurons = []int{784, 10, 300}, 300
+	wideOut := make([]float64, batch*300)
+	for j := range wideOut {
+		wideOut[j] = float64(2*rng.IntN(2) - 1)
+	}
+	if bandWidth(300, 784) == 300 || bandWidth(300, batch) == 300 {
+		t.Fatal("the wide case does not use column bands")
+	}
 	for _, tc := range []struct {
 		name  string
 		cfg   LayerConfig
@@ -359,6 +413,10 @@ func TestThreadsBitIdentical(t *testing.T) {
 		{"hidden/dense", hidden, [][]float64{standardise(raw, 33.3184, 78.5675), oneHot(labels, 10), make([]float64, batch*100)}, false},
 		{"hidden/withheld-label", hidden, [][]float64{nil, make([]float64, batch*10), make([]float64, batch*100)}, true},
 		{"output", output, [][]float64{hiddenOut, oneHot(labels, 10)}, false},
+		// 300 neurons: the image and lateral products go in column bands.
+		{"wide/image", wide, [][]float64{nil, oneHot(labels, 10), wideOut}, true},
+		{"wide/dense", wide, [][]float64{standardise(raw, 33.3184, 78.5675), oneHot(labels, 10), wideOut}, false},
+		{"fan-in/image", fanInConfig(1), [][]float64{nil, oneHot(labels, 10), hiddenOut}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var want []float64

@@ -48,6 +48,8 @@ type Trainer struct {
 	// Minibatch buffers.
 	bd      batchData
 	raw     []uint8
+	nzIdx   [][]uint16 // per sample: views of the data set's pixel lists
+	nzVal   [][]uint8
 	x       []float64
 	label   []float64
 	labels  []int
@@ -91,7 +93,11 @@ func New(cfg Config, data *dataset.Dataset) (*Trainer, error) {
 	t.net = net
 	b := c.BatchSize
 	if net.rawImages() {
-		t.raw = make([]uint8, b*data.Pixels())
+		if data.Train.NonZero() != nil && data.Test.NonZero() != nil {
+			t.nzIdx, t.nzVal = make([][]uint16, b), make([][]uint8, b)
+		} else {
+			t.raw = make([]uint8, b*data.Pixels())
+		}
 	} else {
 		t.x = make([]float64, b*data.Pixels())
 	}
@@ -330,15 +336,23 @@ func (t *Trainer) feed(set *dataset.Set, idx []int, withLabel bool) {
 	n, p, c := len(idx), t.data.Pixels(), t.classes
 	t.bd.n = n
 	t.bd.labels = t.labels[:n]
-	if t.raw != nil {
-		t.bd.raw, t.bd.x = t.raw[:n*p], nil
-		t.bd.mean, t.bd.std = t.data.Mean(), t.data.Std()
+	t.bd.img, t.bd.x = imageSource{mean: t.data.Mean(), std: t.data.Std()}, nil
+	switch {
+	case t.nzIdx != nil:
+		nz := set.NonZero()
 		for r, i := range idx {
-			copy(t.bd.raw[r*p:(r+1)*p], set.Image(i))
+			t.nzIdx[r], t.nzVal[r] = nz.Image(i)
 			t.bd.labels[r] = int(set.Labels[i])
 		}
-	} else {
-		t.bd.raw, t.bd.x = nil, t.x[:n*p]
+		t.bd.img.idx, t.bd.img.val = t.nzIdx[:n], t.nzVal[:n]
+	case t.raw != nil:
+		t.bd.img.raw = t.raw[:n*p]
+		for r, i := range idx {
+			copy(t.bd.img.raw[r*p:(r+1)*p], set.Image(i))
+			t.bd.labels[r] = int(set.Labels[i])
+		}
+	default:
+		t.bd.img, t.bd.x = imageSource{}, t.x[:n*p]
 		t.data.Batch64(t.bd.x, t.bd.labels, set, idx)
 	}
 	t.bd.label = nil
@@ -361,7 +375,7 @@ func (t *Trainer) feed(set *dataset.Set, idx []int, withLabel bool) {
 func (t *Trainer) evaluate(ctx context.Context, phase Phase, set *dataset.Set, idx []int, tag uint64, epoch int) (Accuracy, error) {
 	seed := deriveSeed(t.cfg.Seed, tag, uint64(epoch))
 	it := dataset.NewBatches(idx, t.cfg.BatchSize, seed)
-	rng := rand.New(rand.NewPCG(seed, streamSample))
+	rng := rand.NewPCG(seed, streamSample)
 	var acc accCounter
 	total := it.Len()
 	for b := it.Next(); b != nil; b = it.Next() {

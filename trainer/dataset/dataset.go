@@ -10,6 +10,8 @@ type Set struct {
 	Images
 	// Labels holds one label per image, each below the data set's NumClasses.
 	Labels []uint8
+
+	nz *NonZero // set by New
 }
 
 // Len returns the number of images.
@@ -98,12 +100,61 @@ func New(train, test Set, opts *Options) (*Dataset, error) {
 	if std == 0 {
 		return nil, &FormatError{File: "training set", Msg: fmt.Sprintf("every pixel is %v, so the standard deviation is 0 and cannot standardise", mean)}
 	}
+	train.nz, test.nz = nonZero(&train.Images), nonZero(&test.Images)
 	d := &Dataset{Rows: train.Rows, Cols: train.Cols, NumClasses: classes, Train: train, Test: test, mean: mean, std: std}
 	for v := range d.lut64 {
 		d.lut64[v] = (float64(v) - mean) / std
 		d.lut32[v] = float32(d.lut64[v])
 	}
 	return d, nil
+}
+
+// NonZero lists the non-zero pixels of every image of a set, image by image:
+// what a product that skips zero pixels needs, found once when the data set
+// is made rather than in every minibatch. It is immutable.
+type NonZero struct {
+	off []int    // N+1 offsets into idx and val
+	idx []uint16 // pixel indices, increasing within an image
+	val []uint8  // their values
+}
+
+// Image returns the indices (increasing) and values of image i's non-zero
+// pixels, as views the caller must not modify.
+func (z *NonZero) Image(i int) (idx []uint16, val []uint8) {
+	a, b := z.off[i], z.off[i+1]
+	return z.idx[a:b:b], z.val[a:b:b]
+}
+
+// NonZero returns the set's non-zero pixels, or nil if the set does not come
+// from New or its images have more than 65536 pixels.
+func (s *Set) NonZero() *NonZero { return s.nz }
+
+// nonZero lists the non-zero pixels of im, or returns nil if a pixel index
+// would not fit 16 bits.
+func nonZero(im *Images) *NonZero {
+	p := im.Pixels()
+	if p > 1<<16 {
+		return nil
+	}
+	count := 0
+	for _, v := range im.Pix {
+		if v != 0 {
+			count++
+		}
+	}
+	z := &NonZero{off: make([]int, im.N+1), idx: make([]uint16, count), val: make([]uint8, count)}
+	n := 0
+	for i := 0; i < im.N; i++ {
+		z.off[i] = n
+		for j, v := range im.Image(i) {
+			if v != 0 {
+				z.idx[n], z.val[n] = uint16(j), v
+				n++
+			}
+		}
+	}
+	z.off[im.N] = n
+	return z
 }
 
 func checkSet(name string, s *Set) error {

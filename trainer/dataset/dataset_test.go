@@ -222,3 +222,37 @@ func TestNumClassesInferred(t *testing.T) {
 		t.Errorf("with Options.NumClasses 12: %v, %v", d, err)
 	}
 }
+
+// NonZero lists exactly the non-zero pixels of each image, in order.
+func TestNonZero(t *testing.T) {
+	pix := []uint8{0, 3, 0, 0, 9, 1, 0, 0, 0, 0, 0, 255}
+	set := Set{Images: Images{N: 3, Rows: 2, Cols: 2, Pix: pix}, Labels: []uint8{0, 1, 0}}
+	d, err := New(set, set, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]struct {
+		j int
+		v uint8
+	}{{{1, 3}}, {{0, 9}, {1, 1}}, {{3, 255}}}
+	for _, s := range []*Set{&d.Train, &d.Test} {
+		z := s.NonZero()
+		if z == nil {
+			t.Fatal("no NonZero")
+		}
+		for i, w := range want {
+			idx, val := z.Image(i)
+			if len(idx) != len(w) || len(val) != len(w) {
+				t.Fatalf("image %d: %v %v, want %v", i, idx, val, w)
+			}
+			for q := range w {
+				if int(idx[q]) != w[q].j || val[q] != w[q].v {
+					t.Errorf("image %d entry %d: pixel %d = %d, want pixel %d = %d", i, q, idx[q], val[q], w[q].j, w[q].v)
+				}
+			}
+		}
+	}
+	if (&Set{}).NonZero() != nil {
+		t.Error("a Set not made by New has NonZero lists")
+	}
+}
