@@ -18,7 +18,8 @@ import (
 
 // genSampler is a small generation-based sampler for the driver's tests: it
 // proposes 4 points a generation around the best point told so far, so its
-// proposals depend on the values, as CMA-ES's do.
+// proposals depend on the values, as CMA-ES's do, and it waits for a whole
+// generation.
 type genSampler struct {
 	box Box
 	st  genState
@@ -29,8 +30,10 @@ type genState struct {
 	Gen   int       `json:"gen"`
 	Best  []float64 `json:"best"`
 	BestV float64   `json:"best_v"`
+	BestK int       `json:"best_k"`
+	First int       // number of the generation's first point
 	Pts   [][]float64
-	Asked bool
+	Told  []bool
 	RNG   []byte
 }
 
@@ -41,11 +44,12 @@ func newGenSampler(box Box, seed uint64) *genSampler {
 func (g *genSampler) Name() string { return "test" }
 
 func (g *genSampler) Ask(int) ([][]float64, error) {
-	if g.st.Asked {
-		return nil, ErrProtocol
+	if len(g.Pending()) > 0 {
+		return nil, ErrPending
 	}
 	r := rand.New(g.rng)
-	g.st.Pts = nil
+	g.st.First += len(g.st.Pts)
+	g.st.Pts, g.st.Told = nil, nil
 	for i := 0; i < 4; i++ {
 		x := make([]float64, g.box.Dim())
 		for j := range x {
@@ -56,22 +60,33 @@ func (g *genSampler) Ask(int) ([][]float64, error) {
 			x[j] = math.Max(g.box.Lower[j], math.Min(g.box.Upper[j], c+0.3*r.NormFloat64()))
 		}
 		g.st.Pts = append(g.st.Pts, x)
+		g.st.Told = append(g.st.Told, false)
 	}
-	g.st.Asked = true
 	g.st.Gen++
 	return g.st.Pts, nil
 }
 
-func (g *genSampler) Tell(v []float64) error {
-	if !g.st.Asked || len(v) != len(g.st.Pts) {
-		return ErrProtocol
-	}
-	for i, x := range v {
-		if x < g.st.BestV { // NaN never wins
-			g.st.BestV, g.st.Best = x, g.st.Pts[i]
+func (g *genSampler) Pending() []int {
+	var ks []int
+	for i, told := range g.st.Told {
+		if !told {
+			ks = append(ks, g.st.First+i)
 		}
 	}
-	g.st.Asked = false
+	return ks
+}
+
+func (g *genSampler) Tell(k int, r Result) error {
+	i := k - g.st.First
+	if i < 0 || i >= len(g.st.Told) || g.st.Told[i] {
+		return ErrProtocol
+	}
+	g.st.Told[i] = true
+	// The best is the lowest value, ties to the lowest number, so the
+	// order of the tells does not matter. NaN never wins.
+	if v := r.Value; !r.Pruned && (v < g.st.BestV || v == g.st.BestV && k < g.st.BestK) {
+		g.st.BestV, g.st.BestK, g.st.Best = v, k, g.st.Pts[i]
+	}
 	return nil
 }
 
@@ -161,7 +176,7 @@ func comparable(t *testing.T, st store.Store, name string) store.Dump {
 func TestRunBudgetAndGenerations(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "s.db"))
 	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 3, Epochs: 2})
-	sum := runStudy(t, st, sphereStudy("a", 3, ""), obj, Options{Workers: 3, Trials: 10})
+	sum := runStudy(t, st, sphereStudy("a", 3, ""), obj, Options{Slots: 3, Trials: 10})
 	if sum.Finished != 10 || sum.Complete != 10 || sum.Best == nil {
 		t.Fatalf("summary %+v", sum)
 	}
@@ -185,7 +200,7 @@ func TestRunBudgetAndGenerations(t *testing.T) {
 		}
 	}
 	// A second run with a larger budget goes on from there.
-	sum = runStudy(t, st, sphereStudy("a", 3, ""), obj, Options{Workers: 2, Trials: 14})
+	sum = runStudy(t, st, sphereStudy("a", 3, ""), obj, Options{Slots: 2, Trials: 14})
 	if sum.Finished != 14 {
 		t.Fatalf("after resume: %+v", sum)
 	}
@@ -198,7 +213,7 @@ func TestResumeIsExact(t *testing.T) {
 	dir := t.TempDir()
 	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 4, Epochs: 3, Sleep: 3 * time.Millisecond})
 	ref := openStore(t, filepath.Join(dir, "ref.db"))
-	runStudy(t, ref, sphereStudy("s", 4, ""), obj, Options{Workers: 2, Trials: 17})
+	runStudy(t, ref, sphereStudy("s", 4, ""), obj, Options{Slots: 2, Trials: 17})
 	want := comparable(t, ref, "s")
 
 	st := openStore(t, filepath.Join(dir, "cut.db"))
@@ -217,7 +232,7 @@ func TestResumeIsExact(t *testing.T) {
 		study := sphereStudy("s", 4, "")
 		st.CreateStudy(ctx, study)
 		sp, _ := NewSpace(study.Space)
-		sum, err := Run(ctx, st, "s", obj, newGenSampler(sp.Box(), 7), Options{Workers: 2, Trials: budget, Stop: stop})
+		sum, err := Run(ctx, st, "s", obj, newGenSampler(sp.Box(), 7), Options{Slots: 2, Trials: budget, Stop: stop})
 		if sum.Stopped {
 			stopped++
 		}
@@ -231,7 +246,7 @@ func TestResumeIsExact(t *testing.T) {
 	}
 	// Finish whatever the interruptions left.
 	sp, _ := NewSpace(sphereStudy("s", 4, "").Space)
-	if _, err := Run(context.Background(), st, "s", obj, newGenSampler(sp.Box(), 7), Options{Workers: 2, Trials: 17}); err != nil {
+	if _, err := Run(context.Background(), st, "s", obj, newGenSampler(sp.Box(), 7), Options{Slots: 2, Trials: 17}); err != nil {
 		t.Fatal(err)
 	}
 	got := comparable(t, st, "s")
@@ -252,7 +267,7 @@ func TestFailedTrialsDoNotStopTheSearch(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "s.db"))
 	// f > 1.5 fails: points far from the optimum diverge.
 	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 6, Fail: 1.5})
-	sum := runStudy(t, st, sphereStudy("f", 6, ""), obj, Options{Workers: 2, Trials: 16})
+	sum := runStudy(t, st, sphereStudy("f", 6, ""), obj, Options{Slots: 2, Trials: 16})
 	if sum.Finished != 16 || sum.Failed == 0 || sum.Complete == 0 {
 		t.Fatalf("summary %+v", sum)
 	}
@@ -268,7 +283,7 @@ func TestPruning(t *testing.T) {
 	for _, pruner := range []string{"asha", "median"} {
 		st := openStore(t, filepath.Join(t.TempDir(), "s.db"))
 		obj, _ := NewSynthetic("rastrigin", SyntheticConfig{Dim: 3, Epochs: 9})
-		sum := runStudy(t, st, sphereStudy("p", 3, pruner), obj, Options{Workers: 1, Trials: 20})
+		sum := runStudy(t, st, sphereStudy("p", 3, pruner), obj, Options{Slots: 1, Trials: 20})
 		if sum.Finished != 20 || sum.Pruned == 0 || sum.Complete == 0 {
 			t.Fatalf("%s: %+v", pruner, sum)
 		}
@@ -289,9 +304,9 @@ func TestASHARungs(t *testing.T) {
 	if got := p.(*ASHA).Rungs; !reflect.DeepEqual(got, []int{1, 3, 9, 27, 81}) {
 		t.Fatalf("rungs %v", got)
 	}
-	curves := map[int][]float64{0: {0.9}, 1: {0.5}, 2: {0.7}}
-	// Three trials at rung 1: only the best third goes on.
-	if p.Prune(0, 1, curves) || !p.Prune(1, 1, curves) || !p.Prune(2, 1, curves) {
+	// Fewer than η trials at rung 1: every trial goes on; then only the
+	// best third of those that reached it.
+	if p.Prune(0, 1, 0.5) || p.Prune(1, 1, 0.9) || !p.Prune(2, 1, 0.7) || p.Prune(3, 1, 0.95) || !p.Prune(4, 1, 0.6) {
 		t.Error("asha kept the wrong trials")
 	}
 	if _, err := NewPruner("bogus", nil, 10); err == nil {

@@ -85,7 +85,7 @@ func TestSamplerQualityTable(t *testing.T) {
 				for seed := range uint64(seeds) {
 					// No sampler knows the budget, so the best within a
 					// smaller budget is that of a prefix of the same run.
-					for bi, best := range samplerBests(t, c, box, seed, fn.f, budgets) {
+					for bi, best := range samplerBests(t, c, box, seed, fn.f, budgets, 8) {
 						mean[ci][bi][fi][di] += best / seeds
 					}
 				}
@@ -118,30 +118,34 @@ func TestSamplerQualityTable(t *testing.T) {
 
 // samplerBests returns the best value of f among the first b points a
 // sampler of case c proposes, for each b of the ascending budgets, asking
-// for 8 workers.
-func samplerBests(t testing.TB, c samplerCase, box Box, seed uint64, f func([]float64) float64, budgets []int) []float64 {
+// for n points at a time and telling each generation whole.
+func samplerBests(t testing.TB, c samplerCase, box Box, seed uint64, f func([]float64) float64, budgets []int, n int) []float64 {
 	t.Helper()
-	s := mustNewSampler(t, c, box, seed)
+	a := &asker{s: mustNewSampler(t, c, box, seed)}
 	bests := make([]float64, len(budgets))
-	best, n := math.Inf(1), 0
-	for n < budgets[len(budgets)-1] {
-		xs, err := s.Ask(8)
-		if err != nil {
-			t.Fatalf("%v: Ask: %v", c, err)
+	for i := range bests {
+		bests[i] = math.NaN()
+	}
+	best, count := math.Inf(1), 0
+	for count < budgets[len(budgets)-1] {
+		xs, ok := a.ask(t, n)
+		if !ok {
+			break
 		}
-		vals := make([]float64, len(xs))
-		for i, x := range xs {
-			vals[i] = f(x)
-			best = math.Min(best, vals[i])
-			n++
+		for _, x := range xs {
+			best = math.Min(best, f(x))
+			count++
 			for bi, b := range budgets {
-				if n == b {
+				if count == b {
 					bests[bi] = best
 				}
 			}
 		}
-		if err := s.Tell(vals); err != nil {
-			t.Fatalf("%v: Tell: %v", c, err)
+		a.tell(t, f, nil)
+	}
+	for bi := range bests {
+		if math.IsNaN(bests[bi]) {
+			bests[bi] = best // the sampler stopped early
 		}
 	}
 	return bests

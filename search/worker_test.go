@@ -50,7 +50,7 @@ func workers(t *testing.T, st store.Store, study store.Study, obj Objective, n i
 	for i := 0; i < n; i++ {
 		wg.Go(func() {
 			o := opts
-			o.Worker = string(rune('a' + i))
+			o.Name = string(rune('a' + i))
 			sums[i], errs[i] = Work(ctx, st, study.Name, obj, newGenSampler(sp.Box(), study.Seed), o)
 		})
 	}
@@ -66,11 +66,11 @@ func TestWorkMatchesRun(t *testing.T) {
 	dir := t.TempDir()
 	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 3, Epochs: 2, Sleep: 2 * time.Millisecond})
 	ref := openStore(t, filepath.Join(dir, "ref.db"))
-	runStudy(t, ref, sphereStudy("s", 3, ""), obj, Options{Workers: 2, Trials: 12})
+	runStudy(t, ref, sphereStudy("s", 3, ""), obj, Options{Slots: 2, Trials: 12})
 	want := comparable(t, ref, "s")
 
 	st := openStore(t, filepath.Join(dir, "w.db"))
-	sums := workers(t, st, sphereStudy("s", 3, ""), obj, 1, WorkerOptions{Slots: 2, Batch: 2, Trials: 12, Poll: time.Millisecond})
+	sums := workers(t, st, sphereStudy("s", 3, ""), obj, 1, WorkerOptions{Slots: 2, GenerationSize: 2, Trials: 12, Poll: time.Millisecond})
 	if sums[0].Finished != 12 || sums[0].Complete != 12 || sums[0].Stopped {
 		t.Fatalf("summary %+v", sums[0])
 	}
@@ -84,10 +84,10 @@ func TestWorkersShareStudy(t *testing.T) {
 	st := pgtest.Open(t, pgstore.Options{Lease: 2 * time.Second})
 	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 3, Epochs: 3, Sleep: 15 * time.Millisecond})
 	ref := openStore(t, filepath.Join(t.TempDir(), "ref.db"))
-	runStudy(t, ref, sphereStudy("s", 3, ""), obj, Options{Workers: 2, Trials: 24})
+	runStudy(t, ref, sphereStudy("s", 3, ""), obj, Options{Slots: 2, Trials: 24})
 	want := comparable(t, ref, "s")
 
-	workers(t, st, sphereStudy("s", 3, ""), obj, 4, WorkerOptions{Slots: 2, Batch: 2, Trials: 24, Poll: 5 * time.Millisecond})
+	workers(t, st, sphereStudy("s", 3, ""), obj, 4, WorkerOptions{Slots: 2, GenerationSize: 2, Trials: 24, Poll: 5 * time.Millisecond})
 	trials, _ := st.Trials(context.Background(), "s")
 	for _, tr := range trials {
 		if tr.State != store.Complete || tr.Attempt != 1 {
@@ -121,7 +121,7 @@ func TestWorkerTakesOverExpiredTrial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := Work(ctx, st, "s", obj, smp, WorkerOptions{Trials: 3, Batch: 1, Worker: "alive", Poll: 20 * time.Millisecond})
+	sum, err := Work(ctx, st, "s", obj, smp, WorkerOptions{Trials: 3, GenerationSize: 1, Name: "alive", Poll: 20 * time.Millisecond})
 	if err != nil || sum.Complete != 3 {
 		t.Fatalf("Work = %+v, %v", sum, err)
 	}
@@ -163,7 +163,7 @@ func TestWorkerContinuesPausedTrial(t *testing.T) {
 	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 2, Epochs: 2})
 	sp, _ := NewSpace(study.Space)
 	smp, _ := NewSampler("random", sp.Box(), nil, 7)
-	sum, err := Work(ctx, st, "p", obj, smp, WorkerOptions{Trials: 2, Batch: 1, Worker: "next", Poll: 20 * time.Millisecond})
+	sum, err := Work(ctx, st, "p", obj, smp, WorkerOptions{Trials: 2, GenerationSize: 1, Name: "next", Poll: 20 * time.Millisecond})
 	if err != nil || sum.Complete != 2 {
 		t.Fatalf("Work = %+v, %v", sum, err)
 	}
