@@ -178,9 +178,7 @@ func (d *driver) load(ctx context.Context) error {
 	}
 	for i := range trials {
 		d.record(trials[i])
-		for _, e := range trials[i].Epochs {
-			d.pruner.Record(trials[i].Number, e.Epoch, e.ValAcc)
-		}
+		recordEpochs(d.pruner, trials[i])
 	}
 	latest, err := d.st.LatestSamplerState(ctx, d.study.Name)
 	switch {
@@ -230,6 +228,33 @@ func (d *driver) record(t store.Trial) {
 			d.counts.failed++
 		}
 	}
+}
+
+// recordEpochs gives the pruner the values t reported, except, for a trial
+// that is not finished and not running, its last: whether it should go on
+// from there may not have been decided (it was stopped, or its worker
+// died, right after reporting), and is decided when it starts again
+// (pruneOnResume).
+func recordEpochs(p Pruner, t store.Trial) {
+	es := t.Epochs
+	if !t.State.Finished() && t.State != store.Running && len(es) > 0 {
+		es = es[:len(es)-1]
+	}
+	for _, e := range es {
+		p.Record(t.Number, e.Epoch, e.ValAcc)
+	}
+}
+
+// pruneOnResume decides, for a trial that continues from a checkpoint,
+// whether it should have stopped at its last reported epoch (see
+// recordEpochs), and returns its result if so. epochs is its budget.
+func pruneOnResume(p Pruner, t store.Trial, epochs int) (store.Result, bool) {
+	e := t.LastEpoch()
+	if e == 0 || e >= epochs || !p.Prune(t.Number, e, t.Epochs[len(t.Epochs)-1].ValAcc) {
+		return store.Result{}, false
+	}
+	r, _ := trialResult(t, Outcome{}, errPruned, 0, false)
+	return r, true
 }
 
 // samplerResult is what a sampler is told of a finished trial: the negated
@@ -323,6 +348,15 @@ func (d *driver) fill(ctx context.Context) error {
 			return err
 		}
 		d.record(t)
+		if r, pruned := pruneOnResume(d.pruner, t, d.specEpochs(t)); pruned {
+			ft, err := d.st.FinishTrial(ctx, t.Claim(), r)
+			if err != nil {
+				return fmt.Errorf("trial %d: %w", t.Number, err)
+			}
+			d.record(ft)
+			d.emit(Event{Kind: TrialFinished, Trial: ft})
+			continue
+		}
 		d.start(ctx, t)
 	}
 	return nil

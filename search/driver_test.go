@@ -208,13 +208,36 @@ func TestRunBudgetAndGenerations(t *testing.T) {
 
 // TestResumeIsExact stops a search softly and with a cancelled context at
 // several points and checks that the finished study equals one run without
-// interruption.
+// interruption: generation-synchronously with 2 slots, and asynchronously
+// (TPE with ASHA pruning) with 1 slot.
 func TestResumeIsExact(t *testing.T) {
-	dir := t.TempDir()
 	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 4, Epochs: 3, Sleep: 3 * time.Millisecond})
+	study := sphereStudy("s", 4, "")
+	sp, _ := NewSpace(study.Space)
+	testResumeIsExact(t, study, obj, func() Sampler { return newGenSampler(sp.Box(), 7) }, 2)
+
+	pobj, _ := NewSynthetic("rastrigin", SyntheticConfig{Dim: 4, Epochs: 9, Sleep: 3 * time.Millisecond})
+	pstudy := sphereStudy("p", 4, "asha")
+	pstudy.Sampler.Name = "tpe"
+	testResumeIsExact(t, pstudy, pobj, func() Sampler {
+		s, err := NewSampler("tpe", sp.Box(), nil, pstudy.Seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}, 1)
+}
+
+func testResumeIsExact(t *testing.T, study store.Study, obj Objective, newSampler func() Sampler, slots int) {
+	dir := t.TempDir()
 	ref := openStore(t, filepath.Join(dir, "ref.db"))
-	runStudy(t, ref, sphereStudy("s", 4, ""), obj, Options{Slots: 2, Trials: 17})
-	want := comparable(t, ref, "s")
+	if _, err := ref.CreateStudy(context.Background(), study); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), ref, study.Name, obj, newSampler(), Options{Slots: slots, Trials: 17}); err != nil {
+		t.Fatal(err)
+	}
+	want := comparable(t, ref, study.Name)
 
 	st := openStore(t, filepath.Join(dir, "cut.db"))
 	stopped := 0
@@ -229,10 +252,8 @@ func TestResumeIsExact(t *testing.T) {
 				cancel()
 			}
 		}()
-		study := sphereStudy("s", 4, "")
 		st.CreateStudy(ctx, study)
-		sp, _ := NewSpace(study.Space)
-		sum, err := Run(ctx, st, "s", obj, newGenSampler(sp.Box(), 7), Options{Slots: 2, Trials: budget, Stop: stop})
+		sum, err := Run(ctx, st, study.Name, obj, newSampler(), Options{Slots: slots, Trials: budget, Stop: stop})
 		if sum.Stopped {
 			stopped++
 		}
@@ -242,24 +263,111 @@ func TestResumeIsExact(t *testing.T) {
 		cancel()
 	}
 	if stopped < 3 {
-		t.Fatalf("only %d of 5 runs were interrupted", stopped)
+		t.Fatalf("%s: only %d of 5 runs were interrupted", study.Sampler.Name, stopped)
 	}
 	// Finish whatever the interruptions left.
-	sp, _ := NewSpace(sphereStudy("s", 4, "").Space)
-	if _, err := Run(context.Background(), st, "s", obj, newGenSampler(sp.Box(), 7), Options{Slots: 2, Trials: 17}); err != nil {
+	if _, err := Run(context.Background(), st, study.Name, obj, newSampler(), Options{Slots: slots, Trials: 17}); err != nil {
 		t.Fatal(err)
 	}
-	got := comparable(t, st, "s")
+	got := comparable(t, st, study.Name)
 	if !reflect.DeepEqual(got.Trials, want.Trials) {
 		for i := range want.Trials {
 			if i >= len(got.Trials) || !reflect.DeepEqual(got.Trials[i], want.Trials[i]) {
-				t.Fatalf("trial %d differs:\n got %+v\nwant %+v", i, got.Trials[min(i, len(got.Trials)-1)], want.Trials[i])
+				t.Fatalf("%s: trial %d differs:\n got %+v\nwant %+v", study.Sampler.Name, i, got.Trials[min(i, len(got.Trials)-1)], want.Trials[i])
 			}
 		}
-		t.Fatalf("%d trials, want %d", len(got.Trials), len(want.Trials))
+		t.Fatalf("%s: %d trials, want %d", study.Sampler.Name, len(got.Trials), len(want.Trials))
 	}
 	if !reflect.DeepEqual(got.SamplerStates, want.SamplerStates) {
-		t.Fatal("sampler states differ")
+		t.Fatalf("%s: sampler states differ", study.Sampler.Name)
+	}
+	pruned := 0
+	for _, tr := range want.Trials {
+		if tr.State == store.Pruned {
+			pruned++
+		}
+	}
+	if study.Pruner.Name != "" && pruned == 0 {
+		t.Errorf("%s: no trial was pruned; the test did not test pruning", study.Sampler.Name)
+	}
+}
+
+// TestAsynchronousWithPruner runs TPE with 2 slots, with ASHA and without
+// a pruner. With the pruner it must be asked while its other trial runs
+// (a generation saved before a trial of an earlier one finished), one
+// point per free slot; without, never, 2 points a generation. Either way
+// it learns each pruned trial as pruned at the epoch it reached.
+func TestAsynchronousWithPruner(t *testing.T) {
+	obj, _ := NewSynthetic("rastrigin", SyntheticConfig{Dim: 3, Epochs: 9, Sleep: 18 * time.Millisecond})
+	for _, pruner := range []string{"asha", ""} {
+		st := openStore(t, filepath.Join(t.TempDir(), "s.db"))
+		study := sphereStudy("a", 3, pruner)
+		study.Sampler.Name = "tpe"
+		ctx := context.Background()
+		if _, err := st.CreateStudy(ctx, study); err != nil {
+			t.Fatal(err)
+		}
+		sp, _ := NewSpace(study.Space)
+		smp, _ := NewSampler("tpe", sp.Box(), nil, 3)
+		if _, err := Run(ctx, st, "a", obj, smp, Options{Slots: 2, Trials: 30}); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := st.Export(ctx, "a")
+		finished := map[int]time.Time{} // generation -> when its last trial finished
+		for _, tr := range d.Trials {
+			if tr.Finished.After(finished[tr.Generation]) {
+				finished[tr.Generation] = tr.Finished
+			}
+		}
+		overlapping, singles := 0, 0
+		for _, s := range d.SamplerStates {
+			if s.Generation > 1 && s.CreatedAt.Before(finished[s.Generation-1]) {
+				overlapping++
+			}
+			if len(s.Trials) == 1 {
+				singles++
+			}
+		}
+		t.Logf("pruner %q: %d generations, %d of one point, %d asked before the previous one finished", pruner, len(d.SamplerStates), singles, overlapping)
+		if pruner != "" && (overlapping == 0 || singles == 0) {
+			t.Errorf("with %s: %d generations asked while the previous one ran, %d of one point; want some of both", pruner, overlapping, singles)
+		}
+		if pruner == "" && (overlapping > 0 || singles > 0) {
+			t.Errorf("without a pruner: %d generations asked while the previous one ran, %d of one point; want none", overlapping, singles)
+		}
+		// What the sampler was told of each trial, from its last state.
+		var data struct {
+			State struct {
+				Points []struct {
+					Told, Pruned bool
+					Step         int
+				}
+			}
+		}
+		last := d.SamplerStates[len(d.SamplerStates)-1]
+		if err := json.Unmarshal(last.Data, &data); err != nil {
+			t.Fatal(err)
+		}
+		k, pruned := 0, 0
+		for _, tr := range d.Trials {
+			if tr.Generation == 0 {
+				continue
+			}
+			p := data.State.Points[k]
+			k++
+			if !p.Told {
+				continue
+			}
+			if (tr.State == store.Pruned) != p.Pruned || (p.Pruned && p.Step != tr.LastEpoch()) {
+				t.Errorf("trial %d (%s after %d epochs) told as pruned %v at step %d", tr.Number, tr.State, tr.LastEpoch(), p.Pruned, p.Step)
+			}
+			if p.Pruned {
+				pruned++
+			}
+		}
+		if pruner != "" && pruned == 0 {
+			t.Errorf("with %s: no pruned trial told", pruner)
+		}
 	}
 }
 

@@ -272,9 +272,7 @@ func (v *studyView) update(t store.Trial) {
 	}
 	v.counts.add(t, 1)
 	if !v.mine[t.Number] {
-		for _, e := range t.Epochs {
-			v.pruner.Record(t.Number, e.Epoch, e.ValAcc)
-		}
+		recordEpochs(v.pruner, t)
 	}
 	if t.State.Finished() {
 		delete(v.active, t.Number)
@@ -605,6 +603,10 @@ func (w *worker) run(ctx context.Context, t store.Trial) error {
 		}
 	}
 
+	if r, pruned := w.pruneOnResume(ctx, t, spec.Epochs); pruned {
+		return w.finish(ctx, t, r)
+	}
+
 	tctx, cancel := context.WithCancel(ctx)
 	var lost atomic.Bool
 	var hb sync.WaitGroup
@@ -766,6 +768,21 @@ func (w *worker) prune(ctx context.Context, n int, m store.EpochMetrics) bool {
 		return false
 	}
 	return w.view.pruner.Prune(n, m.Epoch, m.ValAcc)
+}
+
+// pruneOnResume decides, for a trial continued from its checkpoint,
+// whether it should have stopped at its last reported epoch (see
+// recordEpochs).
+func (w *worker) pruneOnResume(ctx context.Context, t store.Trial, epochs int) (store.Result, bool) {
+	if _, none := w.view.pruner.(nonePruner); none || t.LastEpoch() == 0 {
+		return store.Result{}, false
+	}
+	w.viewMu.Lock()
+	defer w.viewMu.Unlock()
+	if err := w.refreshLocked(ctx); err != nil {
+		return store.Result{}, false // never prune on a guess
+	}
+	return pruneOnResume(w.view.pruner, t, epochs)
 }
 
 // record gives the pruner trial n's value after an epoch that is not

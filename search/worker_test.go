@@ -97,6 +97,41 @@ func TestWorkersShareStudy(t *testing.T) {
 	sameDump(t, st, "s", want)
 }
 
+// TestWorkersExactBudget runs 6 workers of 2 slots each on PostgreSQL with
+// a budget of 23 trials, which a generation of 4 does not divide: the
+// study must end with exactly trials 0-22 finished, each once, and the
+// proposed trials beyond the budget never started.
+func TestWorkersExactBudget(t *testing.T) {
+	st := pgtest.Open(t, pgstore.Options{Lease: 5 * time.Second})
+	obj, _ := NewSynthetic("sphere", SyntheticConfig{Dim: 3, Epochs: 2, Sleep: 4 * time.Millisecond})
+	const budget = 23
+	sums := workers(t, st, sphereStudy("b", 3, ""), obj, 6, WorkerOptions{Slots: 2, GenerationSize: 2, Trials: budget, Poll: time.Millisecond})
+	trials, err := st.Trials(context.Background(), "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	finished := 0
+	for _, tr := range trials {
+		switch {
+		case tr.Number < budget && (!tr.State.Finished() || tr.Attempt != 1):
+			t.Errorf("trial %d is %s after %d attempts, want finished after 1", tr.Number, tr.State, tr.Attempt)
+		case tr.Number >= budget && (tr.State != store.Queued || tr.Attempt != 0):
+			t.Errorf("trial %d beyond the budget is %s after %d attempts, want queued, never started", tr.Number, tr.State, tr.Attempt)
+		}
+		if tr.State.Finished() {
+			finished++
+		}
+	}
+	if finished != budget || len(trials) != 24 {
+		t.Errorf("%d trials finished of %d, want %d of 24 (6 generations of 4)", finished, len(trials), budget)
+	}
+	for i, s := range sums {
+		if s.Finished != budget {
+			t.Errorf("worker %d reports %d finished, want %d", i, s.Finished, budget)
+		}
+	}
+}
+
 // TestWorkerTakesOverExpiredTrial: a trial claimed by a worker that then
 // vanished is re-leased after its lease, and the dead worker's late result
 // is refused.
