@@ -35,6 +35,10 @@ type Options struct {
 	// Observer, if set, receives progress events, on the driver's
 	// goroutine: it must return quickly.
 	Observer func(Event)
+
+	// synchronous asks generation-synchronously even with a pruner: the
+	// alternative that TestIdleCost measures.
+	synchronous bool
 }
 
 // EventKind says what an Event reports.
@@ -373,7 +377,7 @@ func (d *driver) ask(ctx context.Context, free int) (bool, error) {
 		// would only wait in the queue.
 		return false, nil
 	}
-	a := asking{size: d.opts.Slots, free: free, async: d.study.Pruner.Name != "", gen: d.gen, sampled: d.sampled,
+	a := asking{size: d.opts.Slots, free: free, async: d.study.Pruner.Name != "" && !d.opts.synchronous, gen: d.gen, sampled: d.sampled,
 		result: func(n int) (Result, bool) { r, ok := d.results[n]; return r, ok }}
 	trials, err := advance(ctx, d.st, d.study, d.space, d.smp, a)
 	switch {

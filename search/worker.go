@@ -547,6 +547,10 @@ func (w *worker) advance(ctx context.Context) (bool, error) {
 			err = w.smp.Restore(w.initial)
 		case err != nil:
 			return err
+		case len(latest.Trials) > 0 && latest.Trials[len(latest.Trials)-1] >= known:
+			// Another worker saved a generation this view has not seen:
+			// look again before asking.
+			return errWaiting
 		default:
 			err = w.smp.Restore(SamplerState{Version: latest.Version, Data: latest.Data})
 		}

@@ -132,6 +132,70 @@ func TestWorkersExactBudget(t *testing.T) {
 	}
 }
 
+// TestWorkersAsynchronous runs 4 workers of 2 slots on a TPE study with
+// ASHA: they ask TPE asynchronously (generations of one point) and race
+// to save generations, and must still end with exactly the budget
+// finished, each trial once.
+func TestWorkersAsynchronous(t *testing.T) {
+	st := pgtest.Open(t, pgstore.Options{Lease: 5 * time.Second})
+	obj, _ := NewSynthetic("rastrigin", SyntheticConfig{Dim: 3, Epochs: 9, Sleep: 9 * time.Millisecond})
+	study := sphereStudy("a", 3, "asha")
+	study.Sampler.Name = "tpe"
+	ctx := context.Background()
+	if _, err := st.CreateStudy(ctx, study); err != nil {
+		t.Fatal(err)
+	}
+	sp, _ := NewSpace(study.Space)
+	const budget = 40
+	errs := make([]error, 4)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() {
+			smp, err := NewSampler("tpe", sp.Box(), nil, study.Seed)
+			if err == nil {
+				_, err = Work(ctx, st, "a", obj, smp, WorkerOptions{Slots: 2, GenerationSize: 2, Trials: budget,
+					Name: string(rune('a' + i)), Poll: time.Millisecond})
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	d, err := st.Export(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	finished, pruned := 0, 0
+	for _, tr := range d.Trials {
+		switch {
+		case tr.Number < budget && (!tr.State.Finished() || tr.Attempt != 1):
+			t.Errorf("trial %d is %s after %d attempts, want finished after 1", tr.Number, tr.State, tr.Attempt)
+		case tr.Number >= budget && tr.Attempt != 0:
+			t.Errorf("trial %d beyond the budget was started", tr.Number)
+		}
+		if tr.State.Finished() {
+			finished++
+		}
+		if tr.State == store.Pruned {
+			pruned++
+		}
+	}
+	if finished != budget || pruned == 0 {
+		t.Errorf("%d finished (want %d), %d pruned (want some)", finished, budget, pruned)
+	}
+	singles := 0
+	for _, s := range d.SamplerStates {
+		if len(s.Trials) == 1 {
+			singles++
+		}
+	}
+	if singles == 0 {
+		t.Errorf("no generation of one point among %d: not asked asynchronously", len(d.SamplerStates))
+	}
+}
+
 // TestWorkerTakesOverExpiredTrial: a trial claimed by a worker that then
 // vanished is re-leased after its lease, and the dead worker's late result
 // is refused.
