@@ -71,7 +71,7 @@ func TestAnalyzeFindsWhatMatters(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, filepath.Join(t.TempDir(), "a.db"))
 	knownStudy(t, st)
-	ev := &Evaluator{Store: st, Options: Options{Workers: 3}, Objective: func(store.Setup) (Objective, error) { return knownObjective{}, nil }}
+	ev := &Evaluator{Store: st, Options: Options{Slots: 3}, Objective: func(store.Setup) (Objective, error) { return knownObjective{}, nil }}
 	cfg := AnalyzeConfig{Study: "known", Seeds: 3, Tolerance: 0.005, Delta: 0.1, Top: 3}
 	a, err := Analyze(ctx, ev, cfg)
 	if err != nil {
@@ -171,7 +171,7 @@ func TestAnalyzeTrainer(t *testing.T) {
 	if _, err := Run(ctx, st, "ctx", obj, doneSampler{}, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	ev := &Evaluator{Store: st, Data: data, Options: Options{Workers: 2}}
+	ev := &Evaluator{Store: st, Data: data, Options: Options{Slots: 2}}
 	a, err := Analyze(ctx, ev, AnalyzeConfig{Study: "ctx", Seeds: 1, Tolerance: 0.01})
 	if err != nil {
 		t.Fatal(err)
@@ -202,7 +202,7 @@ func TestAnalyzeNamedTrial(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, filepath.Join(t.TempDir(), "a.db"))
 	knownStudy(t, st)
-	ev := &Evaluator{Store: st, Options: Options{Workers: 2}, Objective: func(store.Setup) (Objective, error) { return knownObjective{}, nil }}
+	ev := &Evaluator{Store: st, Options: Options{Slots: 2}, Objective: func(store.Setup) (Objective, error) { return knownObjective{}, nil }}
 	n := 4 // gamma (0.8, -0.6, 0.5, 0), not the best
 	a, err := Analyze(ctx, ev, AnalyzeConfig{Study: "known", Seeds: 1, Delta: 0, Top: 3, Trial: &n})
 	if err != nil {

@@ -12,8 +12,11 @@ import (
 
 // Options configures one run of the driver.
 type Options struct {
-	// Workers is the number of trials in flight; 0 means 1.
-	Workers int
+	// Slots is the number of trials in flight; 0 means 1. It is also the
+	// number of points a generation asks of samplers whose generation size
+	// is free (TPE, random, Sobol), so a resumed study is exact only with
+	// the same Slots.
+	Slots int
 	// Trials is the number of finished trials (complete, pruned or
 	// failed) the study should have; the run stops there, and a later run
 	// with a larger number goes on. 0 means no limit (set Time or Stop).
@@ -21,8 +24,8 @@ type Options struct {
 	// Time is this run's wall-time budget; 0 means none. When it is spent
 	// the run stops as on Stop.
 	Time time.Duration
-	// Worker names this process in the trials it runs.
-	Worker string
+	// Name names this process in the trials it runs (store.Trial.Worker).
+	Name string
 	// Stop, when closed, stops the run softly: no trial starts, running
 	// trials stop after their current epoch with its checkpoint saved and
 	// go back to the queue, so the next run continues them. Cancelling
@@ -32,6 +35,10 @@ type Options struct {
 	// Observer, if set, receives progress events, on the driver's
 	// goroutine: it must return quickly.
 	Observer func(Event)
+
+	// synchronous asks generation-synchronously even with a pruner: the
+	// alternative that TestIdleCost measures.
+	synchronous bool
 }
 
 // EventKind says what an Event reports.
@@ -71,29 +78,33 @@ var (
 	errPruned   = errors.New("search: pruned")
 )
 
-// independentSampler is implemented by samplers whose proposals do not
-// depend on values (random, Sobol): the driver asks them again before the
-// last generation is told, so that no worker waits for a generation's
-// slowest trial, and never tells them.
-type independentSampler interface {
-	Independent() bool
-}
-
 // Run runs the named study's search until its trial budget is spent, its
 // sampler is done, or it is stopped. It resumes whatever an earlier run
 // left: trials that were running go back to the queue (continuing from
 // their checkpoints), the sampler is restored from its latest saved state
-// and told the results of that generation once they are all in.
+// and told the results that came in since.
 //
-// Exactness. Every generation is saved with the sampler state that
-// proposed it before any of its trials runs, trial seeds derive from the
-// study seed and the trial's place in its generation, and generation-based
-// samplers learn only from complete generations, in trial order. So a run
-// that was killed and resumed proposes and computes exactly what an
-// uninterrupted one would have. Pruning is the exception: which trials a
-// pruner stops depends on the order in which trials report, which depends
-// on timing when several workers run; nothing finished is lost or run
-// twice either way.
+// Generations. When the queue is empty and a slot is free, the sampler is
+// told every result of its pending points and asked for points, which are
+// saved with the sampler's new state as the next generation before any of
+// them runs (advance). How it is asked depends on the study:
+//
+//   - Without a pruner, generation-synchronously: the sampler is asked
+//     only when none of its points is pending, for Options.Slots points
+//     (population samplers return their population). What it learns
+//     before each Ask is then every result so far, whatever order they
+//     came in, so a run that was killed and resumed proposes and computes
+//     exactly what an uninterrupted one would have.
+//   - With a pruner, asynchronously: trials stop at different epochs, and
+//     waiting for a generation's longest trial would idle the other slots,
+//     so a sampler that can propose while points are pending (TPE) is
+//     asked for one point per free slot as soon as one is free; population
+//     samplers still wait for their generation. Which results are in at
+//     each Ask then depends on timing when several slots run, as do the
+//     pruner's decisions; with one slot, both are exact too.
+//
+// Trial seeds derive from the study seed and the trial's place in its
+// generation. Nothing finished is lost or run twice either way.
 func Run(ctx context.Context, st store.Store, study string, obj Objective, smp Sampler, opts Options) (Summary, error) {
 	s, err := st.Study(ctx, study)
 	if err != nil {
@@ -109,16 +120,13 @@ func Run(ctx context.Context, st store.Store, study string, obj Objective, smp S
 	}
 	d := &driver{
 		st: st, study: s, space: space, obj: obj, smp: smp, pruner: pr, opts: opts,
-		curves:  map[int][]float64{},
 		state:   map[int]store.TrialState{},
+		results: map[int]Result{},
 		running: map[int]store.Trial{},
 		msgs:    make(chan any),
 	}
-	if d.opts.Workers < 1 {
-		d.opts.Workers = 1
-	}
-	if ind, ok := smp.(independentSampler); ok && ind.Independent() {
-		d.independent = true
+	if d.opts.Slots < 1 {
+		d.opts.Slots = 1
 	}
 	if err := d.load(ctx); err != nil {
 		return Summary{}, err
@@ -127,26 +135,23 @@ func Run(ctx context.Context, st store.Store, study string, obj Objective, smp S
 }
 
 type driver struct {
-	st          store.Store
-	study       store.Study
-	space       *Space
-	obj         Objective
-	smp         Sampler
-	pruner      Pruner
-	opts        Options
-	independent bool
+	st     store.Store
+	study  store.Study
+	space  *Space
+	obj    Objective
+	smp    Sampler
+	pruner Pruner
+	opts   Options
 
 	// What the driver knows of the study, kept in step with the store.
-	curves  map[int][]float64        // reported values per trial
 	state   map[int]store.TrialState // every trial's state
-	values  map[int]float64          // sampler values of finished trials
-	running map[int]store.Trial      // trials on a worker
+	results map[int]Result           // sampler results of finished trials
+	sampled []int                    // the trials proposed by the sampler, by point number
+	running map[int]store.Trial      // trials on a slot
 	best    *store.Trial
 	counts  struct{ finished, complete, pruned, failed, queued int }
 
-	gen         int   // latest generation asked
-	genTrials   []int // its trials
-	told        bool  // whether genTrials were told to the sampler
+	gen         int // latest generation saved
 	samplerDone bool
 	stopping    bool
 
@@ -175,50 +180,45 @@ func (d *driver) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.values = map[int]float64{}
 	for i := range trials {
 		d.record(trials[i])
+		recordEpochs(d.pruner, trials[i])
 	}
 	latest, err := d.st.LatestSamplerState(ctx, d.study.Name)
 	switch {
 	case errors.Is(err, store.ErrSamplerStateNotFound):
-		d.gen, d.told = 0, true
+		d.gen = 0
 	case err != nil:
 		return err
 	default:
 		if err := d.smp.Restore(SamplerState{Version: latest.Version, Data: latest.Data}); err != nil {
 			return fmt.Errorf("restoring the %s sampler of study %s: %w", d.smp.Name(), d.study.Name, err)
 		}
-		d.gen, d.genTrials, d.told = latest.Generation, latest.Trials, false
+		d.gen = latest.Generation
 	}
 	return nil
 }
 
-// record takes note of a trial as stored.
+// record takes note of a trial as stored. Trials are recorded in number
+// order, new ones after those known.
 func (d *driver) record(t store.Trial) {
 	old, seen := d.state[t.Number]
 	if seen && old == t.State {
 		return
 	}
+	if !seen && t.Generation > 0 {
+		d.sampled = append(d.sampled, t.Number)
+	}
 	if seen && old == store.Queued {
 		d.counts.queued--
 	}
 	d.state[t.Number] = t.State
-	curve := make([]float64, 0, len(t.Epochs))
-	for _, e := range t.Epochs {
-		curve = append(curve, e.ValAcc)
-	}
-	d.curves[t.Number] = curve
 	switch t.State {
 	case store.Queued:
 		d.counts.queued++
 	case store.Complete, store.Pruned, store.Failed:
 		d.counts.finished++
-		v := math.NaN()
-		if t.Value != nil {
-			v = *t.Value
-		}
-		d.values[t.Number] = v
+		d.results[t.Number] = samplerResult(t)
 		switch t.State {
 		case store.Complete:
 			d.counts.complete++
@@ -232,6 +232,48 @@ func (d *driver) record(t store.Trial) {
 			d.counts.failed++
 		}
 	}
+}
+
+// recordEpochs gives the pruner the values t reported, except, for a trial
+// that is not finished and not running, its last: whether it should go on
+// from there may not have been decided (it was stopped, or its worker
+// died, right after reporting), and is decided when it starts again
+// (pruneOnResume).
+func recordEpochs(p Pruner, t store.Trial) {
+	es := t.Epochs
+	if !t.State.Finished() && t.State != store.Running && len(es) > 0 {
+		es = es[:len(es)-1]
+	}
+	for _, e := range es {
+		p.Record(t.Number, e.Epoch, e.ValAcc)
+	}
+}
+
+// pruneOnResume decides, for a trial that continues from a checkpoint,
+// whether it should have stopped at its last reported epoch (see
+// recordEpochs), and returns its result if so. epochs is its budget.
+func pruneOnResume(p Pruner, t store.Trial, epochs int) (store.Result, bool) {
+	e := t.LastEpoch()
+	if e == 0 || e >= epochs || !p.Prune(t.Number, e, t.Epochs[len(t.Epochs)-1].ValAcc) {
+		return store.Result{}, false
+	}
+	r, _ := trialResult(t, Outcome{}, errPruned, 0, false)
+	return r, true
+}
+
+// samplerResult is what a sampler is told of a finished trial: the negated
+// value (samplers minimise), for a pruned trial with the epoch it reached
+// (see asktell.Compare), NaN for a failure or a pruned trial without a
+// value.
+func samplerResult(t store.Trial) Result {
+	if t.Value == nil || t.State == store.Failed {
+		return Result{Value: math.NaN()}
+	}
+	r := Result{Value: -*t.Value}
+	if t.State == store.Pruned {
+		r.Pruned, r.Step = true, t.LastEpoch()
+	}
+	return r
 }
 
 func (d *driver) budgetLeft() bool {
@@ -291,13 +333,13 @@ func (d *driver) loop(ctx context.Context) (Summary, error) {
 	return sum, firstErr
 }
 
-// fill starts trials on free workers, asking the sampler for more when the
+// fill starts trials on free slots, asking the sampler for more when the
 // queue is empty and the sampler may be asked.
 func (d *driver) fill(ctx context.Context) error {
-	for len(d.running) < d.opts.Workers && d.budgetLeft() {
-		t, err := d.st.ClaimTrial(ctx, d.study.Name, d.opts.Worker)
+	for len(d.running) < d.opts.Slots && d.budgetLeft() {
+		t, err := d.st.ClaimTrial(ctx, d.study.Name, d.opts.Name)
 		if errors.Is(err, store.ErrNoQueuedTrial) {
-			asked, err := d.ask(ctx)
+			asked, err := d.ask(ctx, d.opts.Slots-len(d.running))
 			if err != nil {
 				return err
 			}
@@ -310,15 +352,23 @@ func (d *driver) fill(ctx context.Context) error {
 			return err
 		}
 		d.record(t)
+		if r, pruned := pruneOnResume(d.pruner, t, d.specEpochs(t)); pruned {
+			ft, err := d.st.FinishTrial(ctx, t.Claim(), r)
+			if err != nil {
+				return fmt.Errorf("trial %d: %w", t.Number, err)
+			}
+			d.record(ft)
+			d.emit(Event{Kind: TrialFinished, Trial: ft})
+			continue
+		}
 		d.start(ctx, t)
 	}
 	return nil
 }
 
-// ask tells the sampler the last generation if it is complete, and asks the
-// next one, saving it with the sampler's state. It reports whether trials
-// were enqueued.
-func (d *driver) ask(ctx context.Context) (bool, error) {
+// ask moves the sampler on (advance) with free slots free, and reports
+// whether trials were enqueued.
+func (d *driver) ask(ctx context.Context, free int) (bool, error) {
 	if d.samplerDone || !d.budgetLeft() {
 		return false, nil
 	}
@@ -327,92 +377,94 @@ func (d *driver) ask(ctx context.Context) (bool, error) {
 		// would only wait in the queue.
 		return false, nil
 	}
-	g := generation{Number: d.gen, Trials: d.genTrials, Told: d.told}
-	trials, err := advance(ctx, d.st, d.study, d.space, d.smp, d.independent, &g, d.values, d.opts.Workers)
-	if errors.Is(err, errGenerationRunning) {
-		d.told = g.Told
+	a := asking{size: d.opts.Slots, free: free, async: d.study.Pruner.Name != "" && !d.opts.synchronous, gen: d.gen, sampled: d.sampled,
+		result: func(n int) (Result, bool) { r, ok := d.results[n]; return r, ok }}
+	trials, err := advance(ctx, d.st, d.study, d.space, d.smp, a)
+	switch {
+	case errors.Is(err, errWaiting):
 		return false, nil
-	}
-	if errors.Is(err, ErrDone) {
-		d.told = g.Told
+	case errors.Is(err, ErrDone):
 		d.samplerDone = true
 		return false, nil
-	}
-	if err != nil {
+	case err != nil:
 		return false, err
 	}
-	d.gen, d.genTrials, d.told = g.Number, g.Trials, g.Told
+	d.gen++
 	for _, t := range trials {
 		d.record(t)
 	}
 	return len(trials) > 0, nil
 }
 
-// generation is what a driver knows of the latest generation saved: its
-// number, its trials, and whether the sampler was told their values.
-type generation struct {
-	Number int
-	Trials []int
-	Told   bool
+// asking is what advance needs to know of a study to move its sampler on.
+type asking struct {
+	// size is the number of points a generation asks for when no point is
+	// pending; free the number of free slots, asked for when points are
+	// pending and async is set (the study has a pruner).
+	size, free int
+	async      bool
+	// gen is the latest generation saved (0 if none); sampled[k] the
+	// trial of the sampler's point k, as far as known; result the result
+	// of a finished trial.
+	gen     int
+	sampled []int
+	result  func(trial int) (Result, bool)
 }
 
-// errGenerationRunning is advance's answer when the latest generation still
-// has trials without a value.
-var errGenerationRunning = errors.New("search: generation still running")
+// errWaiting is advance's answer when the sampler is not to be asked
+// before more results are in.
+var errWaiting = errors.New("search: sampler waits for results")
 
 // advance is the one place where a sampler moves on, shared by the
-// single-process driver and the workers of a shared store: unless smp is
-// independent, it tells smp the values of generation g (values holds the
-// value of every finished trial, NaN for those without one) if they are
-// all in, else returns errGenerationRunning; then it asks for n points and
-// saves them with the sampler's new state as generation g.Number+1, in one
-// store transaction (PutSamplerState), and updates g. It returns ErrDone
-// when the sampler proposes nothing more.
+// single-process driver and the workers of a shared store (see Run for
+// the policy): it tells smp the result of every pending point whose trial
+// has finished, asks it for points unless it is to wait (errWaiting), and
+// saves them with the sampler's new state as generation a.gen+1, in one
+// store transaction (PutSamplerState). It returns ErrDone when the
+// sampler proposes nothing more.
 //
-// smp must hold the state saved with g (or, for g.Number 0, its initial
-// state). Because the save is idempotent, two workers that advance the same
-// generation at once save it once and both get its trials back.
-func advance(ctx context.Context, st store.Store, study store.Study, space *Space, smp Sampler, independent bool, g *generation, values map[int]float64, n int) ([]store.Trial, error) {
-	if !independent && !g.Told {
-		vals := make([]float64, len(g.Trials))
-		for i, num := range g.Trials {
-			v, done := values[num]
-			if !done {
-				return nil, errGenerationRunning
+// smp must hold the state saved with generation a.gen (or, for 0, its
+// initial state), perhaps with results told since. Because a sampler's
+// state after a set of tells does not depend on their order, and the save
+// is idempotent, two workers that advance the same generation from the
+// same results save it once and both get its trials back.
+func advance(ctx context.Context, st store.Store, study store.Study, space *Space, smp Sampler, a asking) ([]store.Trial, error) {
+	for _, k := range smp.Pending() {
+		if k >= len(a.sampled) {
+			break // trials not seen yet: not finished either
+		}
+		if r, ok := a.result(a.sampled[k]); ok {
+			if err := smp.Tell(k, r); err != nil {
+				return nil, fmt.Errorf("telling the %s sampler trial %d: %w", smp.Name(), a.sampled[k], err)
 			}
-			vals[i] = -v // samplers minimise; NaN stays NaN
 		}
-		if err := smp.Tell(vals); err != nil {
-			return nil, fmt.Errorf("telling the %s sampler generation %d: %w", smp.Name(), g.Number, err)
-		}
-		g.Told = true
 	}
-	pts, err := smp.Ask(n)
-	if errors.Is(err, ErrDone) {
+	n := a.size
+	if len(smp.Pending()) > 0 {
+		if !a.async {
+			return nil, errWaiting
+		}
+		n = a.free
+	}
+	pts, err := smp.Ask(max(n, 1))
+	switch {
+	case errors.Is(err, ErrPending):
+		return nil, errWaiting
+	case errors.Is(err, ErrDone):
 		return nil, ErrDone
-	}
-	if err != nil {
+	case err != nil:
 		return nil, fmt.Errorf("asking the %s sampler: %w", smp.Name(), err)
 	}
 	state, err := smp.State()
 	if err != nil {
 		return nil, err
 	}
-	gen := g.Number + 1
+	gen := a.gen + 1
 	nts := make([]store.NewTrial, len(pts))
 	for i, x := range pts {
 		nts[i] = store.NewTrial{Gamma: space.Gamma(x), Seed: TrialSeed(study.Seed, gen, i), Generation: gen}
 	}
-	trials, err := st.PutSamplerState(ctx, study.Name, store.SamplerState{Generation: gen, Version: state.Version, Data: state.Data}, nts)
-	if err != nil {
-		return nil, err
-	}
-	g.Number, g.Told = gen, false
-	g.Trials = make([]int, 0, len(trials))
-	for _, t := range trials {
-		g.Trials = append(g.Trials, t.Number)
-	}
-	return trials, nil
+	return st.PutSamplerState(ctx, study.Name, store.SamplerState{Generation: gen, Version: state.Version, Data: state.Data}, nts)
 }
 
 // TrialSeed derives a trial's seed from the study's seed and the trial's
@@ -466,20 +518,22 @@ func (d *driver) handle(ctx context.Context, m any) error {
 		}
 		t.Epochs = append(t.Epochs, m.rep.Metrics)
 		d.running[m.trial] = t
-		d.curves[m.trial] = append(d.curves[m.trial], m.rep.Metrics.ValAcc)
 		d.emit(Event{Kind: EpochDone, Trial: t, Metrics: m.rep.Metrics})
+		e := m.rep.Metrics.Epoch
 		switch {
 		case d.stopping || ctx.Err() != nil:
+			d.pruner.Record(m.trial, e, m.rep.Metrics.ValAcc)
 			m.reply <- errStopSoft
-		case m.rep.Metrics.Epoch < d.specEpochs(t) && d.pruner.Prune(m.trial, m.rep.Metrics.Epoch, d.curves):
+		case e < d.specEpochs(t) && d.pruner.Prune(m.trial, e, m.rep.Metrics.ValAcc):
 			m.reply <- errPruned
 		default:
+			d.pruner.Record(m.trial, e, m.rep.Metrics.ValAcc)
 			m.reply <- nil
 		}
 	case doneMsg:
 		t := d.running[m.trial]
 		delete(d.running, m.trial)
-		r, stopped := trialResult(t, d.curves[m.trial], m.outcome, m.err, m.wall, ctx.Err() != nil)
+		r, stopped := trialResult(t, m.outcome, m.err, m.wall, ctx.Err() != nil)
 		if stopped {
 			// Left running in the store: requeued with its checkpoint.
 			d.emit(Event{Kind: TrialStopped, Trial: t})
@@ -497,18 +551,18 @@ func (d *driver) handle(ctx context.Context, m any) error {
 
 // trialResult turns how an objective's Run ended into the trial's result:
 // stopped (softly, or aborted) means the trial is not finished and goes
-// back to the queue; pruned trials keep their last reported value; NaN or
-// infinite values and errors fail the trial. curve holds the trial's
-// reported values, wall the time of this attempt.
-func trialResult(t store.Trial, curve []float64, out Outcome, err error, wall time.Duration, aborted bool) (r store.Result, stopped bool) {
+// back to the queue; pruned trials keep their last reported value (t holds
+// every epoch reported); NaN or infinite values and errors fail the trial.
+// wall is the time of this attempt.
+func trialResult(t store.Trial, out Outcome, err error, wall time.Duration, aborted bool) (r store.Result, stopped bool) {
 	wall += t.WallTime
 	switch {
 	case errors.Is(err, errStopSoft), aborted:
 		return store.Result{}, true
 	case errors.Is(err, errPruned):
 		r = store.Result{State: store.Pruned, WallTime: wall}
-		if len(curve) > 0 && !math.IsNaN(curve[len(curve)-1]) {
-			v := curve[len(curve)-1]
+		if n := len(t.Epochs); n > 0 && !math.IsNaN(t.Epochs[n-1].ValAcc) {
+			v := t.Epochs[n-1].ValAcc
 			r.Value = &v
 		}
 	case err != nil:

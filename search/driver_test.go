@@ -19,7 +19,8 @@ import (
 
 // genSampler is a small generation-based sampler for the driver's tests: it
 // proposes 4 points a generation around the best point told so far, so its
-// proposals depend on the values, as CMA-ES's do.
+// proposals depend on the values, as CMA-ES's do, and it waits for a whole
+// generation.
 type genSampler struct {
 	box Box
 	st  genState
@@ -30,8 +31,10 @@ type genState struct {
 	Gen   int       `json:"gen"`
 	Best  []float64 `json:"best"`
 	BestV float64   `json:"best_v"`
+	BestK int       `json:"best_k"`
+	First int       // number of the generation's first point
 	Pts   [][]float64
-	Asked bool
+	Told  []bool
 	RNG   []byte
 }
 
@@ -42,11 +45,12 @@ func newGenSampler(box Box, seed uint64) *genSampler {
 func (g *genSampler) Name() string { return "test" }
 
 func (g *genSampler) Ask(int) ([][]float64, error) {
-	if g.st.Asked {
-		return nil, ErrProtocol
+	if len(g.Pending()) > 0 {
+		return nil, ErrPending
 	}
 	r := rand.New(g.rng)
-	g.st.Pts = nil
+	g.st.First += len(g.st.Pts)
+	g.st.Pts, g.st.Told = nil, nil
 	for i := 0; i < 4; i++ {
 		x := make([]float64, g.box.Dim())
 		for j := range x {
@@ -57,22 +61,33 @@ func (g *genSampler) Ask(int) ([][]float64, error) {
 			x[j] = math.Max(g.box.Lower[j], math.Min(g.box.Upper[j], c+0.3*r.NormFloat64()))
 		}
 		g.st.Pts = append(g.st.Pts, x)
+		g.st.Told = append(g.st.Told, false)
 	}
-	g.st.Asked = true
 	g.st.Gen++
 	return g.st.Pts, nil
 }
 
-func (g *genSampler) Tell(v []float64) error {
-	if !g.st.Asked || len(v) != len(g.st.Pts) {
-		return ErrProtocol
-	}
-	for i, x := range v {
-		if x < g.st.BestV { // NaN never wins
-			g.st.BestV, g.st.Best = x, g.st.Pts[i]
+func (g *genSampler) Pending() []int {
+	var ks []int
+	for i, told := range g.st.Told {
+		if !told {
+			ks = append(ks, g.st.First+i)
 		}
 	}
-	g.st.Asked = false
+	return ks
+}
+
+func (g *genSampler) Tell(k int, r Result) error {
+	i := k - g.st.First
+	if i < 0 || i >= len(g.st.Told) || g.st.Told[i] {
+		return ErrProtocol
+	}
+	g.st.Told[i] = true
+	// The best is the lowest value, ties to the lowest number, so the
+	// order of the tells does not matter. NaN never wins.
+	if v := r.Value; !r.Pruned && (v < g.st.BestV || v == g.st.BestV && k < g.st.BestK) {
+		g.st.BestV, g.st.BestK, g.st.Best = v, k, g.st.Pts[i]
+	}
 	return nil
 }
 
@@ -162,7 +177,7 @@ func comparable(t *testing.T, st store.Store, name string) store.Dump {
 func TestRunBudgetAndGenerations(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "s.db"))
 	obj, _ := NewSynthetic("sphere", setups.SyntheticConfig{Dim: 3, Epochs: 2})
-	sum := runStudy(t, st, sphereStudy("a", 3, ""), obj, Options{Workers: 3, Trials: 10})
+	sum := runStudy(t, st, sphereStudy("a", 3, ""), obj, Options{Slots: 3, Trials: 10})
 	if sum.Finished != 10 || sum.Complete != 10 || sum.Best == nil {
 		t.Fatalf("summary %+v", sum)
 	}
@@ -186,7 +201,7 @@ func TestRunBudgetAndGenerations(t *testing.T) {
 		}
 	}
 	// A second run with a larger budget goes on from there.
-	sum = runStudy(t, st, sphereStudy("a", 3, ""), obj, Options{Workers: 2, Trials: 14})
+	sum = runStudy(t, st, sphereStudy("a", 3, ""), obj, Options{Slots: 2, Trials: 14})
 	if sum.Finished != 14 {
 		t.Fatalf("after resume: %+v", sum)
 	}
@@ -194,13 +209,36 @@ func TestRunBudgetAndGenerations(t *testing.T) {
 
 // TestResumeIsExact stops a search softly and with a cancelled context at
 // several points and checks that the finished study equals one run without
-// interruption.
+// interruption: generation-synchronously with 2 slots, and asynchronously
+// (TPE with ASHA pruning) with 1 slot.
 func TestResumeIsExact(t *testing.T) {
-	dir := t.TempDir()
 	obj, _ := NewSynthetic("sphere", setups.SyntheticConfig{Dim: 4, Epochs: 3, Sleep: 3 * time.Millisecond})
+	study := sphereStudy("s", 4, "")
+	sp, _ := NewSpace(study.Space)
+	testResumeIsExact(t, study, obj, func() Sampler { return newGenSampler(sp.Box(), 7) }, 2)
+
+	pobj, _ := NewSynthetic("rastrigin", setups.SyntheticConfig{Dim: 4, Epochs: 9, Sleep: 3 * time.Millisecond})
+	pstudy := sphereStudy("p", 4, "asha")
+	pstudy.Sampler.Name = "tpe"
+	testResumeIsExact(t, pstudy, pobj, func() Sampler {
+		s, err := NewSampler("tpe", sp.Box(), nil, pstudy.Seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}, 1)
+}
+
+func testResumeIsExact(t *testing.T, study store.Study, obj Objective, newSampler func() Sampler, slots int) {
+	dir := t.TempDir()
 	ref := openStore(t, filepath.Join(dir, "ref.db"))
-	runStudy(t, ref, sphereStudy("s", 4, ""), obj, Options{Workers: 2, Trials: 17})
-	want := comparable(t, ref, "s")
+	if _, err := ref.CreateStudy(context.Background(), study); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), ref, study.Name, obj, newSampler(), Options{Slots: slots, Trials: 17}); err != nil {
+		t.Fatal(err)
+	}
+	want := comparable(t, ref, study.Name)
 
 	st := openStore(t, filepath.Join(dir, "cut.db"))
 	stopped := 0
@@ -215,10 +253,8 @@ func TestResumeIsExact(t *testing.T) {
 				cancel()
 			}
 		}()
-		study := sphereStudy("s", 4, "")
 		st.CreateStudy(ctx, study)
-		sp, _ := NewSpace(study.Space)
-		sum, err := Run(ctx, st, "s", obj, newGenSampler(sp.Box(), 7), Options{Workers: 2, Trials: budget, Stop: stop})
+		sum, err := Run(ctx, st, study.Name, obj, newSampler(), Options{Slots: slots, Trials: budget, Stop: stop})
 		if sum.Stopped {
 			stopped++
 		}
@@ -228,24 +264,111 @@ func TestResumeIsExact(t *testing.T) {
 		cancel()
 	}
 	if stopped < 3 {
-		t.Fatalf("only %d of 5 runs were interrupted", stopped)
+		t.Fatalf("%s: only %d of 5 runs were interrupted", study.Sampler.Name, stopped)
 	}
 	// Finish whatever the interruptions left.
-	sp, _ := NewSpace(sphereStudy("s", 4, "").Space)
-	if _, err := Run(context.Background(), st, "s", obj, newGenSampler(sp.Box(), 7), Options{Workers: 2, Trials: 17}); err != nil {
+	if _, err := Run(context.Background(), st, study.Name, obj, newSampler(), Options{Slots: slots, Trials: 17}); err != nil {
 		t.Fatal(err)
 	}
-	got := comparable(t, st, "s")
+	got := comparable(t, st, study.Name)
 	if !reflect.DeepEqual(got.Trials, want.Trials) {
 		for i := range want.Trials {
 			if i >= len(got.Trials) || !reflect.DeepEqual(got.Trials[i], want.Trials[i]) {
-				t.Fatalf("trial %d differs:\n got %+v\nwant %+v", i, got.Trials[min(i, len(got.Trials)-1)], want.Trials[i])
+				t.Fatalf("%s: trial %d differs:\n got %+v\nwant %+v", study.Sampler.Name, i, got.Trials[min(i, len(got.Trials)-1)], want.Trials[i])
 			}
 		}
-		t.Fatalf("%d trials, want %d", len(got.Trials), len(want.Trials))
+		t.Fatalf("%s: %d trials, want %d", study.Sampler.Name, len(got.Trials), len(want.Trials))
 	}
 	if !reflect.DeepEqual(got.SamplerStates, want.SamplerStates) {
-		t.Fatal("sampler states differ")
+		t.Fatalf("%s: sampler states differ", study.Sampler.Name)
+	}
+	pruned := 0
+	for _, tr := range want.Trials {
+		if tr.State == store.Pruned {
+			pruned++
+		}
+	}
+	if study.Pruner.Name != "" && pruned == 0 {
+		t.Errorf("%s: no trial was pruned; the test did not test pruning", study.Sampler.Name)
+	}
+}
+
+// TestAsynchronousWithPruner runs TPE with 2 slots, with ASHA and without
+// a pruner. With the pruner it must be asked while its other trial runs
+// (a generation saved before a trial of an earlier one finished), one
+// point per free slot; without, never, 2 points a generation. Either way
+// it learns each pruned trial as pruned at the epoch it reached.
+func TestAsynchronousWithPruner(t *testing.T) {
+	obj, _ := NewSynthetic("rastrigin", setups.SyntheticConfig{Dim: 3, Epochs: 9, Sleep: 18 * time.Millisecond})
+	for _, pruner := range []string{"asha", ""} {
+		st := openStore(t, filepath.Join(t.TempDir(), "s.db"))
+		study := sphereStudy("a", 3, pruner)
+		study.Sampler.Name = "tpe"
+		ctx := context.Background()
+		if _, err := st.CreateStudy(ctx, study); err != nil {
+			t.Fatal(err)
+		}
+		sp, _ := NewSpace(study.Space)
+		smp, _ := NewSampler("tpe", sp.Box(), nil, 3)
+		if _, err := Run(ctx, st, "a", obj, smp, Options{Slots: 2, Trials: 30}); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := st.Export(ctx, "a")
+		finished := map[int]time.Time{} // generation -> when its last trial finished
+		for _, tr := range d.Trials {
+			if tr.Finished.After(finished[tr.Generation]) {
+				finished[tr.Generation] = tr.Finished
+			}
+		}
+		overlapping, singles := 0, 0
+		for _, s := range d.SamplerStates {
+			if s.Generation > 1 && s.CreatedAt.Before(finished[s.Generation-1]) {
+				overlapping++
+			}
+			if len(s.Trials) == 1 {
+				singles++
+			}
+		}
+		t.Logf("pruner %q: %d generations, %d of one point, %d asked before the previous one finished", pruner, len(d.SamplerStates), singles, overlapping)
+		if pruner != "" && (overlapping == 0 || singles == 0) {
+			t.Errorf("with %s: %d generations asked while the previous one ran, %d of one point; want some of both", pruner, overlapping, singles)
+		}
+		if pruner == "" && (overlapping > 0 || singles > 0) {
+			t.Errorf("without a pruner: %d generations asked while the previous one ran, %d of one point; want none", overlapping, singles)
+		}
+		// What the sampler was told of each trial, from its last state.
+		var data struct {
+			State struct {
+				Points []struct {
+					Told, Pruned bool
+					Step         int
+				}
+			}
+		}
+		last := d.SamplerStates[len(d.SamplerStates)-1]
+		if err := json.Unmarshal(last.Data, &data); err != nil {
+			t.Fatal(err)
+		}
+		k, pruned := 0, 0
+		for _, tr := range d.Trials {
+			if tr.Generation == 0 {
+				continue
+			}
+			p := data.State.Points[k]
+			k++
+			if !p.Told {
+				continue
+			}
+			if (tr.State == store.Pruned) != p.Pruned || (p.Pruned && p.Step != tr.LastEpoch()) {
+				t.Errorf("trial %d (%s after %d epochs) told as pruned %v at step %d", tr.Number, tr.State, tr.LastEpoch(), p.Pruned, p.Step)
+			}
+			if p.Pruned {
+				pruned++
+			}
+		}
+		if pruner != "" && pruned == 0 {
+			t.Errorf("with %s: no pruned trial told", pruner)
+		}
 	}
 }
 
@@ -253,7 +376,7 @@ func TestFailedTrialsDoNotStopTheSearch(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "s.db"))
 	// f > 1.5 fails: points far from the optimum diverge.
 	obj, _ := NewSynthetic("sphere", setups.SyntheticConfig{Dim: 6, Fail: 1.5})
-	sum := runStudy(t, st, sphereStudy("f", 6, ""), obj, Options{Workers: 2, Trials: 16})
+	sum := runStudy(t, st, sphereStudy("f", 6, ""), obj, Options{Slots: 2, Trials: 16})
 	if sum.Finished != 16 || sum.Failed == 0 || sum.Complete == 0 {
 		t.Fatalf("summary %+v", sum)
 	}
@@ -269,7 +392,7 @@ func TestPruning(t *testing.T) {
 	for _, pruner := range []string{"asha", "median"} {
 		st := openStore(t, filepath.Join(t.TempDir(), "s.db"))
 		obj, _ := NewSynthetic("rastrigin", setups.SyntheticConfig{Dim: 3, Epochs: 9})
-		sum := runStudy(t, st, sphereStudy("p", 3, pruner), obj, Options{Workers: 1, Trials: 20})
+		sum := runStudy(t, st, sphereStudy("p", 3, pruner), obj, Options{Slots: 1, Trials: 20})
 		if sum.Finished != 20 || sum.Pruned == 0 || sum.Complete == 0 {
 			t.Fatalf("%s: %+v", pruner, sum)
 		}
@@ -290,9 +413,9 @@ func TestASHARungs(t *testing.T) {
 	if got := p.(*ASHA).Rungs; !reflect.DeepEqual(got, []int{1, 3, 9, 27, 81}) {
 		t.Fatalf("rungs %v", got)
 	}
-	curves := map[int][]float64{0: {0.9}, 1: {0.5}, 2: {0.7}}
-	// Three trials at rung 1: only the best third goes on.
-	if p.Prune(0, 1, curves) || !p.Prune(1, 1, curves) || !p.Prune(2, 1, curves) {
+	// Fewer than η trials at rung 1: every trial goes on; then only the
+	// best third of those that reached it.
+	if p.Prune(0, 1, 0.5) || p.Prune(1, 1, 0.9) || !p.Prune(2, 1, 0.7) || p.Prune(3, 1, 0.95) || !p.Prune(4, 1, 0.6) {
 		t.Error("asha kept the wrong trials")
 	}
 	if _, err := NewPruner("bogus", nil, 10); err == nil {

@@ -307,8 +307,8 @@ func jsonEqual(a, b json.RawMessage) bool {
 // An Evaluator runs evaluation studies with the search driver.
 type Evaluator struct {
 	Store store.Store
-	// Options are the driver's options for every study run: Workers,
-	// Worker, Stop and Observer. Trials is ignored (every enqueued trial
+	// Options are the driver's options for every study run: Slots,
+	// Name, Stop and Observer. Trials is ignored (every enqueued trial
 	// runs); Time applies to each study's run separately.
 	Options Options
 	// Threads is the number of threads one trial may use.
@@ -432,15 +432,14 @@ func NewEvalSampler() Sampler { return doneSampler{} }
 
 // doneSampler proposes nothing: an evaluation study's trials are all
 // enqueued before the driver runs, and the driver stops when they are done.
-// It is independent (its proposals depend on no value), so the driver never
-// waits to tell it a generation.
+// No point of it is ever pending, so the driver never waits to tell it one.
 type doneSampler struct{}
 
 func (doneSampler) Name() string                 { return summary.EvalSampler }
 func (doneSampler) Ask(int) ([][]float64, error) { return nil, ErrDone }
-func (doneSampler) Tell([]float64) error         { return nil }
+func (doneSampler) Tell(int, Result) error       { return ErrProtocol }
+func (doneSampler) Pending() []int               { return nil }
 func (doneSampler) State() (SamplerState, error) {
 	return SamplerState{Version: 1, Data: []byte("{}")}, nil
 }
 func (doneSampler) Restore(SamplerState) error { return nil }
-func (doneSampler) Independent() bool          { return true }

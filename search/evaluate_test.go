@@ -33,7 +33,7 @@ func searchedSphere(t *testing.T, st store.Store, cfg setups.SyntheticConfig) st
 	sp, _ := NewSpace(s.Space)
 	smp, _ := NewSampler("random", sp.Box(), nil, s.Seed)
 	obj, _ := NewSynthetic("sphere", setups.SyntheticConfig{Dim: cfg.Dim, Epochs: 1})
-	if _, err := Run(ctx, st, s.Name, obj, smp, Options{Workers: 2, Trials: 12}); err != nil {
+	if _, err := Run(ctx, st, s.Name, obj, smp, Options{Slots: 2, Trials: 12}); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -65,7 +65,7 @@ func TestEvaluateStoresAndResumes(t *testing.T) {
 	// Stop softly once two runs have finished.
 	stop := make(chan struct{})
 	var once sync.Once
-	ev := &Evaluator{Store: st, Options: Options{Workers: 2, Stop: stop, Observer: func(e Event) {
+	ev := &Evaluator{Store: st, Options: Options{Slots: 2, Stop: stop, Observer: func(e Event) {
 		if e.Kind == TrialFinished && e.Finished >= 2 {
 			once.Do(func() { close(stop) })
 		}
@@ -96,7 +96,7 @@ func TestEvaluateStoresAndResumes(t *testing.T) {
 	}
 
 	// Resume: a new evaluator, the same plan.
-	ev = &Evaluator{Store: st, Options: Options{Workers: 2}}
+	ev = &Evaluator{Store: st, Options: Options{Slots: 2}}
 	res, err = ev.Evaluate(ctx, plan)
 	if err != nil || res.Summary.Stopped {
 		t.Fatalf("resume: %+v, %v", res.Summary, err)

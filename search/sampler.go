@@ -2,45 +2,37 @@ package search
 
 import (
 	"encoding/json"
-	"errors"
+
+	"goalsearch/search/asktell"
 )
 
-// A Sampler proposes points in a box and learns from their values, in
-// generations (ask/tell). The driver owns the loop and the goroutines: a
+// A Sampler proposes points in a box and learns from their results. It
+// speaks the protocol of package asktell, as every goalsearch sampler does:
+// Ask proposes points, numbered on over the sampler's life; Tell gives a
+// point's result by its number, in any order; Pending lists the points
+// asked and not told. The driver owns the loop and the goroutines: a
 // sampler never starts one, and it never sees a trial, a store or a clock.
-//
-// Protocol. Ask(n) returns the next generation's points; the driver
-// evaluates all of them (in parallel, in any order) and then calls Tell
-// with one value per point, in the order Ask returned them. Values are
-// minimised; NaN marks a failed evaluation, which the sampler must treat as
-// worse than any real value. Ask may not be called again before Tell,
-// except by samplers whose proposals do not depend on values (random,
-// Sobol): they report Independent() true, the driver asks them again
-// whenever a worker is free and never tells them, and a second Ask drops
-// the outstanding generation. n is the number of workers available: samplers whose generation size is
-// free (random, Sobol) return n points, so no worker idles; population
-// methods return their population size and ignore n.
+// Values are minimised (the driver tells the negated validation accuracy).
 //
 // State. State returns everything the sampler needs to continue exactly
 // (including its random streams) as a versioned JSON value; Restore
-// accepts it, or an error if the version or the configuration does not
-// match. The driver saves the state right after each Ask, together with
-// the proposed trials, so a resumed search asks exactly what an
-// uninterrupted one would have.
+// accepts it, or returns an error wrapping ErrState if the version,
+// sampler, box, configuration or seed does not match. The driver saves the
+// state right after each Ask, together with the proposed trials, so a
+// resumed search asks exactly what an uninterrupted one would have.
 type Sampler interface {
-	// Name is the sampler's name as given on the command line (cmaes, ga,
-	// de, pso, random, sobol).
+	asktell.Sampler
+	// Name is the sampler's name as given on the command line (cmaes,
+	// tpe, ga, de, pso, random, sobol).
 	Name() string
-	// Ask proposes the next generation of points, each of Dim() values
-	// inside [Lower, Upper]. ErrDone means the sampler will propose no more.
-	Ask(n int) ([][]float64, error)
-	// Tell gives the values of the points of the last Ask, in order.
-	Tell(values []float64) error
-	// State returns the sampler's state after the last Ask or Tell.
+	// State returns the sampler's state after the last call.
 	State() (SamplerState, error)
 	// Restore replaces the sampler's state with st.
 	Restore(st SamplerState) error
 }
+
+// Result is the result of a point, as a Sampler is told it.
+type Result = asktell.Result
 
 // SamplerState is a sampler's serialised state: a format version and JSON
 // data whose float64 values round-trip exactly.
@@ -57,14 +49,17 @@ type Box struct {
 // Dim is the number of coordinates.
 func (b Box) Dim() int { return len(b.Lower) }
 
-// Errors of the sampler protocol.
+// Errors of the sampler protocol: those of package asktell.
 var (
 	// ErrDone is returned by Ask when a sampler has nothing more to propose.
-	ErrDone = errors.New("search: sampler is done")
-	// ErrProtocol is returned when Ask and Tell are called out of turn or
-	// Tell gets the wrong number of values.
-	ErrProtocol = errors.New("search: ask/tell out of turn")
+	ErrDone = asktell.ErrDone
+	// ErrPending is returned by Ask when a sampler needs the results of its
+	// pending points first.
+	ErrPending = asktell.ErrPending
+	// ErrProtocol is returned for an Ask(n < 1) or a Tell of a point that
+	// is not pending.
+	ErrProtocol = asktell.ErrProtocol
 	// ErrState is returned by Restore for a state of another version or
 	// configuration.
-	ErrState = errors.New("search: sampler state does not match")
+	ErrState = asktell.ErrState
 )

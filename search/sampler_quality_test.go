@@ -1,24 +1,33 @@
 package search
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// samplerQuality enables TestSamplerQualityTable, which takes about a
-// minute: go test ./search -run QualityTable -sampler.quality -v
-var samplerQuality = flag.Bool("sampler.quality", false, "print the samplers' quality table (slow)")
+// samplerQuality enables the quality tables of docs/samplers.md, which take
+// a few minutes: go test ./search -run 'QualityTable|SmallBudgets'
+// -sampler.quality -v. With -sampler.json FILE the medians are also
+// written as JSON (scripts/optuna_side_by_side.py reads them).
+var (
+	samplerQuality = flag.Bool("sampler.quality", false, "print the samplers' quality tables (slow)")
+	samplerJSON    = flag.String("sampler.json", "", "with -sampler.quality: also write the medians to this JSON file")
+)
 
 // samplerOffset is the optimum of the quality functions in coordinate i:
 // inside [-1, 1] but neither the centre (CMA-ES's initial mean, Sobol's
 // first point) nor on a face.
 func samplerOffset(i int) float64 { return 0.6 * math.Cos(1.7*float64(i)+0.3) }
 
-// samplerQualityFunctions are the test functions of the quality table, all
-// with minimum 0 at x = samplerOffset.
+// samplerQualityFunctions are the test functions of the quality tables,
+// all with minimum 0: at x = samplerOffset, and for direction on the ray
+// through it. scripts/optuna_side_by_side.py implements the same.
 var samplerQualityFunctions = []struct {
 	name string
 	f    func([]float64) float64
@@ -48,32 +57,50 @@ var samplerQualityFunctions = []struct {
 		}
 		return s
 	}},
+	// The synthetic setup direction itself: 1 − cos∠(x, o), scale-invariant
+	// like training with Adam.
+	{"direction", syntheticFuncs["direction"]},
 }
 
-// TestSamplerQualityTable prints, as Markdown, the mean over 10 seeds of
-// the best value each sampler finds on each function in [-1, 1]^d within
-// 500 and 1000 evaluations, asking for 8 workers.
-func TestSamplerQualityTable(t *testing.T) {
-	if !*samplerQuality {
-		t.Skip("run with -sampler.quality")
+// qualityRow is a sampler configuration of a quality table, asked n
+// points at a time.
+type qualityRow struct {
+	c samplerCase
+	n int
+}
+
+func (r qualityRow) String() string {
+	if r.n == 1 {
+		return r.c.String()
 	}
-	const seeds = 10
-	budgets := []int{500, 1000}
-	dims := []int{5, 19}
-	cases := []samplerCase{
-		{"cmaes", ""}, {"cmaes", `{"restart":"bipop"}`},
-		{"cmaes", `{"tol_fun":1e-3}`}, {"cmaes", `{"restart":"bipop","tol_fun":1e-3}`},
-		{"ga", ""}, {"de", ""}, {"pso", ""},
-		{"random", ""}, {"sobol", ""}, {"sobol", `{"randomize":"xor"}`},
-	}
-	// mean[case][budget][function][dim]
-	mean := make([][][][]float64, len(cases))
-	for ci, c := range cases {
-		mean[ci] = make([][][]float64, len(budgets))
+	return fmt.Sprintf("%v (%d at a time)", r.c, r.n)
+}
+
+// qualityMedian is one entry of -sampler.json.
+type qualityMedian struct {
+	Sampler  string  `json:"sampler"`
+	Config   string  `json:"config,omitempty"`
+	PerAsk   int     `json:"per_ask"`
+	Function string  `json:"function"`
+	Dim      int     `json:"dim"`
+	Budget   int     `json:"budget"`
+	Seeds    int     `json:"seeds"`
+	Median   float64 `json:"median"`
+}
+
+// qualityTables returns, as Markdown, one table per budget of the median
+// over seeds of the best value each row finds within the budget, on each
+// quality function in [-1, 1]^d for each d of dims, and the medians.
+func qualityTables(t *testing.T, rows []qualityRow, budgets, dims []int, seeds int) (string, []qualityMedian) {
+	// med[row][budget][function][dim]
+	med := make([][][][]float64, len(rows))
+	var all []qualityMedian
+	for ri, r := range rows {
+		med[ri] = make([][][]float64, len(budgets))
 		for bi := range budgets {
-			mean[ci][bi] = make([][]float64, len(samplerQualityFunctions))
+			med[ri][bi] = make([][]float64, len(samplerQualityFunctions))
 			for fi := range samplerQualityFunctions {
-				mean[ci][bi][fi] = make([]float64, len(dims))
+				med[ri][bi][fi] = make([]float64, len(dims))
 			}
 		}
 		for fi, fn := range samplerQualityFunctions {
@@ -82,66 +109,128 @@ func TestSamplerQualityTable(t *testing.T) {
 				for i := range box.Lower {
 					box.Lower[i], box.Upper[i] = -1, 1
 				}
+				byBudget := make([][]float64, len(budgets))
 				for seed := range uint64(seeds) {
 					// No sampler knows the budget, so the best within a
 					// smaller budget is that of a prefix of the same run.
-					for bi, best := range samplerBests(t, c, box, seed, fn.f, budgets) {
-						mean[ci][bi][fi][di] += best / seeds
+					for bi, best := range samplerBests(t, r.c, box, seed, fn.f, budgets, r.n) {
+						byBudget[bi] = append(byBudget[bi], best)
 					}
+				}
+				for bi, v := range byBudget {
+					m := median(v)
+					med[ri][bi][fi][di] = m
+					all = append(all, qualityMedian{Sampler: r.c.name, Config: r.c.cfg, PerAsk: r.n, Function: fn.name,
+						Dim: d, Budget: budgets[bi], Seeds: seeds, Median: m})
 				}
 			}
 		}
 	}
 	var sb strings.Builder
 	for bi, b := range budgets {
-		fmt.Fprintf(&sb, "\nMean best value over %d seeds, %d evaluations:\n\n| sampler |", seeds, b)
+		fmt.Fprintf(&sb, "\n%d evaluations:\n\n| sampler |", b)
 		for _, fn := range samplerQualityFunctions {
 			for _, d := range dims {
 				fmt.Fprintf(&sb, " %s %d-D |", fn.name, d)
 			}
 		}
-		sb.WriteString("\n|---|")
-		sb.WriteString(strings.Repeat("---:|", len(samplerQualityFunctions)*len(dims)))
-		sb.WriteString("\n")
-		for ci, c := range cases {
-			fmt.Fprintf(&sb, "| %s |", c)
+		sb.WriteString("\n|---|" + strings.Repeat("---:|", len(samplerQualityFunctions)*len(dims)) + "\n")
+		for ri, r := range rows {
+			fmt.Fprintf(&sb, "| %s |", r)
 			for fi := range samplerQualityFunctions {
 				for di := range dims {
-					fmt.Fprintf(&sb, " %.3g |", mean[ci][bi][fi][di])
+					fmt.Fprintf(&sb, " %.3g |", med[ri][bi][fi][di])
 				}
 			}
 			sb.WriteString("\n")
 		}
 	}
-	t.Log(sb.String())
+	return sb.String(), all
+}
+
+// median returns the median of v, which it sorts.
+func median(v []float64) float64 {
+	slices.Sort(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
+}
+
+// TestSamplerQualityTable prints the long-budget table: medians over 10
+// seeds within 500 and 1000 evaluations, asking for 8 points at a time.
+func TestSamplerQualityTable(t *testing.T) {
+	if !*samplerQuality {
+		t.Skip("run with -sampler.quality")
+	}
+	var rows []qualityRow
+	for _, c := range []samplerCase{
+		{"cmaes", ""}, {"cmaes", `{"restart":"bipop"}`}, {"tpe", ""},
+		{"ga", ""}, {"de", ""}, {"pso", ""},
+		{"random", ""}, {"sobol", ""}, {"sobol", `{"randomize":"xor"}`},
+	} {
+		rows = append(rows, qualityRow{c, 8})
+	}
+	table, _ := qualityTables(t, rows, []int{500, 1000}, []int{5, 19}, 10)
+	t.Log(table)
+}
+
+// TestSamplerSmallBudgets prints the small-budget table: medians over 10
+// study seeds within 20, 40, 100 and 200 evaluations, asking one point at
+// a time as Optuna's optimize loop does, and TPE also 8 at a time (with
+// its constant liar).
+func TestSamplerSmallBudgets(t *testing.T) {
+	if !*samplerQuality {
+		t.Skip("run with -sampler.quality")
+	}
+	rows := []qualityRow{{samplerCase{"tpe", ""}, 1}, {samplerCase{"tpe", ""}, 8}}
+	for _, name := range []string{"cmaes", "ga", "de", "pso", "random", "sobol"} {
+		rows = append(rows, qualityRow{samplerCase{name, ""}, 1})
+	}
+	table, medians := qualityTables(t, rows, []int{20, 40, 100, 200}, []int{5, 19}, 10)
+	t.Log(table)
+	if *samplerJSON != "" {
+		b, err := json.MarshalIndent(medians, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(*samplerJSON, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // samplerBests returns the best value of f among the first b points a
 // sampler of case c proposes, for each b of the ascending budgets, asking
-// for 8 workers.
-func samplerBests(t testing.TB, c samplerCase, box Box, seed uint64, f func([]float64) float64, budgets []int) []float64 {
+// for n points at a time and telling each generation whole.
+func samplerBests(t testing.TB, c samplerCase, box Box, seed uint64, f func([]float64) float64, budgets []int, n int) []float64 {
 	t.Helper()
-	s := mustNewSampler(t, c, box, seed)
+	a := &asker{s: mustNewSampler(t, c, box, seed)}
 	bests := make([]float64, len(budgets))
-	best, n := math.Inf(1), 0
-	for n < budgets[len(budgets)-1] {
-		xs, err := s.Ask(8)
-		if err != nil {
-			t.Fatalf("%v: Ask: %v", c, err)
+	for i := range bests {
+		bests[i] = math.NaN()
+	}
+	best, count := math.Inf(1), 0
+	for count < budgets[len(budgets)-1] {
+		xs, ok := a.ask(t, n)
+		if !ok {
+			break
 		}
-		vals := make([]float64, len(xs))
-		for i, x := range xs {
-			vals[i] = f(x)
-			best = math.Min(best, vals[i])
-			n++
+		for _, x := range xs {
+			best = math.Min(best, f(x))
+			count++
 			for bi, b := range budgets {
-				if n == b {
+				if count == b {
 					bests[bi] = best
 				}
 			}
 		}
-		if err := s.Tell(vals); err != nil {
-			t.Fatalf("%v: Tell: %v", c, err)
+		a.tell(t, f, nil)
+	}
+	for bi := range bests {
+		if math.IsNaN(bests[bi]) {
+			bests[bi] = best // the sampler stopped early
 		}
 	}
 	return bests

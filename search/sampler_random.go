@@ -13,7 +13,7 @@ import (
 type RandomConfig struct{}
 
 // randomStateVersion is the SamplerState.Version of the random sampler.
-const randomStateVersion = 1
+const randomStateVersion = 2
 
 // samplerPCGStream is the fixed second PCG seed of this package's samplers,
 // as in package cmaes: one uint64 of seed is plenty for distinct searches.
@@ -27,23 +27,21 @@ type randomSampler struct {
 	box    Box
 	pcg    *rand.PCG
 	rng    *rand.Rand
-	// count is the number of points proposed so far; pending is the size of
-	// the outstanding generation, 0 if none.
-	count, pending int
+	// count is the number of points proposed so far.
+	count int
 }
 
 // randomState is the data of a random SamplerState.
 type randomState struct {
 	samplerHeader
 	// RNG is the PCG's state as written by rand.PCG.MarshalBinary.
-	RNG     []byte `json:"rng"`
-	Count   int    `json:"count"`
-	Pending int    `json:"pending"`
+	RNG   []byte `json:"rng"`
+	Count int    `json:"count"`
 }
 
 func newRandomSampler(box Box, raw json.RawMessage, seed uint64) (Sampler, error) {
 	var c RandomConfig
-	if err := decodeSamplerConfig(raw, &c); err != nil {
+	if err := decodeStrict(raw, &c); err != nil {
 		return nil, err
 	}
 	pcg := rand.NewPCG(seed, samplerPCGStream)
@@ -57,17 +55,11 @@ func newRandomSampler(box Box, raw json.RawMessage, seed uint64) (Sampler, error
 
 func (s *randomSampler) Name() string { return "random" }
 
-// Independent reports that the proposals do not depend on values, so the
-// driver may Ask again before the last generation is told and need never
-// tell it (see the driver's independentSampler).
-func (s *randomSampler) Independent() bool { return true }
-
-// Ask returns n points, one per worker. Unlike a learning sampler, it may
-// be called while a generation is outstanding: that generation's values
-// are no longer expected.
+// Ask returns n points, one per worker. A random sampler learns nothing,
+// so no point is ever pending.
 func (s *randomSampler) Ask(n int) ([][]float64, error) {
-	if err := checkAsk(n, false); err != nil {
-		return nil, err
+	if n < 1 {
+		return nil, fmt.Errorf("%w: Ask(%d)", ErrProtocol, n)
 	}
 	xs := make([][]float64, n)
 	for k := range xs {
@@ -80,19 +72,16 @@ func (s *randomSampler) Ask(n int) ([][]float64, error) {
 		xs[k] = x
 	}
 	s.count += n
-	s.pending = n
 	return xs, nil
 }
 
-// Tell checks the number of values for the last Ask; the values
-// themselves teach a random sampler nothing.
-func (s *randomSampler) Tell(values []float64) error {
-	if err := checkTell(len(values), s.pending); err != nil {
-		return err
-	}
-	s.pending = 0
-	return nil
+// Tell returns ErrProtocol: no point is pending.
+func (s *randomSampler) Tell(k int, _ Result) error {
+	return fmt.Errorf("%w: random: point %d is not pending (random sampling learns nothing)", ErrProtocol, k)
 }
+
+// Pending returns nil: a random sampler waits for no result.
+func (s *randomSampler) Pending() []int { return nil }
 
 func (s *randomSampler) State() (SamplerState, error) {
 	b, err := s.pcg.MarshalBinary()
@@ -100,7 +89,7 @@ func (s *randomSampler) State() (SamplerState, error) {
 		return SamplerState{}, fmt.Errorf("search: random: %w", err)
 	}
 	return encodeSamplerState(randomStateVersion, randomState{
-		samplerHeader: s.header, RNG: b, Count: s.count, Pending: s.pending,
+		samplerHeader: s.header, RNG: b, Count: s.count,
 	})
 }
 
@@ -112,14 +101,14 @@ func (s *randomSampler) Restore(st SamplerState) error {
 	if err := s.header.check(data.samplerHeader); err != nil {
 		return err
 	}
-	if data.Count < 0 || data.Pending < 0 || data.Pending > data.Count {
-		return fmt.Errorf("%w: random: count %d, pending %d", ErrState, data.Count, data.Pending)
+	if data.Count < 0 {
+		return fmt.Errorf("%w: random: count %d", ErrState, data.Count)
 	}
 	pcg := new(rand.PCG)
 	if err := pcg.UnmarshalBinary(data.RNG); err != nil {
 		return fmt.Errorf("%w: random: rng: %v", ErrState, err)
 	}
 	s.pcg, s.rng = pcg, rand.New(pcg)
-	s.count, s.pending = data.Count, data.Pending
+	s.count = data.Count
 	return nil
 }

@@ -10,16 +10,58 @@ import (
 	"strings"
 
 	"goalsearch/internal/floatbits"
+	"goalsearch/search/asktell"
+	"goalsearch/search/cmaes"
+	"goalsearch/search/evo"
+	"goalsearch/search/tpe"
 )
 
 // samplerConstructors maps each sampler name to its constructor. A
 // constructor receives a validated box and the configuration JSON (empty
-// for defaults).
+// for defaults). The algorithm packages resolve their own defaults; a
+// constructor only decodes the JSON into the package's Config.
 var samplerConstructors = map[string]func(box Box, cfg json.RawMessage, seed uint64) (Sampler, error){
-	"cmaes":  newCMAESSampler,
-	"de":     newDESampler,
-	"ga":     newGASampler,
-	"pso":    newPSOSampler,
+	"cmaes": func(box Box, raw json.RawMessage, seed uint64) (Sampler, error) {
+		var c cmaes.Config
+		if err := decodeStrict(raw, &c); err != nil {
+			return nil, err
+		}
+		c.Dim, c.Lower, c.Upper, c.Seed = box.Dim(), box.Lower, box.Upper, seed
+		o, err := cmaes.New(c)
+		return wrap("cmaes", cmaes.StateVersion, o, err)
+	},
+	"tpe": func(box Box, raw json.RawMessage, seed uint64) (Sampler, error) {
+		var c tpe.Config
+		if err := decodeStrict(raw, &c); err != nil {
+			return nil, err
+		}
+		o, err := tpe.New(box.Lower, box.Upper, c, seed)
+		return wrap("tpe", tpe.StateVersion, o, err)
+	},
+	"ga": func(box Box, raw json.RawMessage, seed uint64) (Sampler, error) {
+		var c evo.GAConfig
+		if err := decodeStrict(raw, &c); err != nil {
+			return nil, err
+		}
+		o, err := evo.NewGA(box.Lower, box.Upper, c, seed)
+		return wrap("ga", evo.StateVersion, o, err)
+	},
+	"de": func(box Box, raw json.RawMessage, seed uint64) (Sampler, error) {
+		var c evo.DEConfig
+		if err := decodeStrict(raw, &c); err != nil {
+			return nil, err
+		}
+		o, err := evo.NewDE(box.Lower, box.Upper, c, seed)
+		return wrap("de", evo.StateVersion, o, err)
+	},
+	"pso": func(box Box, raw json.RawMessage, seed uint64) (Sampler, error) {
+		var c evo.PSOConfig
+		if err := decodeStrict(raw, &c); err != nil {
+			return nil, err
+		}
+		o, err := evo.NewPSO(box.Lower, box.Upper, c, seed)
+		return wrap("pso", evo.StateVersion, o, err)
+	},
 	"random": newRandomSampler,
 	"sobol":  newSobolSampler,
 }
@@ -37,11 +79,12 @@ func Samplers() []string {
 // NewSampler returns the sampler called name for box, configured by cfg and
 // drawing every random number from seed.
 //
-// cfg is the JSON encoding of the sampler's configuration: CMAESConfig
-// (cmaes), evo.GAConfig (ga), evo.DEConfig (de), evo.PSOConfig (pso),
-// RandomConfig (random) or SobolConfig (sobol). An empty cfg or JSON null
-// selects every default, as does an omitted field; an unknown field is an
-// error, so that a misspelt setting is not silently ignored.
+// cfg is the JSON encoding of the sampler's configuration: cmaes.Config
+// (cmaes), tpe.Config (tpe), evo.GAConfig (ga), evo.DEConfig (de),
+// evo.PSOConfig (pso), RandomConfig (random) or SobolConfig (sobol), each of
+// which states its defaults. An empty cfg or JSON null selects every
+// default, as does an omitted field; an unknown field is an error, so that
+// a misspelt setting is not silently ignored.
 //
 // The box must have at least one coordinate, and every interval must be
 // finite with Lower[i] < Upper[i]. NewSampler returns an error for an
@@ -76,9 +119,10 @@ func checkSamplerBox(box Box) error {
 	return nil
 }
 
-// decodeSamplerConfig decodes cfg into dst strictly: unknown fields and
-// trailing data are errors. An empty cfg or null leaves dst unchanged.
-func decodeSamplerConfig(cfg json.RawMessage, dst any) error {
+// decodeStrict decodes the configuration cfg (of a sampler or a pruner)
+// into dst: unknown fields and trailing data are errors. An empty cfg or
+// null leaves dst unchanged.
+func decodeStrict(cfg json.RawMessage, dst any) error {
 	trimmed := bytes.TrimSpace(cfg)
 	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
 		return nil
@@ -92,6 +136,57 @@ func decodeSamplerConfig(cfg json.RawMessage, dst any) error {
 		return fmt.Errorf("config: trailing data after the JSON object")
 	}
 	return nil
+}
+
+// optimizer is what the optimisers of packages cmaes, tpe and evo share:
+// the asktell protocol and a typed state, which identifies its optimiser's
+// box, resolved configuration and seed, and is refused by Restore under
+// another.
+type optimizer[S any] interface {
+	asktell.Sampler
+	State() S
+	Restore(S) error
+}
+
+// wrapped adapts an optimizer to the Sampler interface: its SamplerState is
+// the package's state version and the state as JSON, under the sampler's
+// name.
+type wrapped[S any] struct {
+	optimizer[S]
+	name    string
+	version int
+}
+
+// wrappedState is the data of a wrapped sampler's SamplerState.
+type wrappedState[S any] struct {
+	Sampler string `json:"sampler"`
+	State   S      `json:"state"`
+}
+
+func wrap[S any](name string, version int, o optimizer[S], err error) (Sampler, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &wrapped[S]{optimizer: o, name: name, version: version}, nil
+}
+
+func (w *wrapped[S]) Name() string { return w.name }
+
+func (w *wrapped[S]) State() (SamplerState, error) {
+	return encodeSamplerState(w.version, wrappedState[S]{Sampler: w.name, State: w.optimizer.State()})
+}
+
+func (w *wrapped[S]) Restore(st SamplerState) error {
+	var data wrappedState[S]
+	if err := decodeSamplerState(st, w.version, w.name, &data); err != nil {
+		return err
+	}
+	if data.Sampler != w.name {
+		return fmt.Errorf("%w: state of sampler %q, want %q", ErrState, data.Sampler, w.name)
+	}
+	// The packages' errors wrap asktell.ErrState; a failed Restore leaves
+	// the optimiser unchanged.
+	return w.optimizer.Restore(data.State)
 }
 
 // samplerHeader identifies the sampler that wrote a state: a state is only
@@ -156,30 +251,6 @@ func decodeSamplerState(st SamplerState, version int, name string, dst any) erro
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrState, name, err)
-	}
-	return nil
-}
-
-// checkAsk returns an error wrapping ErrProtocol for a worker count below
-// one or an Ask while a generation is outstanding.
-func checkAsk(n int, outstanding bool) error {
-	if outstanding {
-		return fmt.Errorf("%w: Ask before the last generation was told", ErrProtocol)
-	}
-	if n < 1 {
-		return fmt.Errorf("%w: Ask(%d) needs at least one worker", ErrProtocol, n)
-	}
-	return nil
-}
-
-// checkTell returns an error wrapping ErrProtocol unless a generation of
-// size want is outstanding and got values came for it.
-func checkTell(got, want int) error {
-	if want == 0 {
-		return fmt.Errorf("%w: Tell without Ask", ErrProtocol)
-	}
-	if got != want {
-		return fmt.Errorf("%w: %d values for %d points", ErrProtocol, got, want)
 	}
 	return nil
 }

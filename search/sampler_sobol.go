@@ -44,7 +44,7 @@ type SobolConfig struct {
 const sobolBits = 53
 
 // sobolStateVersion is the SamplerState.Version of the sobol sampler.
-const sobolStateVersion = 1
+const sobolStateVersion = 2
 
 type sobolSampler struct {
 	header samplerHeader
@@ -56,23 +56,20 @@ type sobolSampler struct {
 	// shift is the randomisation per coordinate in units of 2⁻⁵³, nil for
 	// the plain sequence.
 	shift []uint64
-	// index is the index of the next point; pending is the size of the
-	// outstanding generation, 0 if none.
-	index   uint64
-	pending int
+	// index is the index of the next point.
+	index uint64
 }
 
 // sobolState is the data of a sobol SamplerState.
 type sobolState struct {
 	samplerHeader
-	Index   uint64   `json:"index"`
-	Pending int      `json:"pending"`
-	Shift   []uint64 `json:"shift,omitempty"`
+	Index uint64   `json:"index"`
+	Shift []uint64 `json:"shift,omitempty"`
 }
 
 func newSobolSampler(box Box, raw json.RawMessage, seed uint64) (Sampler, error) {
 	var c SobolConfig
-	if err := decodeSamplerConfig(raw, &c); err != nil {
+	if err := decodeStrict(raw, &c); err != nil {
 		return nil, err
 	}
 	switch c.Randomize {
@@ -164,18 +161,12 @@ func (s *sobolSampler) point(i uint64, u []float64) {
 
 func (s *sobolSampler) Name() string { return "sobol" }
 
-// Independent reports that the proposals do not depend on values, so the
-// driver may Ask again before the last generation is told and need never
-// tell it (see the driver's independentSampler).
-func (s *sobolSampler) Independent() bool { return true }
-
 // Ask returns the next n points of the sequence, one per worker. It
-// returns ErrDone once the 2⁵³ points of the sequence are used up. Unlike
-// a learning sampler, it may be called while a generation is outstanding:
-// that generation's values are no longer expected.
+// returns ErrDone once the 2⁵³ points of the sequence are used up. A
+// sequence learns nothing, so no point is ever pending.
 func (s *sobolSampler) Ask(n int) ([][]float64, error) {
-	if err := checkAsk(n, false); err != nil {
-		return nil, err
+	if n < 1 {
+		return nil, fmt.Errorf("%w: Ask(%d)", ErrProtocol, n)
 	}
 	if s.index > 1<<sobolBits-uint64(n) {
 		return nil, ErrDone
@@ -191,23 +182,20 @@ func (s *sobolSampler) Ask(n int) ([][]float64, error) {
 		xs[k] = x
 	}
 	s.index += uint64(n)
-	s.pending = n
 	return xs, nil
 }
 
-// Tell checks the number of values for the last Ask; a sequence learns
-// nothing from them.
-func (s *sobolSampler) Tell(values []float64) error {
-	if err := checkTell(len(values), s.pending); err != nil {
-		return err
-	}
-	s.pending = 0
-	return nil
+// Tell returns ErrProtocol: no point is pending.
+func (s *sobolSampler) Tell(k int, _ Result) error {
+	return fmt.Errorf("%w: sobol: point %d is not pending (the sequence learns nothing)", ErrProtocol, k)
 }
+
+// Pending returns nil: the sequence waits for no result.
+func (s *sobolSampler) Pending() []int { return nil }
 
 func (s *sobolSampler) State() (SamplerState, error) {
 	return encodeSamplerState(sobolStateVersion, sobolState{
-		samplerHeader: s.header, Index: s.index, Pending: s.pending, Shift: slices.Clone(s.shift),
+		samplerHeader: s.header, Index: s.index, Shift: slices.Clone(s.shift),
 	})
 }
 
@@ -224,9 +212,9 @@ func (s *sobolSampler) Restore(st SamplerState) error {
 	if !slices.Equal(data.Shift, s.shift) {
 		return fmt.Errorf("%w: sobol: shift differs from the seed's", ErrState)
 	}
-	if data.Pending < 0 || uint64(data.Pending) > data.Index || data.Index > 1<<sobolBits {
-		return fmt.Errorf("%w: sobol: index %d, pending %d", ErrState, data.Index, data.Pending)
+	if data.Index > 1<<sobolBits {
+		return fmt.Errorf("%w: sobol: index %d", ErrState, data.Index)
 	}
-	s.index, s.pending = data.Index, data.Pending
+	s.index = data.Index
 	return nil
 }

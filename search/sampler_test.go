@@ -31,6 +31,8 @@ func (c samplerCase) String() string {
 var samplerCases = []samplerCase{
 	{"cmaes", ""},
 	{"cmaes", `{"restart":"bipop","population":6,"sigma0":0.5}`},
+	{"tpe", ""},
+	{"tpe", `{"n_startup_trials":4,"n_ei_candidates":8,"prior_weight":-1,"no_magic_clip":true,"flat_weights":true}`},
 	{"ga", ""},
 	{"ga", `{"generational":true,"bounds":"clip","pop_size":10}`},
 	{"de", ""},
@@ -106,8 +108,46 @@ func samplerReload(t testing.TB, c samplerCase, s Sampler, box Box, seed uint64)
 	return r
 }
 
+// asker drives a sampler as the driver does: it numbers the points Ask
+// returns and tells pending points their results.
+type asker struct {
+	s   Sampler
+	pts [][]float64 // every point asked, by number
+}
+
+// ask asks for n points and returns them, or nil and false at ErrDone.
+func (a *asker) ask(t testing.TB, n int) ([][]float64, bool) {
+	t.Helper()
+	xs, err := a.s.Ask(n)
+	if errors.Is(err, ErrDone) {
+		return nil, false
+	}
+	if err != nil {
+		t.Fatalf("%s: Ask(%d): %v", a.s.Name(), n, err)
+	}
+	a.pts = append(a.pts, xs...)
+	return xs, true
+}
+
+// tell tells every pending point, in number order, its value under f
+// (NaN: a failure), or the result of res if it is not nil.
+func (a *asker) tell(t testing.TB, f func([]float64) float64, res func(k int, x []float64) Result) {
+	t.Helper()
+	for _, k := range a.s.Pending() {
+		var r Result
+		if res != nil {
+			r = res(k, a.pts[k])
+		} else {
+			r = Result{Value: f(a.pts[k])}
+		}
+		if err := a.s.Tell(k, r); err != nil {
+			t.Fatalf("%s: Tell(%d): %v", a.s.Name(), k, err)
+		}
+	}
+}
+
 func TestSamplersList(t *testing.T) {
-	want := []string{"cmaes", "de", "ga", "pso", "random", "sobol"}
+	want := []string{"cmaes", "de", "ga", "pso", "random", "sobol", "tpe"}
 	if got := Samplers(); !slices.Equal(got, want) {
 		t.Errorf("Samplers() = %v, want %v", got, want)
 	}
@@ -127,7 +167,7 @@ func TestSamplersList(t *testing.T) {
 
 func TestNewSamplerErrors(t *testing.T) {
 	_, err := NewSampler("bayes", samplerTestBox, nil, 1)
-	if err == nil || !strings.Contains(err.Error(), "cmaes, de, ga, pso, random, sobol") {
+	if err == nil || !strings.Contains(err.Error(), "cmaes, de, ga, pso, random, sobol, tpe") {
 		t.Errorf("unknown sampler: err = %v, want one listing the valid names", err)
 	}
 	box2 := Box{Lower: []float64{-1, -1}, Upper: []float64{1, 1}}
@@ -139,7 +179,12 @@ func TestNewSamplerErrors(t *testing.T) {
 		{"cmaes", `{"restart":"lpop"}`, box2},
 		{"cmaes", `{"population":1}`, box2},
 		{"cmaes", `{"mean":[2,0]}`, box2},
-		{"cmaes", `{} {}`, box2}, // trailing data
+		{"cmaes", `{} {}`, box2},     // trailing data
+		{"cmaes", `{"dim":3}`, box2}, // the box comes from the study
+		{"cmaes", `{"tol_fun":"small"}`, box2},
+		{"tpe", `{"n_startup":5}`, box2},
+		{"tpe", `{"gamma_fraction":2}`, box2},
+		{"tpe", `{"n_ei_candidates":-1}`, box2},
 		{"ga", `{"pop_size":2}`, box2},
 		{"ga", `{"mutation_rate":1.5}`, box2},
 		{"ga", `{"bounds":"wrap"}`, box2},
@@ -161,8 +206,9 @@ func TestNewSamplerErrors(t *testing.T) {
 	}
 }
 
-// TestSamplerProtocol checks that calls out of turn and wrong value counts
-// fail with ErrProtocol and change nothing.
+// TestSamplerProtocol checks that calls out of turn fail with ErrProtocol
+// and change nothing, and that population samplers wait for their
+// generation (ErrPending) while TPE proposes with points pending.
 func TestSamplerProtocol(t *testing.T) {
 	f := samplerShiftedSphere(samplerTestBox)
 	for _, c := range samplerCases {
@@ -177,87 +223,80 @@ func TestSamplerProtocol(t *testing.T) {
 				t.Errorf("%v: failed %s changed the state", c, what)
 			}
 		}
-		expectProtocol("Tell before Ask", s.Tell([]float64{1}))
+		expectProtocol("Tell before Ask", s.Tell(0, Result{Value: 1}))
 		_, err := s.Ask(0)
 		expectProtocol("Ask(0)", err)
 		xs, err := s.Ask(4)
 		if err != nil || len(xs) == 0 {
 			t.Fatalf("%v: Ask(4) = %d points, %v", c, len(xs), err)
 		}
-		if c.name == "random" || c.name == "sobol" {
-			if len(xs) != 4 {
-				t.Errorf("%v: Ask(4) returned %d points, want 4", c, len(xs))
-			}
+		learns := c.name != "random" && c.name != "sobol"
+		if (!learns || c.name == "tpe") && len(xs) != 4 {
+			t.Errorf("%v: Ask(4) returned %d points, want 4", c, len(xs))
+		}
+		pend := s.Pending()
+		if learns && len(pend) != len(xs) || !learns && pend != nil {
+			t.Errorf("%v: %d points asked, pending %v", c, len(xs), pend)
 		}
 		before = stateBytes(t, s)
-		if _, ok := s.(interface{ Independent() bool }); ok {
-			// Independent samplers may be asked again before a Tell (the
-			// driver does so, to keep every worker busy); Tell then
-			// expects the new generation's values.
-			if xs, err = s.Ask(4); err != nil || len(xs) != 4 {
-				t.Fatalf("%v: second Ask = %d points, %v", c, len(xs), err)
+		expectProtocol("Tell of a point not asked", s.Tell(len(xs), Result{Value: 1}))
+		expectProtocol("Tell of a negative number", s.Tell(-1, Result{Value: 1}))
+		if !learns {
+			expectProtocol("Tell of a sampler that learns nothing", s.Tell(0, Result{Value: 1}))
+			continue
+		}
+		_, err = s.Ask(4)
+		if c.name == "tpe" {
+			// TPE proposes while points are pending (a constant liar).
+			if err != nil {
+				t.Errorf("%v: Ask with points pending: %v", c, err)
 			}
 			before = stateBytes(t, s)
-		} else {
-			_, err = s.Ask(4)
-			expectProtocol("second Ask", err)
+		} else if !errors.Is(err, ErrPending) {
+			t.Errorf("%v: Ask with the generation pending = %v, want ErrPending", c, err)
 		}
-		expectProtocol("Tell of too few values", s.Tell(make([]float64, len(xs)-1)))
-		expectProtocol("Tell of too many values", s.Tell(make([]float64, len(xs)+1)))
-		expectProtocol("Tell of nil", s.Tell(nil))
-		vals := make([]float64, len(xs))
-		for i, x := range xs {
-			vals[i] = f(x)
-		}
-		if err := s.Tell(vals); err != nil {
+		k := s.Pending()[0]
+		if err := s.Tell(k, Result{Value: f(xs[0])}); err != nil {
 			t.Fatalf("%v: Tell: %v", c, err)
 		}
 		before = stateBytes(t, s)
-		expectProtocol("second Tell", s.Tell(vals))
-		if _, err := s.Ask(2); err != nil {
-			t.Errorf("%v: Ask after Tell: %v", c, err)
-		}
+		expectProtocol("second Tell", s.Tell(k, Result{Value: f(xs[0])}))
 	}
 }
 
 // samplerRun asks and tells gens generations of f on a sampler of case c.
 // If reload is not nil, it saves the state through JSON and restores it
 // into a new sampler whenever reload says so (after Asks and after Tells).
-// The worker count of each Ask and the failures (NaN) come from a PCG of
-// their own, so two runs are driven identically. samplerRun returns every
-// proposed point.
+// The worker count of each Ask and the failures (NaN) and pruned results
+// come from a PCG of their own, so two runs are driven identically.
+// samplerRun returns every proposed point.
 func samplerRun(t *testing.T, c samplerCase, box Box, seed uint64, f func([]float64) float64, gens int, reload func() bool) [][]float64 {
 	t.Helper()
-	s := mustNewSampler(t, c, box, seed)
+	a := &asker{s: mustNewSampler(t, c, box, seed)}
 	drv := rand.New(rand.NewPCG(seed, 77))
-	var all [][]float64
+	res := func(k int, x []float64) Result {
+		r := Result{Value: f(x)}
+		switch drv.IntN(10) {
+		case 0:
+			r.Value = math.NaN()
+		case 1:
+			r.Pruned, r.Step = true, 1+drv.IntN(3)
+		}
+		return r
+	}
 	for range gens {
 		if reload != nil && reload() {
-			s = samplerReload(t, c, s, box, seed)
+			a.s = samplerReload(t, c, a.s, box, seed)
 		}
-		xs, err := s.Ask(1 + drv.IntN(6))
-		if errors.Is(err, ErrDone) {
+		if _, ok := a.ask(t, 1+drv.IntN(6)); !ok {
 			break
 		}
-		if err != nil {
-			t.Fatalf("%v: Ask: %v", c, err)
-		}
-		all = append(all, xs...)
 		if reload != nil && reload() {
-			s = samplerReload(t, c, s, box, seed)
+			a.s = samplerReload(t, c, a.s, box, seed)
 		}
-		vals := make([]float64, len(xs))
-		for i, x := range xs {
-			vals[i] = f(x)
-			if drv.IntN(10) == 0 {
-				vals[i] = math.NaN()
-			}
-		}
-		if err := s.Tell(vals); err != nil {
-			t.Fatalf("%v: Tell: %v", c, err)
-		}
+		a.tell(t, f, res)
 	}
-	return all
+	return a.pts
 }
 
 // TestSamplerResumeExact interrupts every sampler at random moments,
@@ -300,23 +339,13 @@ func TestSamplerRestoreRejects(t *testing.T) {
 	otherBox.Upper[2] = 4
 	for k, c := range samplerCases {
 		// A state with some history and a generation outstanding.
-		s := mustNewSampler(t, c, samplerTestBox, 11)
+		a := &asker{s: mustNewSampler(t, c, samplerTestBox, 11)}
 		for range 3 {
-			xs, err := s.Ask(3)
-			if err != nil {
-				t.Fatal(err)
-			}
-			vals := make([]float64, len(xs))
-			for i, x := range xs {
-				vals[i] = f(x)
-			}
-			if err := s.Tell(vals); err != nil {
-				t.Fatal(err)
-			}
+			a.ask(t, 3)
+			a.tell(t, f, nil)
 		}
-		if _, err := s.Ask(3); err != nil {
-			t.Fatal(err)
-		}
+		a.ask(t, 3)
+		s := a.s
 		good, err := s.State()
 		if err != nil {
 			t.Fatal(err)
@@ -324,6 +353,7 @@ func TestSamplerRestoreRejects(t *testing.T) {
 		other := samplerCases[(k+2)%len(samplerCases)] // another sampler
 		otherCfg := map[string]string{
 			"cmaes":  `{"sigma0":0.25}`,
+			"tpe":    `{"gamma_max":20}`,
 			"ga":     `{"tournament":3}`,
 			"de":     `{"f":0.7}`,
 			"pso":    `{"c":1.5}`,
@@ -364,16 +394,10 @@ func TestSamplerRestoreRejects(t *testing.T) {
 				t.Errorf("%v: failed Restore(%s) changed the sampler", c, tc.what)
 			}
 		}
-		// The unedited state restores, and the restored sampler expects the
-		// outstanding generation's values.
+		// The unedited state restores, with the same points pending.
 		r := samplerReload(t, c, s, samplerTestBox, 11)
-		if err := r.Tell(make([]float64, 2)); !errors.Is(err, ErrProtocol) {
-			t.Errorf("%v: Tell of 2 values after restoring an asked state = %v, want ErrProtocol", c, err)
-		}
-		if _, ok := r.(interface{ Independent() bool }); !ok {
-			if _, err := r.Ask(3); !errors.Is(err, ErrProtocol) {
-				t.Errorf("%v: Ask after restoring an asked state = %v, want ErrProtocol", c, err)
-			}
+		if !slices.Equal(r.Pending(), s.Pending()) {
+			t.Errorf("%v: pending %v after restoring, want %v", c, r.Pending(), s.Pending())
 		}
 	}
 }
@@ -427,23 +451,16 @@ func TestSamplerFailures(t *testing.T) {
 		return s
 	}
 	for _, c := range samplerCases {
-		s := mustNewSampler(t, c, box, 5)
+		a := &asker{s: mustNewSampler(t, c, box, 5)}
 		var failed []bool
 		for len(failed) < 400 {
-			xs, err := s.Ask(4)
-			if err != nil {
-				t.Fatalf("%v: Ask: %v", c, err)
+			xs, _ := a.ask(t, 4)
+			for _, x := range xs {
+				failed = append(failed, math.IsNaN(f(x)))
 			}
-			vals := make([]float64, len(xs))
-			for i, x := range xs {
-				vals[i] = f(x)
-				failed = append(failed, math.IsNaN(vals[i]))
-			}
-			if err := s.Tell(vals); err != nil {
-				t.Fatalf("%v: Tell: %v", c, err)
-			}
+			a.tell(t, f, nil)
 		}
-		stateBytes(t, s) // the state still encodes
+		stateBytes(t, a.s) // the state still encodes
 		if c.name == "random" || c.name == "sobol" {
 			continue
 		}
@@ -494,7 +511,7 @@ func TestSamplersBeatRandom(t *testing.T) {
 		return sum / seeds
 	}
 	random := mean(samplerCase{"random", ""})
-	for _, name := range []string{"cmaes", "ga", "de", "pso"} {
+	for _, name := range []string{"cmaes", "tpe", "ga", "de", "pso"} {
 		got := mean(samplerCase{name, ""})
 		t.Logf("%s: mean best %.4f, random %.4f", name, got, random)
 		if !(got < random/4) {
@@ -507,44 +524,20 @@ func TestSamplersBeatRandom(t *testing.T) {
 // sampler of case c proposes, asking for 8 workers.
 func samplerBest(t testing.TB, c samplerCase, box Box, seed uint64, f func([]float64) float64, budget int) float64 {
 	t.Helper()
-	s := mustNewSampler(t, c, box, seed)
-	best, n := math.Inf(1), 0
-	for n < budget {
-		xs, err := s.Ask(8)
-		if errors.Is(err, ErrDone) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("%v: Ask: %v", c, err)
-		}
-		vals := make([]float64, len(xs))
-		for i, x := range xs {
-			vals[i] = f(x)
-			if n < budget && vals[i] < best {
-				best = vals[i]
-			}
-			n++
-		}
-		if err := s.Tell(vals); err != nil {
-			t.Fatalf("%v: Tell: %v", c, err)
-		}
-	}
-	return best
+	return samplerBests(t, c, box, seed, f, []int{budget}, 8)[0]
 }
 
-// TestIndependentSamplersWithoutTell drives random and sobol as the driver
-// does, asking again and again without telling, with restores in between:
-// the points must be those of an uninterrupted run and never repeat.
-func TestIndependentSamplersWithoutTell(t *testing.T) {
+// TestIndependentSamplersAskAgain drives random and sobol as the driver
+// does, asking again and again without telling (no point is ever pending),
+// with restores in between: the points must be those of an uninterrupted
+// run and never repeat.
+func TestIndependentSamplersAskAgain(t *testing.T) {
 	for k, c := range samplerCases {
 		if c.name != "random" && c.name != "sobol" {
 			continue
 		}
 		ask := func(reload bool) [][]float64 {
 			s := mustNewSampler(t, c, samplerTestBox, uint64(k))
-			if ind, ok := s.(interface{ Independent() bool }); !ok || !ind.Independent() {
-				t.Fatalf("%v: not independent", c)
-			}
 			var all [][]float64
 			for g := range 20 {
 				if reload && g%3 == 1 {
@@ -553,6 +546,9 @@ func TestIndependentSamplersWithoutTell(t *testing.T) {
 				xs, err := s.Ask(1 + g%4)
 				if err != nil {
 					t.Fatalf("%v: Ask: %v", c, err)
+				}
+				if p := s.Pending(); p != nil {
+					t.Fatalf("%v: pending %v", c, p)
 				}
 				all = append(all, xs...)
 			}

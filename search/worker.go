@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,22 +17,25 @@ import (
 type WorkerOptions struct {
 	// Slots is the number of trials this process runs at once; 0 means 1.
 	Slots int
-	// Batch is the number of points asked of samplers whose generation
-	// size is free (random, Sobol; population samplers ignore it). Every
-	// worker of a study must use the same Batch, and a single-process run
-	// with Options.Workers = Batch proposes the same trials. 0 means 1.
-	Batch int
+	// GenerationSize is the number of points a generation asks of
+	// samplers whose generation size is free (TPE, random, Sobol;
+	// population samplers ignore it). Every worker of a study must use the
+	// same GenerationSize, and a single-process Run with Options.Slots =
+	// GenerationSize proposes the same trials. 0 means 1.
+	GenerationSize int
 	// Trials is the number of finished trials the study should have; the
-	// worker stops when the study has them. 0 means no limit: the worker
-	// runs until the sampler is done and no trial is left, or until
-	// stopped. Workers may overshoot the budget by the trials they claim
-	// at the same moment on different machines.
+	// worker stops when the study has them. It is exact however many
+	// workers run: a worker starts only trials numbered below Trials, so
+	// the study ends with exactly those finished. 0 means no limit: the
+	// worker runs until the sampler is done and no trial is left, or until
+	// stopped.
 	Trials int
 	// Time is this worker's wall-time budget; 0 means none. When it is
 	// spent the worker stops as on Stop.
 	Time time.Duration
-	// Worker names this process in the trials it runs (host:pid).
-	Worker string
+	// Name names this process in the trials it runs (host:pid;
+	// store.Trial.Worker).
+	Name string
 	// Stop, when closed, stops the worker softly: it claims nothing more,
 	// and its running trials stop after their current epoch and go back to
 	// the queue with their checkpoints, for other workers to continue.
@@ -56,18 +59,26 @@ type WorkerOptions struct {
 // Work runs trials of the named study until its budget is spent, its
 // sampler is done and every trial finished, or it is stopped, together with
 // any number of other Work calls, in this or other processes on other
-// machines, on the same store. No process coordinates: every worker claims
-// queued trials (store.ClaimTrial), renews its lease while it trains
-// (store.Leaser), requeues trials whose worker died (RequeueRunning, which a
-// Leaser limits to expired leases), and the worker that finds the queue
-// empty after a generation completed advances the sampler: it restores the
-// sampler from the store's latest state, tells it that generation's values
-// read from the store, asks the next generation and saves state and trials
-// in one transaction (the same advance as Run's). As the save is idempotent
-// and every step is deterministic, workers that advance at once save the
-// generation once, and a study run by many workers proposes and computes
-// exactly what a single-process Run with Workers = Batch would have (except
-// for pruning, whose decisions depend on timing, as in Run).
+// machines, on the same store. No process coordinates: every worker starts
+// queued trials (store.StartTrial, of which one of several concurrent
+// starts wins), renews its lease while it trains (store.Leaser), requeues
+// trials whose worker died (RequeueRunning, which a Leaser limits to
+// expired leases), and the worker that finds the queue empty advances the
+// sampler: it restores the sampler from the store's latest state, tells it
+// the results it was waiting for, asks it for points and saves state and
+// trials in one transaction (the same advance as Run's, with the same
+// policy). Without a pruner every step is deterministic and the save
+// idempotent, so workers that advance at once save the generation once,
+// and a study run by many workers proposes and computes exactly what a
+// single-process Run with Slots = GenerationSize would have. With a
+// pruner, which results are in when the sampler is asked depends on
+// timing, as do the pruner's decisions (as in Run); a worker whose save
+// comes second simply looks again.
+//
+// A worker keeps a view of the study that it brings up to date with
+// store.LiveTrials, whose cost depends on the trials still running, not on
+// the study's length; its pruner decides from that view, refreshed before
+// every decision, in O(log n).
 //
 // A trial whose store call fails because the store is unavailable is
 // retried for opts.Retry; a change that committed before the connection
@@ -94,22 +105,25 @@ func Work(ctx context.Context, st store.Store, study string, obj Objective, smp 
 	if err != nil {
 		return Summary{}, err
 	}
-	w := &worker{st: st, study: s, space: space, obj: obj, smp: smp, initial: initial, pruner: pr, opts: opts}
+	w := &worker{st: st, study: s, space: space, obj: obj, smp: smp, initial: initial, opts: opts}
+	w.view = newStudyView(pr)
 	w.leaser, _ = st.(store.Leaser)
-	if ind, ok := smp.(independentSampler); ok && ind.Independent() {
-		w.independent = true
-	}
 	if w.opts.Slots < 1 {
 		w.opts.Slots = 1
 	}
-	if w.opts.Batch < 1 {
-		w.opts.Batch = 1
+	if w.opts.GenerationSize < 1 {
+		w.opts.GenerationSize = 1
 	}
 	if w.opts.Poll <= 0 {
 		w.opts.Poll = 500 * time.Millisecond
 	}
 	if w.opts.Retry <= 0 {
 		w.opts.Retry = 5 * time.Minute
+	}
+	if w.leaser == nil {
+		if _, err := w.requeue(ctx); err != nil {
+			return Summary{}, err
+		}
 	}
 	w.stop = make(chan struct{})
 	var stopOnce sync.Once
@@ -147,8 +161,8 @@ func Work(ctx context.Context, st store.Store, study string, obj Objective, smp 
 		rctx = context.Background()
 	}
 	var sum Summary
-	if trials, terr := w.trials(rctx); terr == nil {
-		c := countTrials(trials)
+	if terr := w.refresh(rctx); terr == nil {
+		c := w.counts()
 		sum = Summary{Finished: c.finished, Complete: c.complete, Pruned: c.pruned, Failed: c.failed, Best: c.best}
 	} else if err == nil {
 		err = terr
@@ -162,14 +176,12 @@ func Work(ctx context.Context, st store.Store, study string, obj Objective, smp 
 }
 
 type worker struct {
-	st          store.Store
-	leaser      store.Leaser // nil for stores without leases
-	study       store.Study
-	space       *Space
-	obj         Objective
-	pruner      Pruner
-	opts        WorkerOptions
-	independent bool
+	st     store.Store
+	leaser store.Leaser // nil for stores without leases
+	study  store.Study
+	space  *Space
+	obj    Objective
+	opts   WorkerOptions
 
 	// smpMu guards the sampler, which advance restores from the store
 	// each time (another worker may have moved it on), starting from
@@ -179,44 +191,153 @@ type worker struct {
 	initial     SamplerState
 	samplerDone atomic.Bool
 
-	// claimMu makes looking at the budget and claiming one step within
-	// this process, so that its slots do not overshoot the budget.
-	claimMu sync.Mutex
+	// viewMu guards the view of the study (and its pruner), and makes
+	// looking at the budget and claiming one step within this process.
+	viewMu sync.Mutex
+	view   *studyView
 
 	stopping atomic.Bool
 	stop     chan struct{}
 
-	obsMu  sync.Mutex
-	counts trialCounts // as of the last look at the store
+	obsMu sync.Mutex
 }
 
 // trialCounts summarises a study's trials.
 type trialCounts struct {
-	finished, complete, pruned, failed, queued, running int
-	best                                                *store.Trial
+	finished, complete, pruned, failed, queued, running, paused int
+	best                                                        *store.Trial
 }
 
-func countTrials(ts []store.Trial) trialCounts {
-	var c trialCounts
-	for i, t := range ts {
-		switch t.State {
-		case store.Queued:
-			c.queued++
-		case store.Running:
-			c.running++
-		case store.Complete:
-			c.complete++
-			if c.best == nil || *t.Value > *c.best.Value {
-				c.best = &ts[i]
-			}
-		case store.Pruned:
-			c.pruned++
-		case store.Failed:
-			c.failed++
+func (c *trialCounts) add(t store.Trial, sign int) {
+	switch t.State {
+	case store.Queued:
+		c.queued += sign
+	case store.Running:
+		c.running += sign
+	case store.Paused:
+		c.paused += sign
+	case store.Complete:
+		c.complete += sign
+		c.finished += sign
+	case store.Pruned:
+		c.pruned += sign
+		c.finished += sign
+	case store.Failed:
+		c.failed += sign
+		c.finished += sign
+	}
+}
+
+// studyView is what a worker knows of a study: every trial's state, the
+// results of finished trials, which trials the sampler proposed, and the
+// pruner fed with every reported value. Finished trials never change, so
+// it is kept current by reading only the trials that may have
+// (store.LiveTrials).
+type studyView struct {
+	state   []store.TrialState // by trial number; len is the trials known
+	active  map[int]bool       // known trials not finished
+	results map[int]Result     // sampler results of finished trials
+	sampled []int              // trials proposed by the sampler, by point number
+	counts  trialCounts
+	pruner  Pruner
+	// mine are the trials this worker runs: their values reach the pruner
+	// through the running slot (Prune), not through refreshes, so that a
+	// decision sees the others' values and not its own twice.
+	mine map[int]bool
+}
+
+func newStudyView(p Pruner) *studyView {
+	return &studyView{active: map[int]bool{}, results: map[int]Result{}, pruner: p, mine: map[int]bool{}}
+}
+
+// update takes note of t as read from the store.
+func (v *studyView) update(t store.Trial) {
+	switch {
+	case t.Number == len(v.state):
+		v.state = append(v.state, t.State)
+		if t.Generation > 0 {
+			v.sampled = append(v.sampled, t.Number)
+		}
+	case t.Number < len(v.state):
+		old := v.state[t.Number]
+		if old.Finished() {
+			return // finished trials never change
+		}
+		v.counts.add(store.Trial{State: old}, -1)
+		v.state[t.Number] = t.State
+	default:
+		// Not reachable: LiveTrials returns every trial from the first
+		// unknown on, in number order.
+		panic(fmt.Sprintf("search: trial %d read before trial %d", t.Number, len(v.state)))
+	}
+	v.counts.add(t, 1)
+	if !v.mine[t.Number] {
+		recordEpochs(v.pruner, t)
+	}
+	if t.State.Finished() {
+		delete(v.active, t.Number)
+		v.results[t.Number] = samplerResult(t)
+		if t.State == store.Complete && (v.counts.best == nil || *t.Value > *v.counts.best.Value) {
+			tc := t
+			v.counts.best = &tc
+		}
+	} else {
+		v.active[t.Number] = true
+	}
+}
+
+// refresh brings the view up to date: the trials that may have changed
+// since the last refresh, and those new since.
+func (w *worker) refresh(ctx context.Context) error {
+	w.viewMu.Lock()
+	defer w.viewMu.Unlock()
+	return w.refreshLocked(ctx)
+}
+
+func (w *worker) refreshLocked(ctx context.Context) error {
+	v := w.view
+	var live []store.Trial
+	if err := w.retry(ctx, "reading trials", func(bool) error {
+		var err error
+		live, err = w.st.LiveTrials(ctx, w.study.Name, len(v.state))
+		return err
+	}); err != nil {
+		return err
+	}
+	got := make(map[int]bool, len(live))
+	for _, t := range live {
+		got[t.Number] = true
+	}
+	// Trials known unfinished that are not live any more have finished.
+	var done []int
+	for n := range v.active {
+		if !got[n] {
+			done = append(done, n)
 		}
 	}
-	c.finished = c.complete + c.pruned + c.failed
-	return c
+	slices.Sort(done)
+	for _, n := range done {
+		var t store.Trial
+		if err := w.retry(ctx, "reading a trial", func(bool) error {
+			var err error
+			t, err = w.st.Trial(ctx, w.study.Name, n)
+			return err
+		}); err != nil {
+			return err
+		}
+		v.update(t)
+	}
+	for _, t := range live {
+		v.update(t)
+	}
+	return nil
+}
+
+// counts returns the view's counts.
+func (w *worker) counts() trialCounts {
+	w.viewMu.Lock()
+	defer w.viewMu.Unlock()
+	return w.view.counts
 }
 
 // retry repeats fn while the store is unavailable, for up to opts.Retry.
@@ -241,36 +362,14 @@ func (w *worker) retry(ctx context.Context, what string, fn func(again bool) err
 	}
 }
 
-func (w *worker) trials(ctx context.Context) ([]store.Trial, error) {
-	var ts []store.Trial
-	err := w.retry(ctx, "reading trials", func(bool) error {
-		var err error
-		ts, err = w.st.Trials(ctx, w.study.Name)
-		return err
-	})
-	return ts, err
-}
-
-// look reads the study's trials and notes their counts.
-func (w *worker) look(ctx context.Context) ([]store.Trial, trialCounts, error) {
-	ts, err := w.trials(ctx)
-	if err != nil {
-		return nil, trialCounts{}, err
-	}
-	c := countTrials(ts)
-	w.obsMu.Lock()
-	w.counts = c
-	w.obsMu.Unlock()
-	return ts, c, nil
-}
-
 func (w *worker) emit(e Event) {
 	if w.opts.Observer == nil {
 		return
 	}
+	c := w.counts()
 	w.obsMu.Lock()
 	defer w.obsMu.Unlock()
-	e.Finished, e.Running, e.Queued, e.Best = w.counts.finished, w.counts.running, w.counts.queued, w.counts.best
+	e.Finished, e.Running, e.Queued, e.Best = c.finished, c.running, c.queued, c.best
 	w.opts.Observer(e)
 }
 
@@ -294,10 +393,16 @@ func (w *worker) slot(ctx context.Context) error {
 			}
 			continue
 		}
-		ts, c, err := w.look(ctx)
-		if err != nil {
-			return err
+		// claim refreshed the view.
+		w.viewMu.Lock()
+		c := w.view.counts
+		var paused []int
+		for n := range w.view.active {
+			if w.view.state[n] == store.Paused {
+				paused = append(paused, n)
+			}
 		}
+		w.viewMu.Unlock()
 		if w.opts.Trials > 0 && c.finished >= w.opts.Trials {
 			return nil
 		}
@@ -306,13 +411,11 @@ func (w *worker) slot(ctx context.Context) error {
 		// rather than pause them, so nothing else leaves one paused.
 		// Continue it; of several workers doing so, one wins and the others
 		// get ErrWrongState.
+		slices.Sort(paused)
 		resumed := false
-		for _, t := range ts {
-			if t.State != store.Paused {
-				continue
-			}
+		for _, n := range paused {
 			err := w.retry(ctx, "requeueing a paused trial", func(bool) error {
-				_, err := w.st.ContinueTrial(ctx, t.Study, t.Number, 0)
+				_, err := w.st.ContinueTrial(ctx, w.study.Name, n, 0)
 				return err
 			})
 			if err != nil && !errors.Is(err, store.ErrWrongState) {
@@ -324,20 +427,20 @@ func (w *worker) slot(ctx context.Context) error {
 			continue
 		}
 		// Trials of dead workers go back to the queue once their lease
-		// expired.
-		var requeued []int
-		if err := w.retry(ctx, "requeueing", func(bool) error {
-			var err error
-			requeued, err = w.st.RequeueRunning(ctx, w.study.Name)
-			return err
-		}); err != nil {
-			return err
-		}
-		if len(requeued) > 0 {
-			continue
+		// expired. (A store without leases belongs to this process, whose
+		// own running trials are not dead: Work requeued the trials of an
+		// earlier process when it started.)
+		if w.leaser != nil {
+			requeued, err := w.requeue(ctx)
+			if err != nil {
+				return err
+			}
+			if len(requeued) > 0 {
+				continue
+			}
 		}
 		if c.queued == 0 && w.budgetLeft(c) {
-			asked, err := w.advance(ctx, ts)
+			asked, err := w.advance(ctx)
 			if err != nil {
 				return err
 			}
@@ -356,74 +459,121 @@ func (w *worker) slot(ctx context.Context) error {
 	}
 }
 
-// claim claims a queued trial if the budget allows one more.
-func (w *worker) claim(ctx context.Context) (store.Trial, bool, error) {
-	w.claimMu.Lock()
-	defer w.claimMu.Unlock()
-	if w.opts.Trials > 0 {
-		_, c, err := w.look(ctx)
-		if err != nil || !w.budgetLeft(c) {
-			return store.Trial{}, false, err
-		}
-	}
-	var t store.Trial
-	err := w.retry(ctx, "claiming a trial", func(bool) error {
+// requeue requeues the running trials whose worker died (for a Leaser, those
+// whose lease expired; for another store, all).
+func (w *worker) requeue(ctx context.Context) ([]int, error) {
+	var requeued []int
+	err := w.retry(ctx, "requeueing", func(bool) error {
 		var err error
-		t, err = w.st.ClaimTrial(ctx, w.study.Name, w.opts.Worker)
+		requeued, err = w.st.RequeueRunning(ctx, w.study.Name)
 		return err
 	})
-	if errors.Is(err, store.ErrNoQueuedTrial) {
-		return store.Trial{}, false, nil
-	}
-	return t, err == nil, err
+	return requeued, err
 }
 
-// advance moves the sampler on if the study's latest generation is
-// complete (see Work), and reports whether trials were enqueued.
-func (w *worker) advance(ctx context.Context, ts []store.Trial) (bool, error) {
+// claim starts the lowest queued trial that the budget allows: one
+// numbered below Trials, while fewer than Trials are finished or running.
+// A trial that another worker started first is skipped.
+func (w *worker) claim(ctx context.Context) (store.Trial, bool, error) {
+	w.viewMu.Lock()
+	defer w.viewMu.Unlock()
+	for {
+		if err := w.refreshLocked(ctx); err != nil {
+			return store.Trial{}, false, err
+		}
+		v := w.view
+		if !w.budgetLeft(v.counts) {
+			return store.Trial{}, false, nil
+		}
+		next := -1
+		for n := range v.active {
+			if v.state[n] == store.Queued && (w.opts.Trials == 0 || n < w.opts.Trials) && (next < 0 || n < next) {
+				next = n
+			}
+		}
+		if next < 0 {
+			return store.Trial{}, false, nil
+		}
+		var t store.Trial
+		err := w.retry(ctx, "starting a trial", func(again bool) error {
+			var err error
+			t, err = w.st.StartTrial(ctx, w.study.Name, next, w.opts.Name)
+			if again && errors.Is(err, store.ErrWrongState) {
+				// An earlier try may have committed: then it is ours.
+				if got, terr := w.st.Trial(ctx, w.study.Name, next); terr == nil && got.State == store.Running && got.Worker == w.opts.Name {
+					t, err = got, nil
+				}
+			}
+			return err
+		})
+		if errors.Is(err, store.ErrWrongState) || errors.Is(err, store.ErrTrialFinished) {
+			continue // another worker was first
+		}
+		if err != nil {
+			return store.Trial{}, false, err
+		}
+		v.mine[t.Number] = true
+		v.update(t)
+		return t, true, nil
+	}
+}
+
+// advance moves the sampler on (see Work), and reports whether trials were
+// enqueued.
+func (w *worker) advance(ctx context.Context) (bool, error) {
 	w.smpMu.Lock()
 	defer w.smpMu.Unlock()
-	if w.samplerDone.Load() || (w.opts.Trials > 0 && len(ts) >= w.opts.Trials) {
-		return false, nil
-	}
-	values := map[int]float64{}
-	for _, t := range ts {
-		if t.State.Finished() {
-			v := math.NaN()
-			if t.Value != nil {
-				v = *t.Value
-			}
-			values[t.Number] = v
+	w.viewMu.Lock()
+	v := w.view
+	known := len(v.state)
+	sampled := slices.Clone(v.sampled)
+	results := make(map[int]Result, len(v.results))
+	for _, n := range sampled {
+		if r, ok := v.results[n]; ok {
+			results[n] = r
 		}
+	}
+	w.viewMu.Unlock()
+	if w.samplerDone.Load() || (w.opts.Trials > 0 && known >= w.opts.Trials) {
+		return false, nil
 	}
 	var trials []store.Trial
 	err := w.retry(ctx, "advancing the sampler", func(bool) error {
 		// Restore on every try: a failed try may have asked already.
 		latest, err := w.st.LatestSamplerState(ctx, w.study.Name)
-		g := generation{Number: latest.Generation, Trials: latest.Trials}
 		switch {
 		case errors.Is(err, store.ErrSamplerStateNotFound):
-			g = generation{Told: true}
+			latest = store.SamplerState{}
 			err = w.smp.Restore(w.initial)
 		case err != nil:
 			return err
+		case len(latest.Trials) > 0 && latest.Trials[len(latest.Trials)-1] >= known:
+			// Another worker saved a generation this view has not seen:
+			// look again before asking.
+			return errWaiting
 		default:
 			err = w.smp.Restore(SamplerState{Version: latest.Version, Data: latest.Data})
 		}
 		if err != nil {
 			return fmt.Errorf("restoring the %s sampler of study %s: %w", w.smp.Name(), w.study.Name, err)
 		}
-		trials, err = advance(ctx, w.st, w.study, w.space, w.smp, w.independent, &g, values, w.opts.Batch)
+		a := asking{size: w.opts.GenerationSize, free: 1, async: w.study.Pruner.Name != "", gen: latest.Generation,
+			sampled: sampled, result: func(n int) (Result, bool) { r, ok := results[n]; return r, ok }}
+		trials, err = advance(ctx, w.st, w.study, w.space, w.smp, a)
 		return err
 	})
 	switch {
-	case errors.Is(err, errGenerationRunning):
+	case errors.Is(err, errWaiting):
 		return false, nil
 	case errors.Is(err, ErrDone):
 		w.samplerDone.Store(true)
 		return false, nil
+	case errors.Is(err, store.ErrSamplerStateExists) && w.study.Pruner.Name != "":
+		// Asynchronous: another worker saved the generation first, from
+		// the results it had; look again.
+		return false, nil
 	case errors.Is(err, store.ErrSamplerStateExists):
-		return false, fmt.Errorf("%w: another worker saved a different next generation; do all workers of study %s use the same --batch?", err, w.study.Name)
+		return false, fmt.Errorf("%w: another worker saved a different next generation; do all workers of study %s use the same --generation-size?", err, w.study.Name)
 	case err != nil:
 		return false, err
 	}
@@ -435,6 +585,11 @@ var errLost = errors.New("search: trial taken over by another worker")
 
 // run runs one claimed trial to its end, renewing its lease meanwhile.
 func (w *worker) run(ctx context.Context, t store.Trial) error {
+	defer func() {
+		w.viewMu.Lock()
+		delete(w.view.mine, t.Number)
+		w.viewMu.Unlock()
+	}()
 	w.emit(Event{Kind: TrialStarted, Trial: t})
 	claim := t.Claim()
 	spec := TrialSpec{Number: t.Number, Gamma: t.Gamma, Seed: t.Seed, Epochs: t.Budget}
@@ -452,15 +607,15 @@ func (w *worker) run(ctx context.Context, t store.Trial) error {
 		}
 	}
 
+	if r, pruned := w.pruneOnResume(ctx, t, spec.Epochs); pruned {
+		return w.finish(ctx, t, r)
+	}
+
 	tctx, cancel := context.WithCancel(ctx)
 	var lost atomic.Bool
 	var hb sync.WaitGroup
 	if w.leaser != nil && w.leaser.Lease() > 0 {
 		hb.Go(func() { w.heartbeat(tctx, claim, &lost, cancel) })
-	}
-	curve := make([]float64, 0, len(t.Epochs))
-	for _, e := range t.Epochs {
-		curve = append(curve, e.ValAcc)
 	}
 	begin := time.Now()
 	out, err := w.obj.Run(tctx, spec, func(r EpochReport) error {
@@ -472,13 +627,15 @@ func (w *worker) run(ctx context.Context, t store.Trial) error {
 			return err
 		}
 		t.Epochs = append(t.Epochs, r.Metrics)
-		curve = append(curve, r.Metrics.ValAcc)
 		w.emit(Event{Kind: EpochDone, Trial: t, Metrics: r.Metrics})
 		switch {
 		case w.stopping.Load() || ctx.Err() != nil:
+			w.record(t.Number, r.Metrics)
 			return errStopSoft
-		case r.Metrics.Epoch < spec.Epochs && w.prune(ctx, t.Number, r.Metrics.Epoch, curve):
+		case r.Metrics.Epoch < spec.Epochs && w.prune(ctx, t.Number, r.Metrics):
 			return errPruned
+		case r.Metrics.Epoch >= spec.Epochs:
+			w.record(t.Number, r.Metrics)
 		}
 		return nil
 	})
@@ -496,7 +653,7 @@ func (w *worker) run(ctx context.Context, t store.Trial) error {
 	if storeErr != nil {
 		return fmt.Errorf("trial %d: %w", t.Number, storeErr)
 	}
-	r, stopped := trialResult(t, curve, out, err, wall, ctx.Err() != nil)
+	r, stopped := trialResult(t, out, err, wall, ctx.Err() != nil)
 	if stopped {
 		w.handBack(ctx, claim)
 		w.emit(Event{Kind: TrialStopped, Trial: t})
@@ -556,7 +713,7 @@ func (w *worker) finish(ctx context.Context, t store.Trial, r store.Result) erro
 	if err != nil {
 		return fmt.Errorf("trial %d: %w", t.Number, err)
 	}
-	w.look(ctx)
+	w.refresh(ctx) // for the counts of the event; an error shows at the next claim
 	w.emit(Event{Kind: TrialFinished, Trial: ft})
 	return nil
 }
@@ -601,24 +758,41 @@ func (w *worker) heartbeat(ctx context.Context, c store.Claim, lost *atomic.Bool
 	}
 }
 
-// prune asks the pruner about trial n, with every trial's reported values
-// as the store has them and n's own.
-func (w *worker) prune(ctx context.Context, n, epoch int, curve []float64) bool {
-	if _, none := w.pruner.(nonePruner); none {
+// prune brings the view up to date with the other trials' values, and asks
+// the pruner about trial n's value m.ValAcc after epoch m.Epoch. It never
+// prunes on a guess: if the store cannot be read, the trial goes on.
+func (w *worker) prune(ctx context.Context, n int, m store.EpochMetrics) bool {
+	if _, none := w.view.pruner.(nonePruner); none {
 		return false
 	}
-	ts, err := w.st.Trials(ctx, w.study.Name)
-	if err != nil {
-		return false // never prune on a guess
+	w.viewMu.Lock()
+	defer w.viewMu.Unlock()
+	if err := w.refreshLocked(ctx); err != nil {
+		w.view.pruner.Record(n, m.Epoch, m.ValAcc)
+		return false
 	}
-	curves := make(map[int][]float64, len(ts))
-	for _, t := range ts {
-		c := make([]float64, 0, len(t.Epochs))
-		for _, e := range t.Epochs {
-			c = append(c, e.ValAcc)
-		}
-		curves[t.Number] = c
+	return w.view.pruner.Prune(n, m.Epoch, m.ValAcc)
+}
+
+// pruneOnResume decides, for a trial continued from its checkpoint,
+// whether it should have stopped at its last reported epoch (see
+// recordEpochs).
+func (w *worker) pruneOnResume(ctx context.Context, t store.Trial, epochs int) (store.Result, bool) {
+	if _, none := w.view.pruner.(nonePruner); none || t.LastEpoch() == 0 {
+		return store.Result{}, false
 	}
-	curves[n] = curve
-	return w.pruner.Prune(n, epoch, curves)
+	w.viewMu.Lock()
+	defer w.viewMu.Unlock()
+	if err := w.refreshLocked(ctx); err != nil {
+		return store.Result{}, false // never prune on a guess
+	}
+	return pruneOnResume(w.view.pruner, t, epochs)
+}
+
+// record gives the pruner trial n's value after an epoch that is not
+// judged (the trial stops anyway).
+func (w *worker) record(n int, m store.EpochMetrics) {
+	w.viewMu.Lock()
+	defer w.viewMu.Unlock()
+	w.view.pruner.Record(n, m.Epoch, m.ValAcc)
 }

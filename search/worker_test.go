@@ -51,7 +51,7 @@ func workers(t *testing.T, st store.Store, study store.Study, obj Objective, n i
 	for i := 0; i < n; i++ {
 		wg.Go(func() {
 			o := opts
-			o.Worker = string(rune('a' + i))
+			o.Name = string(rune('a' + i))
 			sums[i], errs[i] = Work(ctx, st, study.Name, obj, newGenSampler(sp.Box(), study.Seed), o)
 		})
 	}
@@ -67,11 +67,11 @@ func TestWorkMatchesRun(t *testing.T) {
 	dir := t.TempDir()
 	obj, _ := NewSynthetic("sphere", setups.SyntheticConfig{Dim: 3, Epochs: 2, Sleep: 2 * time.Millisecond})
 	ref := openStore(t, filepath.Join(dir, "ref.db"))
-	runStudy(t, ref, sphereStudy("s", 3, ""), obj, Options{Workers: 2, Trials: 12})
+	runStudy(t, ref, sphereStudy("s", 3, ""), obj, Options{Slots: 2, Trials: 12})
 	want := comparable(t, ref, "s")
 
 	st := openStore(t, filepath.Join(dir, "w.db"))
-	sums := workers(t, st, sphereStudy("s", 3, ""), obj, 1, WorkerOptions{Slots: 2, Batch: 2, Trials: 12, Poll: time.Millisecond})
+	sums := workers(t, st, sphereStudy("s", 3, ""), obj, 1, WorkerOptions{Slots: 2, GenerationSize: 2, Trials: 12, Poll: time.Millisecond})
 	if sums[0].Finished != 12 || sums[0].Complete != 12 || sums[0].Stopped {
 		t.Fatalf("summary %+v", sums[0])
 	}
@@ -85,10 +85,10 @@ func TestWorkersShareStudy(t *testing.T) {
 	st := pgtest.Open(t, pgstore.Options{Lease: 2 * time.Second})
 	obj, _ := NewSynthetic("sphere", setups.SyntheticConfig{Dim: 3, Epochs: 3, Sleep: 15 * time.Millisecond})
 	ref := openStore(t, filepath.Join(t.TempDir(), "ref.db"))
-	runStudy(t, ref, sphereStudy("s", 3, ""), obj, Options{Workers: 2, Trials: 24})
+	runStudy(t, ref, sphereStudy("s", 3, ""), obj, Options{Slots: 2, Trials: 24})
 	want := comparable(t, ref, "s")
 
-	workers(t, st, sphereStudy("s", 3, ""), obj, 4, WorkerOptions{Slots: 2, Batch: 2, Trials: 24, Poll: 5 * time.Millisecond})
+	workers(t, st, sphereStudy("s", 3, ""), obj, 4, WorkerOptions{Slots: 2, GenerationSize: 2, Trials: 24, Poll: 5 * time.Millisecond})
 	trials, _ := st.Trials(context.Background(), "s")
 	for _, tr := range trials {
 		if tr.State != store.Complete || tr.Attempt != 1 {
@@ -96,6 +96,105 @@ func TestWorkersShareStudy(t *testing.T) {
 		}
 	}
 	sameDump(t, st, "s", want)
+}
+
+// TestWorkersExactBudget runs 6 workers of 2 slots each on PostgreSQL with
+// a budget of 23 trials, which a generation of 4 does not divide: the
+// study must end with exactly trials 0-22 finished, each once, and the
+// proposed trials beyond the budget never started.
+func TestWorkersExactBudget(t *testing.T) {
+	st := pgtest.Open(t, pgstore.Options{Lease: 5 * time.Second})
+	obj, _ := NewSynthetic("sphere", setups.SyntheticConfig{Dim: 3, Epochs: 2, Sleep: 4 * time.Millisecond})
+	const budget = 23
+	sums := workers(t, st, sphereStudy("b", 3, ""), obj, 6, WorkerOptions{Slots: 2, GenerationSize: 2, Trials: budget, Poll: time.Millisecond})
+	trials, err := st.Trials(context.Background(), "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	finished := 0
+	for _, tr := range trials {
+		switch {
+		case tr.Number < budget && (!tr.State.Finished() || tr.Attempt != 1):
+			t.Errorf("trial %d is %s after %d attempts, want finished after 1", tr.Number, tr.State, tr.Attempt)
+		case tr.Number >= budget && (tr.State != store.Queued || tr.Attempt != 0):
+			t.Errorf("trial %d beyond the budget is %s after %d attempts, want queued, never started", tr.Number, tr.State, tr.Attempt)
+		}
+		if tr.State.Finished() {
+			finished++
+		}
+	}
+	if finished != budget || len(trials) != 24 {
+		t.Errorf("%d trials finished of %d, want %d of 24 (6 generations of 4)", finished, len(trials), budget)
+	}
+	for i, s := range sums {
+		if s.Finished != budget {
+			t.Errorf("worker %d reports %d finished, want %d", i, s.Finished, budget)
+		}
+	}
+}
+
+// TestWorkersAsynchronous runs 4 workers of 2 slots on a TPE study with
+// ASHA: they ask TPE asynchronously (generations of one point) and race
+// to save generations, and must still end with exactly the budget
+// finished, each trial once.
+func TestWorkersAsynchronous(t *testing.T) {
+	st := pgtest.Open(t, pgstore.Options{Lease: 5 * time.Second})
+	obj, _ := NewSynthetic("rastrigin", setups.SyntheticConfig{Dim: 3, Epochs: 9, Sleep: 9 * time.Millisecond})
+	study := sphereStudy("a", 3, "asha")
+	study.Sampler.Name = "tpe"
+	ctx := context.Background()
+	if _, err := st.CreateStudy(ctx, study); err != nil {
+		t.Fatal(err)
+	}
+	sp, _ := NewSpace(study.Space)
+	const budget = 40
+	errs := make([]error, 4)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() {
+			smp, err := NewSampler("tpe", sp.Box(), nil, study.Seed)
+			if err == nil {
+				_, err = Work(ctx, st, "a", obj, smp, WorkerOptions{Slots: 2, GenerationSize: 2, Trials: budget,
+					Name: string(rune('a' + i)), Poll: time.Millisecond})
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	d, err := st.Export(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	finished, pruned := 0, 0
+	for _, tr := range d.Trials {
+		switch {
+		case tr.Number < budget && (!tr.State.Finished() || tr.Attempt != 1):
+			t.Errorf("trial %d is %s after %d attempts, want finished after 1", tr.Number, tr.State, tr.Attempt)
+		case tr.Number >= budget && tr.Attempt != 0:
+			t.Errorf("trial %d beyond the budget was started", tr.Number)
+		}
+		if tr.State.Finished() {
+			finished++
+		}
+		if tr.State == store.Pruned {
+			pruned++
+		}
+	}
+	if finished != budget || pruned == 0 {
+		t.Errorf("%d finished (want %d), %d pruned (want some)", finished, budget, pruned)
+	}
+	singles := 0
+	for _, s := range d.SamplerStates {
+		if len(s.Trials) == 1 {
+			singles++
+		}
+	}
+	if singles == 0 {
+		t.Errorf("no generation of one point among %d: not asked asynchronously", len(d.SamplerStates))
+	}
 }
 
 // TestWorkerTakesOverExpiredTrial: a trial claimed by a worker that then
@@ -122,7 +221,7 @@ func TestWorkerTakesOverExpiredTrial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := Work(ctx, st, "s", obj, smp, WorkerOptions{Trials: 3, Batch: 1, Worker: "alive", Poll: 20 * time.Millisecond})
+	sum, err := Work(ctx, st, "s", obj, smp, WorkerOptions{Trials: 3, GenerationSize: 1, Name: "alive", Poll: 20 * time.Millisecond})
 	if err != nil || sum.Complete != 3 {
 		t.Fatalf("Work = %+v, %v", sum, err)
 	}
@@ -164,7 +263,7 @@ func TestWorkerContinuesPausedTrial(t *testing.T) {
 	obj, _ := NewSynthetic("sphere", setups.SyntheticConfig{Dim: 2, Epochs: 2})
 	sp, _ := NewSpace(study.Space)
 	smp, _ := NewSampler("random", sp.Box(), nil, 7)
-	sum, err := Work(ctx, st, "p", obj, smp, WorkerOptions{Trials: 2, Batch: 1, Worker: "next", Poll: 20 * time.Millisecond})
+	sum, err := Work(ctx, st, "p", obj, smp, WorkerOptions{Trials: 2, GenerationSize: 1, Name: "next", Poll: 20 * time.Millisecond})
 	if err != nil || sum.Complete != 2 {
 		t.Fatalf("Work = %+v, %v", sum, err)
 	}

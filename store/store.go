@@ -103,6 +103,17 @@ type Store interface {
 	// Returns copies; concurrency-safe; reads one snapshot.
 	Trials(ctx context.Context, study string) ([]Trial, error)
 
+	// LiveTrials returns, in number order, every trial of the study that
+	// is not finished (queued, running or paused) and every trial numbered
+	// from or higher, whatever its state. A reader that knows the trials
+	// below from keeps its view of a study current with it at a cost that
+	// does not grow with the study: finished trials never change, and a
+	// trial it knew unfinished that is missing from the answer has
+	// finished since (read it with Trial). A negative from counts as 0.
+	// (pgstore answers from its state index; bbolt reads every trial.)
+	// Returns copies; concurrency-safe; reads one snapshot.
+	LiveTrials(ctx context.Context, study string, from int) ([]Trial, error)
+
 	// Checkpoint returns the trial's checkpoint, ErrCheckpointNotFound if
 	// it has none, or ErrTrialNotFound.
 	// Returns a copy (Data is the caller's); concurrency-safe; reads only.

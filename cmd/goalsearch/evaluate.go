@@ -298,7 +298,7 @@ func newEvaluator(st store.Store, workers, threads int, stop chan struct{}, s st
 	return &search.Evaluator{
 		Store:    st,
 		Threads:  threads,
-		Options:  search.Options{Workers: workers, Stop: stop, Worker: fmt.Sprintf("%s:%d", host, os.Getpid()), Observer: p.observe},
+		Options:  search.Options{Slots: workers, Stop: stop, Name: fmt.Sprintf("%s:%d", host, os.Getpid()), Observer: p.observe},
 		Starting: p.starting,
 	}
 }

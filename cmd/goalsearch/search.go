@@ -90,13 +90,13 @@ from there next time); twice aborts them.`,
 	addStoreFlag(cmd, &o.Store)
 	f.StringVar(&o.Setup, "setup", "", "what each trial trains: a network setup or a synthetic function")
 	f.IntVar(&o.Dim, "dim", 5, "number of coordinates of a synthetic setup")
-	f.StringVar(&o.Sampler, "sampler", "cmaes", "cmaes, ga, de, pso, random or sobol")
+	f.StringVar(&o.Sampler, "sampler", "cmaes", strings.Join(search.Samplers(), ", "))
 	f.StringVar(&o.SamplerConfig, "sampler-config", "", "the sampler's settings as JSON")
-	f.StringVar(&o.Pruner, "pruner", "none", "asha, median or none")
+	f.StringVar(&o.Pruner, "pruner", "none", strings.Join(search.Pruners(), ", ")+" (with a pruner, TPE is asked asynchronously)")
 	f.StringVar(&o.PrunerConfig, "pruner-config", "", `the pruner's settings as JSON, e.g. {"min_epochs":2,"eta":3}`)
 	f.IntVar(&o.Trials, "trials", 20, "finished trials the study should have (a resumed study goes on to this number)")
 	f.IntVar(&o.Epochs, "epochs", 0, fmt.Sprintf("epochs per trial (default: %d for networks, 1 for synthetic setups)", setups.PaperEpochs))
-	f.IntVar(&o.Workers, "workers", 1, "trials in flight")
+	f.IntVar(&o.Workers, "workers", 1, "trials in flight in this process; also the points per generation of tpe, random and sobol")
 	f.IntVar(&o.Threads, "threads", 0, "threads per trial (default: the cores divided among the workers)")
 	f.Uint64Var(&o.Seed, "seed", 1, "the study's seed: proposals and trial seeds derive from it")
 	f.StringArrayVar(&o.Enqueue, "enqueue", nil, "a known goal (preset name or comma-separated vector) to evaluate first; repeatable")
@@ -193,8 +193,8 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 	host, _ := os.Hostname()
 	prog := newSearchProgress(s, study, o.Trials)
 	sum, err := runDriver(ctx, st, study.Name, obj, smp, search.Options{
-		Workers: o.Workers, Trials: o.Trials, Time: o.Time, Stop: stop,
-		Worker: fmt.Sprintf("%s:%d", host, os.Getpid()), Observer: prog.observe,
+		Slots: o.Workers, Trials: o.Trials, Time: o.Time, Stop: stop,
+		Name: fmt.Sprintf("%s:%d", host, os.Getpid()), Observer: prog.observe,
 	})
 	prog.close()
 	if err != nil && !errors.Is(err, context.Canceled) {

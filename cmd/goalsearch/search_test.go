@@ -54,17 +54,28 @@ func studyDump(t *testing.T, path, name string) store.Dump {
 	return d
 }
 
-var killArgs = []string{"search", "--study", "k", "--setup", "sphere", "--dim", "4", "--sampler", "cmaes",
-	"--trials", "60", "--epochs", "3", "--workers", "2", "--sleep", "100ms", "--seed", "11"}
+// killArgs is the search the kill test runs, with the sampler's name.
+func killArgs(sampler string) []string {
+	return []string{"search", "--study", "k", "--setup", "sphere", "--dim", "4", "--sampler", sampler,
+		"--trials", "60", "--epochs", "3", "--workers", "2", "--sleep", "100ms", "--seed", "11"}
+}
 
 // TestSearchSurvivesKill starts a synthetic search in a subprocess, kills
 // it with SIGKILL at 20 random moments, resumes it each time, and checks that
 // the finished study equals an uninterrupted run's: the same trials in the
-// same order with the same goals, results and sampler states.
+// same order with the same goals, results and sampler states. It runs
+// CMA-ES (a population sampler) and TPE (which proposes while points are
+// pending), each with 2 workers.
 func TestSearchSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kill test runs a subprocess 20 times")
 	}
+	for _, sampler := range []string{"cmaes", "tpe"} {
+		t.Run(sampler, func(t *testing.T) { testSurvivesKill(t, killArgs(sampler)) })
+	}
+}
+
+func testSurvivesKill(t *testing.T, killArgs []string) {
 	dir := t.TempDir()
 	ref := filepath.Join(dir, "ref.db")
 	if code, _, errs := runCmd(t, append(killArgs, "--store", ref)...); code != 0 {
@@ -173,7 +184,9 @@ func TestSearchErrors(t *testing.T) {
 		{[]string{"search", "--setup", "sphere"}, 2, "--study is required"},
 		{[]string{"search", "--study", "x"}, 2, "--setup is required"},
 		{[]string{"search", "--study", "x", "--setup", "mnist-magic"}, 2, `--setup "mnist-magic"`},
-		{[]string{"search", "--study", "x", "--setup", "sphere", "--sampler", "tpe"}, 1, "tpe"},
+		{[]string{"search", "--study", "x", "--setup", "sphere", "--sampler", "bayes"}, 1, `unknown sampler "bayes"`},
+		{[]string{"search", "--study", "x", "--setup", "sphere", "--sampler", "tpe", "--sampler-config", `{"n_startup":3}`}, 1, "n_startup"},
+		{[]string{"search", "--study", "x", "--setup", "sphere", "--pruner", "asha", "--pruner-config", `{"etta":3}`}, 1, "etta"},
 		{[]string{"search", "--study", "x", "--setup", "context-lateral", "--fix", "H_ress=0"}, 2, `no atom "H_ress"`},
 		{[]string{"search", "--study", "x", "--setup", "context", "--enqueue", "1,2"}, 2, "setup context wants 5"},
 		{[]string{"status", "nope"}, 1, "nope"},

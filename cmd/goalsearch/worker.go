@@ -19,7 +19,7 @@ type workerOptions struct {
 	Study   string
 	Trials  int
 	Slots   int
-	Batch   int
+	GenSize int
 	Threads int
 	Time    time.Duration
 	Lease   time.Duration
@@ -44,8 +44,10 @@ their lease expires (--lease); another worker continues them from their last
 checkpoint, and a late result of the dead one is refused. No process
 coordinates the sampler: the worker that finds a generation complete tells
 the sampler, asks the next generation and saves both in one transaction, so
-the study proposes exactly what a single 'goalsearch search --workers B'
-would have, where B is --batch (the same for every worker of a study).
+the study proposes exactly what a single 'goalsearch search --workers G'
+would have, where G is --generation-size (the same for every worker of a
+study; with a pruner, proposals depend on timing anyway). --trials is exact:
+workers start only trials numbered below it.
 
 Create the study first with 'goalsearch search --store postgres://... --study
 NAME --setup ... --trials 0'. Without --study, the worker joins the store's
@@ -61,7 +63,11 @@ epoch; twice aborts them.`,
 	f.StringVar(&o.Study, "study", "", "the study to join (default: the store's only study)")
 	f.IntVar(&o.Trials, "trials", 0, "finished trials the study should have; 0: until the sampler is done")
 	f.IntVar(&o.Slots, "slots", 1, "trials this worker runs at once")
-	f.IntVar(&o.Batch, "batch", 1, "points per generation of the random and sobol samplers; the same for all workers")
+	f.IntVar(&o.GenSize, "generation-size", 1, "points per generation of the tpe, random and sobol samplers; the same for all workers")
+	// --batch was this flag's name before "batch" came to mean only a
+	// minibatch (train --batch); it still works.
+	f.IntVar(&o.GenSize, "batch", 1, "")
+	f.MarkHidden("batch")
 	f.IntVar(&o.Threads, "threads", 0, "threads per trial (default: the cores divided among the slots)")
 	f.DurationVar(&o.Time, "time", 0, "stop this worker after this long")
 	f.DurationVar(&o.Lease, "lease", 0, "how long a trial stays leased without a heartbeat (default 1m); the same for all workers")
@@ -73,8 +79,8 @@ epoch; twice aborts them.`,
 }
 
 func runWorker(ctx context.Context, o *workerOptions, s streams) error {
-	if o.Slots < 1 || o.Batch < 1 || o.Trials < 0 {
-		return usagef("--slots %d, --batch %d, --trials %d: want at least 1 slot and 1 point per batch, and a non-negative budget", o.Slots, o.Batch, o.Trials)
+	if o.Slots < 1 || o.GenSize < 1 || o.Trials < 0 {
+		return usagef("--slots %d, --generation-size %d, --trials %d: want at least 1 slot and 1 point per generation, and a non-negative budget", o.Slots, o.GenSize, o.Trials)
 	}
 	if o.Threads == 0 {
 		o.Threads = max(1, runtime.NumCPU()/o.Slots)
@@ -110,7 +116,7 @@ func runWorker(ctx context.Context, o *workerOptions, s streams) error {
 
 	prog := newSearchProgress(s, study, o.Trials)
 	sum, err := search.Work(ctx, st, study.Name, obj, smp, search.WorkerOptions{
-		Slots: o.Slots, Batch: o.Batch, Trials: o.Trials, Time: o.Time, Worker: o.Name,
+		Slots: o.Slots, GenerationSize: o.GenSize, Trials: o.Trials, Time: o.Time, Name: o.Name,
 		Stop: stop, Observer: prog.observe, Poll: o.Poll, Retry: o.Retry,
 	})
 	prog.close()
@@ -136,15 +142,15 @@ func pickStudy(ctx context.Context, st store.Store, name, where string) (store.S
 }
 
 // runDriver runs a search in this process: on a file, with search.Run; on
-// a shared store (PostgreSQL), as a worker with Workers slots and batches
-// of Workers points, so that workers started elsewhere may join the same
-// study and the study proposes what search.Run would have.
+// a shared store (PostgreSQL), as a worker with Slots slots and
+// generations of Slots points, so that workers started elsewhere may join
+// the same study and the study proposes what search.Run would have.
 func runDriver(ctx context.Context, st store.Store, study string, obj search.Objective, smp search.Sampler, o search.Options) (search.Summary, error) {
 	if _, shared := st.(store.Leaser); !shared {
 		return search.Run(ctx, st, study, obj, smp, o)
 	}
 	return search.Work(ctx, st, study, obj, smp, search.WorkerOptions{
-		Slots: o.Workers, Batch: max(o.Workers, 1), Trials: o.Trials, Time: o.Time, Worker: o.Worker,
+		Slots: o.Slots, GenerationSize: max(o.Slots, 1), Trials: o.Trials, Time: o.Time, Name: o.Name,
 		Stop: o.Stop, Observer: o.Observer,
 	})
 }

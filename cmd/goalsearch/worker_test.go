@@ -75,7 +75,7 @@ func reference(t *testing.T) store.Dump {
 // startWorker starts 'goalsearch worker' in a subprocess.
 func startWorker(t *testing.T, dsn, name string) (*exec.Cmd, chan error, *bytes.Buffer) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "worker", "--store", dsn, "--study", "w", "--trials", workerTrials, "--batch", "2",
+	cmd := exec.Command(os.Args[0], "worker", "--store", dsn, "--study", "w", "--trials", workerTrials, "--generation-size", "2",
 		"--lease", "1s", "--poll", "50ms", "--name", name)
 	cmd.Env = append(os.Environ(), "GOALSEARCH_TEST_MAIN=1")
 	var out bytes.Buffer

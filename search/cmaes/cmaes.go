@@ -2,18 +2,22 @@ package cmaes
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
+
+	"goalsearch/search/asktell"
 )
 
-// Optimizer is a CMA-ES sampler with an ask/tell interface.
+// Optimizer is a CMA-ES sampler; it implements asktell.Sampler.
 //
 // An Optimizer is not safe for concurrent use: the caller's driver calls Ask,
-// Tell, Fail and State from one goroutine at a time (for example while
-// holding a lock), and evaluates the points on as many workers as it likes.
+// Tell, Pending, State and Restore from one goroutine at a time (for example
+// while holding a lock), and evaluates the points on as many workers as it
+// likes.
 type Optimizer struct {
 	// Settings.
 	cfg       Config  // resolved: defaults filled in
@@ -64,58 +68,69 @@ func New(cfg Config) (*Optimizer, error) {
 		Dim:     n,
 		Lower:   append([]float64(nil), r.Lower...),
 		Upper:   append([]float64(nil), r.Upper...),
+		Seed:    r.Seed,
+		Config:  r,
 	}
+	// State.Config holds the settings that encode as JSON; the box and the
+	// seed are State's own fields.
+	o.s.Config.Dim, o.s.Config.Lower, o.s.Config.Upper, o.s.Config.Seed = 0, nil, nil, 0
+	o.s.Config.Mean = slices.Clone(r.Mean)
 	o.startRun(RegimeLarge, r.Population, o.sigmaDef, append([]float64(nil), r.Mean...), 0)
 	o.sample()
 	return o, nil
 }
 
-// Ask returns the next point of the current generation. The returned X is
-// the caller's. Ask returns ErrGenerationFull if every point of the
-// generation has been asked (Tell the outstanding ones first) and ErrDone if
-// the search has finished. Nothing is durable until the caller saves State.
-func (o *Optimizer) Ask() (Candidate, error) {
-	if o.s.Done {
-		return Candidate{}, ErrDone
+// Ask returns the points of the current generation that have not been
+// asked yet, whatever n is (≥ 1): CMA-ES updates its distribution only
+// from whole generations. Point numbers continue over generations and
+// restarts: the first point of the current generation is number
+// State.Evaluations. The points are the caller's. Ask returns an error
+// wrapping ErrPending if every point of the generation has been asked and
+// some are not told yet, ErrDone if the search has finished, and
+// ErrProtocol if n < 1. Nothing is durable until the caller saves State.
+func (o *Optimizer) Ask(n int) ([][]float64, error) {
+	switch {
+	case n < 1:
+		return nil, fmt.Errorf("%w: Ask(%d)", ErrProtocol, n)
+	case o.s.Done:
+		return nil, ErrDone
+	case o.s.Asked >= len(o.s.Points):
+		return nil, ErrPending
 	}
-	if o.s.Asked >= len(o.s.Points) {
-		return Candidate{}, ErrGenerationFull
+	xs := make([][]float64, 0, len(o.s.Points)-o.s.Asked)
+	for _, p := range o.s.Points[o.s.Asked:] {
+		xs = append(xs, slices.Clone(p.X))
 	}
-	i := o.s.Asked
-	o.s.Asked++
-	return Candidate{
-		ID: ID{Generation: o.s.Generation, Index: i},
-		X:  slices.Clone(o.s.Points[i].X),
-	}, nil
+	o.s.Asked = len(o.s.Points)
+	return xs, nil
 }
 
-// CanAsk reports whether Ask would return a point now.
-func (o *Optimizer) CanAsk() bool {
-	return !o.s.Done && o.s.Asked < len(o.s.Points)
-}
-
-// Pending returns the points that have been asked but not told, in index
-// order; after a Restore it tells a driver which evaluations to (re)run. The
-// returned slice is the caller's.
-func (o *Optimizer) Pending() []Candidate {
-	var c []Candidate
+// Pending returns the numbers of the asked points of the current generation
+// that have not been told, in ascending order.
+func (o *Optimizer) Pending() []int {
+	var ks []int
 	for i, p := range o.s.Points[:o.s.Asked] {
 		if !p.Told {
-			c = append(c, Candidate{
-				ID: ID{Generation: o.s.Generation, Index: i},
-				X:  slices.Clone(p.X),
-			})
+			ks = append(ks, o.s.Evaluations+i)
 		}
 	}
-	return c
+	return ks
 }
 
 // Done reports whether the search has finished: the last run met a
 // termination criterion and no restart is left (see State.StopReason).
 func (o *Optimizer) Done() bool { return o.s.Done }
 
-// Best returns the best point told so far and whether there is one. The
-// returned X is the caller's.
+// Config returns the Optimizer's configuration with every default filled
+// in. Its slices are the caller's.
+func (o *Optimizer) Config() Config {
+	c := o.cfg
+	c.Lower, c.Upper, c.Mean = slices.Clone(c.Lower), slices.Clone(c.Upper), slices.Clone(c.Mean)
+	return c
+}
+
+// Best returns the best complete point told so far and whether there is
+// one. The returned X is the caller's.
 func (o *Optimizer) Best() (Best, bool) {
 	if o.s.Best == nil {
 		return Best{}, false
@@ -125,32 +140,40 @@ func (o *Optimizer) Best() (Best, bool) {
 	return b, true
 }
 
-// Tell records value, to be minimised, for the asked point id. Values may be
-// told in any order; once every point of the generation has been told, the
+// Tell records the result of pending point k. Results may be told in any
+// order; once every point of the generation has been told, the
 // distribution is updated and the next generation sampled (or, if a
 // termination criterion is met, the next run started), and the update does
 // not depend on the order of the tells.
 //
-// A NaN or infinite value is recorded as a failure, as by Fail: an objective
-// that is really unbounded below does not arise here, and -Inf almost always
-// signals a broken evaluation.
+// The generation is ranked by asktell.Compare: complete points by value,
+// then pruned ones (by the step they reached, then value), then failures,
+// ties by point number. A failure (a NaN or infinite value: an objective
+// that is really unbounded below does not arise here, and -Inf almost
+// always signals a broken evaluation) thus takes the most negative
+// recombination weights, as evidence against its region; pruned points
+// take the weights of their rank, so a successive-halving pruner that stops
+// most trials early still moves the distribution. If fewer than μ = ⌊λ/2⌋
+// points of a generation are complete or pruned, the generation carries
+// too little information to rank the parents and the distribution is left
+// unchanged; the next generation is sampled afresh.
 //
-// Tell returns ErrUnknownCandidate if id is not an asked point of the
-// current generation and ErrAlreadyTold if it was told before; the state is
-// then unchanged.
-func (o *Optimizer) Tell(id ID, value float64) error {
-	if id.Generation != o.s.Generation || id.Index < 0 || id.Index >= o.s.Asked {
-		return ErrUnknownCandidate
+// Tell returns an error wrapping ErrProtocol, and changes nothing, if k is
+// not pending.
+func (o *Optimizer) Tell(k int, r asktell.Result) error {
+	i := k - o.s.Evaluations
+	if i < 0 || i >= o.s.Asked || o.s.Points[i].Told {
+		return fmt.Errorf("%w: point %d is not pending", ErrProtocol, k)
 	}
-	p := &o.s.Points[id.Index]
-	if p.Told {
-		return ErrAlreadyTold
-	}
+	p := &o.s.Points[i]
 	p.Told = true
-	if finite(value) {
-		p.Value = value
-	} else {
+	switch {
+	case r.Failed():
 		p.Failed = true
+	case r.Pruned:
+		p.Value, p.Pruned, p.Step = r.Value, true, r.Step
+	default:
+		p.Value = r.Value
 	}
 	for _, q := range o.s.Points {
 		if !q.Told {
@@ -160,16 +183,6 @@ func (o *Optimizer) Tell(id ID, value float64) error {
 	o.endGeneration()
 	return nil
 }
-
-// Fail records that evaluating the asked point id failed. A failed point
-// ranks below every told value (ties among failures by index), so it takes
-// the most negative recombination weights: a failure caused by the point
-// itself, such as a diverging training run, is evidence against its region.
-// If fewer than μ = ⌊λ/2⌋ points of a generation succeed, the generation
-// carries too little information to rank the parents, and the distribution
-// is left unchanged; the next generation is sampled afresh. Fail returns the
-// same errors as Tell.
-func (o *Optimizer) Fail(id ID) error { return o.Tell(id, math.NaN()) }
 
 // startRun resets the distribution for a new run.
 func (o *Optimizer) startRun(regime Regime, lambda int, sigma0 float64, mean []float64, maxEvals int) {
@@ -247,42 +260,34 @@ func (o *Optimizer) endGeneration() {
 		s.BudgetLarge += lambda
 	}
 
-	// Rank: finite values ascending, failures last, ties by index, so the
-	// order of the tells cannot matter.
+	// Rank by asktell.Compare, ties by index, so the order of the tells
+	// cannot matter.
 	order := make([]int, lambda)
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int {
-		pa, pb := s.Points[a], s.Points[b]
-		if pa.Failed != pb.Failed {
-			if pa.Failed {
-				return 1
-			}
-			return -1
-		}
-		// Failed points all hold Value 0, so they fall through to the index.
-		return cmp.Or(cmp.Compare(pa.Value, pb.Value), cmp.Compare(a, b))
+		return cmp.Or(asktell.Compare(s.Points[a].result(), s.Points[b].result()), cmp.Compare(a, b))
 	})
-	var values []float64 // finite values, ascending
+	ranked := 0          // complete and pruned points
+	var values []float64 // values of the complete points, ascending
 	for _, i := range order {
-		if !s.Points[i].Failed {
-			values = append(values, s.Points[i].Value)
+		if p := s.Points[i]; !p.Failed {
+			ranked++
+			if !p.Pruned {
+				values = append(values, p.Value)
+			}
 		}
 	}
 	if len(values) > 0 {
 		i := order[0]
 		if s.Best == nil || values[0] < s.Best.Value {
-			s.Best = &Best{
-				ID:    ID{Generation: s.Generation, Index: i},
-				X:     slices.Clone(s.Points[i].X),
-				Value: values[0],
-			}
+			s.Best = &Best{K: s.Evaluations - lambda + i, X: slices.Clone(s.Points[i].X), Value: values[0]}
 		}
 	}
 
 	var reason StopReason
-	if len(values) >= o.p.mu {
+	if ranked >= o.p.mu {
 		reason = o.update(order, values)
 	}
 	if reason == "" && s.RunMaxEvaluations > 0 && s.RunEvaluations >= s.RunMaxEvaluations {
@@ -301,7 +306,10 @@ func (o *Optimizer) endGeneration() {
 }
 
 // update applies the tutorial's Table 1 update for the ranked generation
-// and returns the termination criterion met, if any.
+// and returns the termination criterion met, if any. values are the
+// generation's complete values, ascending (possibly none, when every
+// ranked point was pruned): the value-based criteria and histories use only
+// them, because a pruned point's value belongs to another fidelity.
 func (o *Optimizer) update(order []int, values []float64) StopReason {
 	n := o.cfg.Dim
 	s := &o.s
@@ -391,8 +399,10 @@ func (o *Optimizer) update(order []int, values []float64) StopReason {
 	}
 	s.Mean, s.PSigma, s.PC, s.C, s.Sigma = mean, ps, pc, c, sigma
 	s.RunGeneration++
-	s.BestHistory = appendHistory(s.BestHistory, values[0])
-	s.MedianHistory = appendHistory(s.MedianHistory, median(values))
+	if len(values) > 0 {
+		s.BestHistory = appendHistory(s.BestHistory, values[0])
+		s.MedianHistory = appendHistory(s.MedianHistory, median(values))
+	}
 
 	if float64(s.RunEvaluations-s.EigenEvaluations) > p.eigenGap {
 		if !o.decompose() {

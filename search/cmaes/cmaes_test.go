@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"goalsearch/internal/floatbits"
+	"goalsearch/search/asktell"
 )
 
 func TestDefaultPopulation(t *testing.T) {
@@ -100,7 +101,7 @@ func TestInvalidConfig(t *testing.T) {
 		{"Population 1", Config{Dim: 3, Population: 1}},
 		{"Population negative", Config{Dim: 3, Population: -4}},
 		{"MaxSamples negative", Config{Dim: 3, MaxSamples: -1}},
-		{"Restart unknown", Config{Dim: 3, Restart: 7}},
+		{"Restart unknown", Config{Dim: 3, Restart: "ipopp"}},
 		{"TolFun NaN", Config{Dim: 3, TolFun: nan}},
 		{"TolX Inf", Config{Dim: 3, TolX: inf}},
 		{"ConditionCov NaN", Config{Dim: 3, ConditionCov: nan}},
@@ -217,21 +218,25 @@ func TestBoundsRespected(t *testing.T) {
 		o := mustNew(t, tc.cfg)
 		lo, hi := o.cfg.Lower, o.cfg.Upper
 		atBound := 0
-		for e := 0; e < 3000 && !o.Done(); e++ {
-			c, err := o.Ask()
+		for e := 0; e < 3000 && !o.Done(); {
+			k := o.s.Evaluations
+			xs, err := o.Ask(1)
 			if err != nil {
 				t.Fatalf("%s: %v", tc.name, err)
 			}
-			for i, v := range c.X {
-				if !(lo[i] <= v && v <= hi[i]) {
-					t.Fatalf("%s: x[%d]=%v outside [%v, %v]", tc.name, i, v, lo[i], hi[i])
+			for j, x := range xs {
+				for i, v := range x {
+					if !(lo[i] <= v && v <= hi[i]) {
+						t.Fatalf("%s: x[%d]=%v outside [%v, %v]", tc.name, i, v, lo[i], hi[i])
+					}
+					if v == lo[i] || v == hi[i] {
+						atBound++
+					}
 				}
-				if v == lo[i] || v == hi[i] {
-					atBound++
+				if err := o.Tell(k+j, value(tc.f(x))); err != nil {
+					t.Fatal(err)
 				}
-			}
-			if err := o.Tell(c.ID, tc.f(c.X)); err != nil {
-				t.Fatal(err)
+				e++
 			}
 		}
 		t.Logf("%s: %d coordinates on a bound", tc.name, atBound)
@@ -239,36 +244,50 @@ func TestBoundsRespected(t *testing.T) {
 }
 
 // driver is a deterministic stand-in for a parallel search driver: it asks
-// up to a random number of points ahead, evaluates them in random order and
-// reports some as failures. Its choices depend only on its own PCG and on
-// what the Optimizer reports, so two drivers with equal seeds make the same
-// choices on Optimizers in equal states.
+// when it may, evaluates pending points in random order, and reports some
+// as failures and some as pruned. Its choices depend only on its own PCG and
+// on what the Optimizer reports, so two drivers with equal seeds make the
+// same choices on Optimizers in equal states.
 type driver struct {
-	rng     *rand.Rand
-	f       objective
-	failPct int
+	rng      *rand.Rand
+	f        objective
+	failPct  int
+	prunePct int
+	next     int               // number of the next point Ask returns
+	points   map[int][]float64 // the asked points, by number
 }
 
-// step performs one ask or one tell; it returns the asked candidate, if any,
+// step performs one ask or one tell; it returns the asked points, if any,
 // and false if the search is done.
-func (d *driver) step(t *testing.T, o *Optimizer) (*Candidate, bool) {
+func (d *driver) step(t *testing.T, o *Optimizer) ([][]float64, bool) {
+	if d.points == nil {
+		d.points = map[int][]float64{}
+	}
 	pend := o.Pending()
-	if o.CanAsk() && (len(pend) == 0 || d.rng.IntN(3) > 0) {
-		c, err := o.Ask()
-		if err != nil {
+	if len(pend) == 0 || d.rng.IntN(3) == 0 {
+		xs, err := o.Ask(1 + d.rng.IntN(3))
+		switch {
+		case err == nil:
+			for _, x := range xs {
+				d.points[d.next] = x
+				d.next++
+			}
+			return xs, true
+		case errors.Is(err, ErrDone):
+			return nil, false
+		case !errors.Is(err, ErrPending):
 			t.Fatal(err)
 		}
-		return &c, true
 	}
-	if len(pend) == 0 {
-		return nil, false
+	k := pend[d.rng.IntN(len(pend))]
+	r := value(d.f(d.points[k]))
+	switch p := d.rng.IntN(100); {
+	case p < d.failPct:
+		r.Value = math.NaN()
+	case p < d.failPct+d.prunePct:
+		r.Pruned, r.Step = true, 1+d.rng.IntN(3)
 	}
-	c := pend[d.rng.IntN(len(pend))]
-	v := d.f(c.X)
-	if d.rng.IntN(100) < d.failPct {
-		v = math.NaN()
-	}
-	if err := o.Tell(c.ID, v); err != nil {
+	if err := o.Tell(k, r); err != nil {
 		t.Fatal(err)
 	}
 	return nil, true
@@ -306,10 +325,10 @@ func TestResumeExact(t *testing.T) {
 		{"rastrigin BIPOP with failures", Config{Dim: 3, Lower: fill(nil, 3, -5.12), Upper: fill(nil, 3, 5.12), Restart: BIPOP, TolFun: 1e-4, MaxRestarts: -1, Seed: 3}, rastrigin, 6000, 10},
 		{"until done", Config{Dim: 2, Restart: IPOP, MaxRestarts: 2, TolFun: 1e-2, Seed: 4}, sphere(0.1), 100000, 3},
 	} {
-		run := func(interrupt *rand.Rand) ([]Candidate, []byte, int) {
+		run := func(interrupt *rand.Rand) ([][]float64, []byte, int) {
 			o := mustNew(t, tc.cfg)
-			d := &driver{rng: rand.New(rand.NewPCG(7, 7)), f: tc.f, failPct: tc.failPct}
-			var asked []Candidate
+			d := &driver{rng: rand.New(rand.NewPCG(7, 7)), f: tc.f, failPct: tc.failPct, prunePct: 10}
+			var asked [][]float64
 			restores := 0
 			for range tc.steps {
 				if interrupt != nil && interrupt.IntN(20) == 0 {
@@ -323,10 +342,8 @@ func TestResumeExact(t *testing.T) {
 					}
 					restores++
 				}
-				c, more := d.step(t, o)
-				if c != nil {
-					asked = append(asked, *c)
-				}
+				xs, more := d.step(t, o)
+				asked = append(asked, xs...)
 				if !more {
 					break
 				}
@@ -340,8 +357,8 @@ func TestResumeExact(t *testing.T) {
 			t.Fatalf("%s: %d points asked after %d restores, want %d", tc.name, len(got), restores, len(want))
 		}
 		for i := range want {
-			if got[i].ID != want[i].ID || !floatbits.Equal(got[i].X, want[i].X) {
-				t.Fatalf("%s: point %d is %v %v, want %v %v", tc.name, i, got[i].ID, got[i].X, want[i].ID, want[i].X)
+			if !floatbits.Equal(got[i], want[i]) {
+				t.Fatalf("%s: point %d is %v, want %v", tc.name, i, got[i], want[i])
 			}
 		}
 		if !bytes.Equal(gotState, wantState) {
@@ -357,37 +374,34 @@ func TestResumeExact(t *testing.T) {
 
 // TestTellOrderIndependence tells each generation's values in index order
 // to one Optimizer and in a random order to another; their states must stay
-// identical. Values are rounded so that ties occur, and some fail.
+// identical. Values are rounded so that ties occur; some fail, some are
+// pruned.
 func TestTellOrderIndependence(t *testing.T) {
 	f := func(x []float64) float64 { return math.Round(10*rastrigin(x)) / 10 }
 	cfg := Config{Dim: 6, Restart: BIPOP, TolFun: 1e-3, Seed: 5}
 	a, b := mustNew(t, cfg), mustNew(t, cfg)
 	shuffle := rand.New(rand.NewPCG(3, 4))
-	for g := 0; g < 300 && !a.Done(); g++ {
-		var ca, cb []Candidate
-		for a.CanAsk() {
-			c, _ := a.Ask()
-			ca = append(ca, c)
-			c, _ = b.Ask()
-			cb = append(cb, c)
+	result := func(i int, x []float64) asktell.Result {
+		r := value(f(x))
+		switch i % 7 {
+		case 3:
+			r.Value = math.Inf(1)
+		case 5:
+			r.Pruned, r.Step = true, 1+i%2
 		}
-		perm := shuffle.Perm(len(cb))
-		for i, c := range ca {
-			v := f(c.X)
-			if i%7 == 3 {
-				v = math.Inf(1)
-			}
-			if err := a.Tell(c.ID, v); err != nil {
+		return r
+	}
+	for g := 0; g < 300 && !a.Done(); g++ {
+		k := a.s.Evaluations
+		xa, _ := a.Ask(1)
+		xb, _ := b.Ask(1)
+		for i, x := range xa {
+			if err := a.Tell(k+i, result(i, x)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		for _, i := range perm {
-			c := cb[i]
-			v := f(c.X)
-			if i%7 == 3 {
-				v = math.Inf(1)
-			}
-			if err := b.Tell(c.ID, v); err != nil {
+		for _, i := range shuffle.Perm(len(xb)) {
+			if err := b.Tell(k+i, result(i, xb[i])); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -401,51 +415,90 @@ func TestTellOrderIndependence(t *testing.T) {
 
 func TestAskTellProtocol(t *testing.T) {
 	o := mustNew(t, Config{Dim: 3, Population: 4})
-	var cs []Candidate
-	for o.CanAsk() {
-		c, err := o.Ask()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cs = append(cs, c)
+	if _, err := o.Ask(0); !errors.Is(err, ErrProtocol) || !errors.Is(err, asktell.ErrProtocol) {
+		t.Errorf("Ask(0): %v, want ErrProtocol", err)
 	}
-	if len(cs) != 4 {
-		t.Fatalf("asked %d points, want 4", len(cs))
+	xs, err := o.Ask(1)
+	if err != nil || len(xs) != 4 {
+		t.Fatalf("Ask(1) = %d points, %v; want the whole generation of 4", len(xs), err)
 	}
-	if _, err := o.Ask(); !errors.Is(err, ErrGenerationFull) {
-		t.Errorf("Ask on a full generation: %v, want ErrGenerationFull", err)
+	if _, err := o.Ask(1); !errors.Is(err, ErrPending) || !errors.Is(err, asktell.ErrPending) {
+		t.Errorf("Ask on a full generation: %v, want ErrPending", err)
 	}
-	for _, id := range []ID{{0, -1}, {0, 4}, {1, 0}} {
-		if err := o.Tell(id, 1); !errors.Is(err, ErrUnknownCandidate) {
-			t.Errorf("Tell(%v): %v, want ErrUnknownCandidate", id, err)
+	for _, k := range []int{-1, 4, 5} {
+		if err := o.Tell(k, value(1)); !errors.Is(err, ErrProtocol) {
+			t.Errorf("Tell(%d): %v, want ErrProtocol", k, err)
 		}
 	}
-	if err := o.Tell(cs[2].ID, 1); err != nil {
+	if err := o.Tell(2, value(1)); err != nil {
 		t.Fatal(err)
 	}
-	if err := o.Fail(cs[2].ID); !errors.Is(err, ErrAlreadyTold) {
-		t.Errorf("second tell: %v, want ErrAlreadyTold", err)
+	if err := o.Tell(2, value(1)); !errors.Is(err, ErrProtocol) {
+		t.Errorf("second tell: %v, want ErrProtocol", err)
 	}
-	if p := o.Pending(); len(p) != 3 || p[0].ID != cs[0].ID || p[1].ID != cs[1].ID || p[2].ID != cs[3].ID {
-		t.Errorf("Pending = %v, want the candidates 0, 1, 3", p)
+	if p := o.Pending(); !slices.Equal(p, []int{0, 1, 3}) {
+		t.Errorf("Pending = %v, want [0 1 3]", p)
 	}
-	cs[0].X[0] = 99 // the caller owns X
-	if p := o.Pending(); p[0].X[0] == 99 {
+	xs[0][0] = 99 // the caller owns the points
+	if o.s.Points[0].X[0] == 99 {
 		t.Error("Ask returned memory shared with the Optimizer")
 	}
-	for _, c := range []Candidate{cs[3], cs[0], cs[1]} {
-		if err := o.Tell(c.ID, 2); err != nil {
+	for _, k := range []int{3, 0, 1} {
+		if err := o.Tell(k, value(2)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if !o.CanAsk() || o.State().Generation != 1 {
-		t.Errorf("after the last tell: CanAsk %v, generation %d; want true, 1", o.CanAsk(), o.State().Generation)
+	if p := o.Pending(); p != nil || o.State().Generation != 1 {
+		t.Errorf("after the last tell: pending %v, generation %d; want none, 1", p, o.State().Generation)
 	}
-	if err := o.Tell(cs[0].ID, 1); !errors.Is(err, ErrUnknownCandidate) {
-		t.Errorf("tell of a finished generation: %v, want ErrUnknownCandidate", err)
+	if err := o.Tell(0, value(1)); !errors.Is(err, ErrProtocol) {
+		t.Errorf("tell of a finished generation: %v, want ErrProtocol", err)
 	}
-	if b, ok := o.Best(); !ok || b.Value != 1 || b.ID != cs[2].ID {
-		t.Errorf("Best = %v, %v; want value 1 at %v", b, ok, cs[2].ID)
+	if b, ok := o.Best(); !ok || b.Value != 1 || b.K != 2 {
+		t.Errorf("Best = %v, %v; want value 1 at point 2", b, ok)
+	}
+	// The next generation's points are numbered on.
+	if _, err := o.Ask(1); err != nil {
+		t.Fatal(err)
+	}
+	if p := o.Pending(); !slices.Equal(p, []int{4, 5, 6, 7}) {
+		t.Errorf("Pending = %v, want [4 5 6 7]", p)
+	}
+}
+
+// TestPrunedRanking: pruned points rank below complete ones, those pruned
+// later first, so a generation in which most points were pruned still
+// moves the mean towards the complete and the later-pruned points.
+func TestPrunedRanking(t *testing.T) {
+	o := mustNew(t, Config{Dim: 2, Population: 6, Seed: 3})
+	xs, _ := o.Ask(1)
+	before := slices.Clone(o.s.Mean)
+	// Point 0 is complete with the worst value, point 1 pruned at step 3,
+	// the rest pruned at step 1 with better values: the rank order is
+	// 0, 1, then 2..5 by value.
+	rs := []asktell.Result{{Value: 100}, {Value: 50, Pruned: true, Step: 3}}
+	for i := 2; i < 6; i++ {
+		rs = append(rs, asktell.Result{Value: float64(-i), Pruned: true, Step: 1})
+	}
+	for k, r := range rs {
+		if err := o.Tell(k, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if o.s.RunGeneration != 1 {
+		t.Fatalf("a generation of 1 complete and 5 pruned points did not update (run generation %d)", o.s.RunGeneration)
+	}
+	// μ = 3: the mean moves to a convex combination of points 0, 1 and 5
+	// (the best of those pruned at step 1), with the largest weight on 0.
+	p := newParams(2, 6)
+	for j := range 2 {
+		want := p.weights[0]*xs[0][j] + p.weights[1]*xs[1][j] + p.weights[2]*xs[5][j]
+		if math.Abs(o.s.Mean[j]-want) > 1e-12 {
+			t.Errorf("mean[%d] = %v, want %v (from %v)", j, o.s.Mean[j], want, before[j])
+		}
+	}
+	if b, ok := o.Best(); !ok || b.K != 0 || b.Value != 100 {
+		t.Errorf("Best = %+v, %v; want the complete point 0 (pruned values are not best)", b, ok)
 	}
 }
 
@@ -454,13 +507,13 @@ func TestFailures(t *testing.T) {
 	// unchanged but is counted.
 	o := mustNew(t, Config{Dim: 4, Population: 6})
 	before := o.State()
+	o.Ask(1)
 	for i := range 6 {
-		c, _ := o.Ask()
 		v := math.NaN()
 		if i == 0 {
 			v = 5
 		}
-		if err := o.Tell(c.ID, v); err != nil {
+		if err := o.Tell(i, value(v)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -479,13 +532,13 @@ func TestFailures(t *testing.T) {
 	}
 	// Every kind of non-finite value is a failure, and the State still
 	// encodes as JSON.
-	for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
-		c, _ := o.Ask()
-		if err := o.Tell(c.ID, v); err != nil {
+	o.Ask(1)
+	for i, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		if err := o.Tell(6+i, value(v)); err != nil {
 			t.Fatal(err)
 		}
 		s := o.State()
-		if p := s.Points[c.ID.Index]; !p.Failed || p.Value != 0 {
+		if p := s.Points[i]; !p.Failed || p.Value != 0 {
 			t.Errorf("Tell(%v) recorded %+v", v, p)
 		}
 		jsonRoundTrip(t, s)
@@ -509,22 +562,22 @@ func TestStopCriteria(t *testing.T) {
 		want StopReason
 	}{
 		// A flat function meets TolFun once the history window is full.
-		{"flat", Config{Dim: 3}, constant, StopTolFun},
+		{"flat", Config{Dim: 3, Restart: NoRestart}, constant, StopTolFun},
 		// Without TolFun, a zero range of best values is EqualFunValues.
-		{"flat, no TolFun", Config{Dim: 3, TolFun: -1}, constant, StopTolHistFun},
+		{"flat, no TolFun", Config{Dim: 3, Restart: NoRestart, TolFun: -1}, constant, StopTolHistFun},
 		// Without both, the medians cannot improve: stagnation.
-		{"flat, no TolFun/TolHistFun", Config{Dim: 3, TolFun: -1, TolHistFun: -1}, constant, StopStagnation},
+		{"flat, no TolFun/TolHistFun", Config{Dim: 3, Restart: NoRestart, TolFun: -1, TolHistFun: -1}, constant, StopStagnation},
 		// On the sphere the standard deviations fall below 1e-3 long
 		// before the values flatten to 1e-12.
-		{"sphere TolX", Config{Dim: 3, TolX: 1e-3}, sphere(0.3), StopTolX},
+		{"sphere TolX", Config{Dim: 3, Restart: NoRestart, TolX: 1e-3}, sphere(0.3), StopTolX},
 		// A far too small step size on a slope grows by 1e4.
-		{"linear TolXUp", Config{Dim: 3, Sigma0: 1e-7}, linear, StopTolXUp},
+		{"linear TolXUp", Config{Dim: 3, Restart: NoRestart, Sigma0: 1e-7}, linear, StopTolXUp},
 		// Axis ratio 1e3 needs condition 1e6 > 1e4.
-		{"ellipsoid ConditionCov", Config{Dim: 4, ConditionCov: 1e4}, ellipsoid, StopConditionCov},
+		{"ellipsoid ConditionCov", Config{Dim: 4, Restart: NoRestart, ConditionCov: 1e4}, ellipsoid, StopConditionCov},
 		// With the value-based criteria off, σ shrinks until it no longer
 		// moves the mean; each test is checked with the other one off.
-		{"sphere NoEffectCoord", Config{Dim: 3, TolFun: -1, TolHistFun: -1, TolX: -1, NoEffectAxis: -1}, sphere(0.3), StopNoEffectCoord},
-		{"sphere NoEffectAxis", Config{Dim: 3, TolFun: -1, TolHistFun: -1, TolX: -1, NoEffectCoord: -1}, sphere(0.3), StopNoEffectAxis},
+		{"sphere NoEffectCoord", Config{Dim: 3, Restart: NoRestart, TolFun: -1, TolHistFun: -1, TolX: -1, NoEffectAxis: -1}, sphere(0.3), StopNoEffectCoord},
+		{"sphere NoEffectAxis", Config{Dim: 3, Restart: NoRestart, TolFun: -1, TolHistFun: -1, TolX: -1, NoEffectCoord: -1}, sphere(0.3), StopNoEffectAxis},
 	} {
 		o := mustNew(t, tc.cfg)
 		minimize(t, o, tc.f, 200000, math.Inf(-1))
@@ -532,7 +585,7 @@ func TestStopCriteria(t *testing.T) {
 		if !s.Done || s.StopReason != tc.want {
 			t.Errorf("%s: done %v, reason %q after %d evaluations; want %q", tc.name, s.Done, s.StopReason, s.Evaluations, tc.want)
 		}
-		if _, err := o.Ask(); !errors.Is(err, ErrDone) {
+		if _, err := o.Ask(1); !errors.Is(err, ErrDone) || !errors.Is(err, asktell.ErrDone) {
 			t.Errorf("%s: Ask after done: %v, want ErrDone", tc.name, err)
 		}
 	}
@@ -560,7 +613,7 @@ func trackRuns(t *testing.T, cfg Config, f objective, budget int) ([]runStart, f
 	record()
 	for o.s.Evaluations < budget && !o.Done() {
 		restarts := o.s.Restarts
-		minimize(t, o, f, 1, math.Inf(-1))
+		minimize(t, o, f, o.s.Population, math.Inf(-1)) // one generation
 		if o.s.Restarts != restarts {
 			record()
 		}
@@ -669,10 +722,15 @@ func TestRestoreErrors(t *testing.T) {
 		edit  func(*State)
 		isErr error
 	}{
-		{"version", cfg, func(s *State) { s.Version = 2 }, ErrVersion},
+		{"version", cfg, func(s *State) { s.Version = 1 }, ErrVersion},
 		{"version 0", cfg, func(s *State) { s.Version = 0 }, ErrVersion},
 		{"dimension", Config{Dim: 4}, func(*State) {}, ErrState},
 		{"bounds", Config{Dim: 3, Upper: []float64{1, 1, 2}}, func(*State) {}, ErrState},
+		{"seed", Config{Dim: 3, Seed: 8}, func(*State) {}, ErrState},
+		{"settings", Config{Dim: 3, Seed: 9, TolFun: 1e-3}, func(*State) {}, ErrState},
+		{"restart", Config{Dim: 3, Seed: 9, Restart: BIPOP}, func(*State) {}, ErrState},
+		{"point value", cfg, func(s *State) { s.Points[0].Value = math.Inf(1) }, ErrState},
+		{"best point", cfg, func(s *State) { s.Best.K = s.Evaluations }, ErrState},
 		{"mean length", cfg, func(s *State) { s.Mean = s.Mean[:2] }, ErrState},
 		{"C rows", cfg, func(s *State) { s.C = s.C[:2] }, ErrState},
 		{"B row length", cfg, func(s *State) { s.B[1] = s.B[1][:1] }, ErrState},
@@ -681,6 +739,7 @@ func TestRestoreErrors(t *testing.T) {
 		{"points", cfg, func(s *State) { s.Points = s.Points[:2] }, ErrState},
 		{"point length", cfg, func(s *State) { s.Points[0].X = nil }, ErrState},
 		{"asked", cfg, func(s *State) { s.Asked = 99 }, ErrState},
+		{"asked part", cfg, func(s *State) { s.Asked = 1 }, ErrState},
 		{"told not asked", cfg, func(s *State) { s.Asked = 0; s.Points[0].Told = true }, ErrState},
 		{"regime", cfg, func(s *State) { s.Regime = "medium" }, ErrState},
 		{"rng", cfg, func(s *State) { s.RNG = []byte("nonsense") }, ErrState},

@@ -6,35 +6,51 @@ import (
 )
 
 // Restart selects what happens when a run meets a termination criterion.
-type Restart int
+// It encodes as its name in JSON.
+type Restart string
 
 const (
-	// NoRestart ends the search when the first run ends.
-	NoRestart Restart = iota
 	// IPOP restarts with the population doubled each time and the default
-	// initial step size (Auger and Hansen 2005).
-	IPOP
+	// initial step size (Auger and Hansen 2005). It is the zero value.
+	IPOP Restart = ""
 	// BIPOP interleaves the IPOP regime ("large") with runs of small,
 	// randomly drawn population and step size ("small"), choosing for each
 	// restart the regime that has used fewer evaluations so far (Hansen 2009).
-	BIPOP
+	BIPOP Restart = "bipop"
+	// NoRestart ends the search when the first run ends.
+	NoRestart Restart = "none"
 )
 
-// String returns "none", "ipop" or "bipop".
+// String returns "ipop", "bipop" or "none".
 func (r Restart) String() string {
-	switch r {
-	case NoRestart:
-		return "none"
-	case IPOP:
+	if r == IPOP {
 		return "ipop"
-	case BIPOP:
-		return "bipop"
 	}
-	return fmt.Sprintf("Restart(%d)", int(r))
+	return string(r)
 }
+
+// UnmarshalText accepts "ipop", "bipop", "none" and "" (IPOP).
+func (r *Restart) UnmarshalText(b []byte) error {
+	switch s := Restart(b); s {
+	case "ipop", IPOP:
+		*r = IPOP
+	case BIPOP, NoRestart:
+		*r = s
+	default:
+		return fmt.Errorf("unknown restart %q (valid: ipop, bipop, none)", b)
+	}
+	return nil
+}
+
+// MarshalText returns the name String returns.
+func (r Restart) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
 // Config holds the settings of an Optimizer. The zero value of every field
 // other than Dim selects the stated default.
+//
+// The fields other than Dim, Lower, Upper and Seed encode as JSON (the
+// configuration a study stores, --sampler-config); the box and the seed
+// come from the study.
 //
 // Termination thresholds follow the tutorial's Appendix B.3. For each float
 // threshold, 0 selects the default and a negative value disables the
@@ -42,17 +58,17 @@ func (r Restart) String() string {
 // Restart and MaxRestarts, a new run starts or the search is done.
 type Config struct {
 	// Dim is the number of coordinates n of a point. It must be at least 1.
-	Dim int
+	Dim int `json:"-"`
 
 	// Lower and Upper bound the box that every proposed point lies in. If
 	// Lower is nil, -1 is used in every coordinate; if Upper is nil, +1.
 	// Otherwise each must have length Dim, be finite, and satisfy
 	// Lower[i] < Upper[i].
-	Lower, Upper []float64
+	Lower, Upper []float64 `json:"-"`
 
 	// Mean is the mean of the search distribution of the first run. If Mean
 	// is nil, the centre of the box is used. It must lie in the box.
-	Mean []float64
+	Mean []float64 `json:"mean,omitempty"`
 
 	// Sigma0 is the initial step size as a fraction of the box width: in
 	// coordinate i the first run starts with standard deviation
@@ -61,80 +77,96 @@ type Config struct {
 	//
 	// Internally σ₀ = Sigma0·r̄ with r̄ the geometric mean of the widths and
 	// C₀ = diag((width_i/r̄)²), so that C₀ = I when all widths are equal.
-	Sigma0 float64
+	Sigma0 float64 `json:"sigma0,omitempty"`
 
 	// Population is λ, the number of points per generation of the first run
 	// (and the default population that IPOP and BIPOP scale). If Population
 	// is 0, 4+⌊3 ln n⌋ is used (tutorial Table 1). It must be at least 2
 	// otherwise.
-	Population int
+	Population int `json:"population,omitempty"`
 
 	// MaxSamples is how many times a point is drawn from the search
 	// distribution until it falls inside the box; the last draw is clipped
 	// onto the box if none did. If MaxSamples is 0, 10 is used; 1 clips
 	// without resampling. It must not be negative.
-	MaxSamples int
+	MaxSamples int `json:"max_samples,omitempty"`
 
-	// Restart selects the restart strategy; the zero value is NoRestart.
-	Restart Restart
+	// Restart selects the restart strategy; the zero value is IPOP.
+	//
+	// IPOP is the default because the objective of a goal search is noisy
+	// (the validation accuracy of a trained network varies with the
+	// training run) and the budget is small (hundreds to a few thousand
+	// trials). A larger population is the standard remedy for noise, and
+	// IPOP is the regime that grows it; BIPOP spends every other restart
+	// on a small population with a step size down to 1/100 of the
+	// default, which is where noise hurts most, and its advantage on
+	// weakly structured multimodal functions shows in budgets far larger
+	// than a goal search has. The choice matters only for long searches,
+	// or with a TolFun that lets runs end: with the default TolFun no run
+	// of the quality table (docs/samplers.md) ends within 1000
+	// evaluations.
+	Restart Restart `json:"restart,omitempty"`
 
 	// MaxRestarts is the maximum number of restarts (of either BIPOP
 	// regime). If MaxRestarts is 0, 9 is used; if negative, restarts are
 	// unlimited. It is ignored under NoRestart.
-	MaxRestarts int
+	MaxRestarts int `json:"max_restarts,omitempty"`
 
 	// RestartFromMean makes every restart start from Mean (or the centre).
 	// By default a restart draws its mean uniformly from the box, so that
 	// restarts do not keep descending into the basin that the first run
 	// found.
-	RestartFromMean bool
+	RestartFromMean bool `json:"restart_from_mean,omitempty"`
 
 	// TolFun ends a run when the best values of the last 10+⌈30n/λ⌉
 	// generations and all values of the current generation lie within a
-	// range smaller than TolFun. If TolFun is 0, 1e-12 is used.
-	TolFun float64
+	// range smaller than TolFun. If TolFun is 0, 1e-12 is used, which a
+	// noisy objective never meets; set it to the objective's noise level
+	// (say 1e-3 for a validation accuracy) to let runs that have converged
+	// as far as the noise allows restart.
+	TolFun float64 `json:"tol_fun,omitempty"`
 
 	// TolHistFun ends a run when the best values of the last 10+⌈30n/λ⌉
 	// generations lie within a range of at most TolHistFun. The zero value
 	// is the tutorial's EqualFunValues (the range is exactly zero); a
 	// negative value disables the criterion.
-	TolHistFun float64
+	TolHistFun float64 `json:"tol_hist_fun,omitempty"`
 
 	// TolX ends a run when σ·√C_ii and σ·|p_c,i| are below TolX in every
 	// coordinate. If TolX is 0, 1e-12 times the run's initial step size is
 	// used.
-	TolX float64
+	TolX float64 `json:"tol_x,omitempty"`
 
 	// TolXUp ends a run when σ·max(D) has grown by more than a factor TolXUp
 	// since the start of the run, which indicates a far too small initial
 	// step size. If TolXUp is 0, 1e4 is used.
-	TolXUp float64
+	TolXUp float64 `json:"tol_x_up,omitempty"`
 
 	// NoEffectAxis ends a run when adding NoEffectAxis standard deviations
 	// along a principal axis of C (axis g mod n in generation g) leaves the
 	// mean unchanged in floating point. If NoEffectAxis is 0, 0.1 is used.
-	NoEffectAxis float64
+	NoEffectAxis float64 `json:"no_effect_axis,omitempty"`
 
 	// NoEffectCoord ends a run when adding NoEffectCoord standard deviations
 	// in some coordinate leaves that coordinate of the mean unchanged. If
 	// NoEffectCoord is 0, 0.2 is used.
-	NoEffectCoord float64
+	NoEffectCoord float64 `json:"no_effect_coord,omitempty"`
 
 	// ConditionCov ends a run when the condition number of C exceeds
 	// ConditionCov. If ConditionCov is 0, 1e14 is used.
-	ConditionCov float64
+	ConditionCov float64 `json:"condition_cov,omitempty"`
 
 	// DisableStagnation turns off the tutorial's stagnation criterion: over
 	// the last 20% of the run's generations (at least 120+30n/λ, at most
 	// 20000), the medians of the first and last 30% of both the best and the
 	// median values per generation are compared, and the run ends if neither
 	// improved.
-	DisableStagnation bool
+	DisableStagnation bool `json:"disable_stagnation,omitempty"`
 
 	// Seed seeds the PCG that every random draw comes from. Zero is a valid
 	// seed: there is no time-based seeding, so equal Configs give equal
 	// searches.
-	Seed uint64
+	Seed uint64 `json:"-"`
 }
 
 // Defaults used when a Config field is zero.
@@ -215,10 +247,13 @@ func (cfg Config) resolve() (Config, error) {
 	switch cfg.Restart {
 	case NoRestart, IPOP, BIPOP:
 	default:
-		return bad("unknown Restart %d", int(cfg.Restart))
+		return bad("unknown Restart %q", string(cfg.Restart))
 	}
-	if cfg.MaxRestarts == 0 {
+	switch {
+	case cfg.MaxRestarts == 0:
 		r.MaxRestarts = defaultMaxRestarts
+	case cfg.MaxRestarts < 0:
+		r.MaxRestarts = -1 // one spelling of "no limit", so that resolved configs compare equal
 	}
 	tols := []struct {
 		name string

@@ -18,12 +18,13 @@
 //
 // # Ask and tell
 //
-// The caller owns the loop and the workers; an Optimizer never starts a
-// goroutine. Ask hands out the points of the current generation one at a
-// time, each with an ID; Tell reports a value for an ID, in any order. When
-// every point of the generation has been told, the distribution is updated
-// and the next generation is sampled. Values are minimised: a caller that
-// maximises tells the negated value.
+// An Optimizer speaks the protocol of package asktell, like every goalsearch
+// sampler: the caller owns the loop and the workers, and an Optimizer never
+// starts a goroutine. Ask hands out the current generation's points, which
+// are numbered on over the whole search; Tell reports the result of a point
+// by its number, in any order. When every point of the generation has been
+// told, the distribution is updated and the next generation is sampled.
+// Values are minimised: a caller that maximises tells the negated value.
 //
 // # Exact resumption
 //
@@ -37,11 +38,17 @@
 // may fuse multiply-adds), can round differently. State.Version guards the
 // meaning of the fields, not the rounding.
 //
-// # Failed evaluations
+// # Failed and pruned evaluations
 //
-// A failed evaluation (Fail, or a NaN or infinite value) ranks below every
-// value, so it takes the most negative of the active-CMA weights. A
-// generation with fewer than μ successes leaves the distribution unchanged.
+// A generation is ranked by asktell.Compare. A failed evaluation (a NaN or
+// infinite value) ranks below every other, so it takes the most negative of
+// the active-CMA weights. An evaluation that a pruner stopped early ranks
+// below the complete ones, those stopped later first: a successive-halving
+// pruner stopped it because it was worse than the trials it let through, so
+// its rank is the information it carries, while its value belongs to
+// another fidelity and enters neither Best nor the value-based termination
+// criteria. A generation with fewer than μ complete or pruned points leaves
+// the distribution unchanged.
 //
 // # Bounds
 //

@@ -3,6 +3,8 @@ package cmaes
 import (
 	"errors"
 	"fmt"
+
+	"goalsearch/search/asktell"
 )
 
 // Errors returned by New and Restore.
@@ -11,26 +13,21 @@ var (
 	ErrConfig = errors.New("cmaes: invalid config")
 	// ErrState is wrapped by every error that reports a State that cannot be
 	// restored under the Optimizer's Config.
-	ErrState = errors.New("cmaes: invalid state")
+	ErrState = fmt.Errorf("cmaes: %w", asktell.ErrState)
 	// ErrVersion reports a State written by an incompatible version of this
 	// package; it wraps ErrState.
 	ErrVersion = fmt.Errorf("%w: unsupported version", ErrState)
 )
 
-// Errors returned by Ask.
+// Errors returned by Ask and Tell; each wraps the asktell error of the same
+// name.
 var (
-	// ErrGenerationFull reports that every point of the current generation has
-	// been asked; more points become available once all of them are told.
-	ErrGenerationFull = errors.New("cmaes: every point of the generation has been asked")
+	// ErrPending reports that every point of the generation has been asked;
+	// more become available once all of them are told.
+	ErrPending = fmt.Errorf("cmaes: %w", asktell.ErrPending)
 	// ErrDone reports that the last run has ended and no restart is left.
-	ErrDone = errors.New("cmaes: search finished")
-)
-
-// Errors returned by Tell and Fail.
-var (
-	// ErrUnknownCandidate reports an ID that is not an asked point of the
-	// current generation (for example one from before a restart).
-	ErrUnknownCandidate = errors.New("cmaes: unknown candidate")
-	// ErrAlreadyTold reports a second Tell or Fail for the same ID.
-	ErrAlreadyTold = errors.New("cmaes: candidate already told")
+	ErrDone = fmt.Errorf("cmaes: %w", asktell.ErrDone)
+	// ErrProtocol reports an Ask with n < 1 or a Tell of a point that is not
+	// pending (never asked, told before, or of an earlier generation).
+	ErrProtocol = fmt.Errorf("cmaes: %w", asktell.ErrProtocol)
 )

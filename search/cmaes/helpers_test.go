@@ -3,6 +3,8 @@ package cmaes
 import (
 	"math"
 	"testing"
+
+	"goalsearch/search/asktell"
 )
 
 // objective is a test function to minimise.
@@ -48,30 +50,40 @@ type result struct {
 }
 
 // minimize runs o generation by generation until f ≤ target, the budget is
-// used or the search is done.
+// used or the search is done; it may leave points of the last generation
+// pending.
 func minimize(t testing.TB, o *Optimizer, f objective, budget int, target float64) result {
 	t.Helper()
 	r := result{best: math.Inf(1)}
 	for r.evals < budget && !o.Done() {
-		c, err := o.Ask()
+		k := o.s.Evaluations
+		xs, err := o.Ask(1)
 		if err != nil {
 			t.Fatalf("Ask: %v", err)
 		}
-		v := f(c.X)
-		r.evals++
-		if err := o.Tell(c.ID, v); err != nil {
-			t.Fatalf("Tell: %v", err)
-		}
-		if v < r.best {
-			r.best = v
-		}
-		if v <= target {
-			r.hit = true
-			return r
+		for i, x := range xs {
+			v := f(x)
+			r.evals++
+			if err := o.Tell(k+i, value(v)); err != nil {
+				t.Fatalf("Tell: %v", err)
+			}
+			if v < r.best {
+				r.best = v
+			}
+			if v <= target {
+				r.hit = true
+				return r
+			}
+			if r.evals >= budget {
+				return r
+			}
 		}
 	}
 	return r
 }
+
+// value is the result of a complete evaluation.
+func value(v float64) asktell.Result { return asktell.Result{Value: v} }
 
 func mustNew(t testing.TB, cfg Config) *Optimizer {
 	t.Helper()

@@ -1,19 +1,21 @@
 package cmaes
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 
 	"goalsearch/internal/floatbits"
+	"goalsearch/search/asktell"
 )
 
 // StateVersion is the Version of the States that this package writes and
 // the only one that Restore accepts. It changes whenever the meaning of a
 // field or the algorithm that reads the State changes, because either would
 // break exact resumption.
-const StateVersion = 1
+const StateVersion = 2
 
 // Regime is the BIPOP regime of a run. IPOP runs and the first run are
 // RegimeLarge; NoRestart runs are RegimeLarge too.
@@ -47,35 +49,32 @@ const (
 	StopNumerical StopReason = "numerical"
 )
 
-// ID identifies a point: the generation it belongs to (counted over the
-// whole search, across restarts, so IDs never repeat) and its index in that
-// generation.
-type ID struct {
-	Generation int `json:"generation"`
-	Index      int `json:"index"`
-}
-
-// Candidate is a point to evaluate.
-type Candidate struct {
-	ID ID        `json:"id"`
-	X  []float64 `json:"x"`
-}
-
 // Point is one point of the current generation as held in State.
 type Point struct {
 	// X is the point handed out by Ask (after clipping onto the box).
 	X []float64 `json:"x"`
-	// Told reports whether a value or a failure has been told.
+	// Told reports whether a result has been told.
 	Told bool `json:"told"`
 	// Failed reports a failed evaluation; Value is then 0.
 	Failed bool `json:"failed,omitempty"`
+	// Pruned reports an evaluation stopped after Step steps.
+	Pruned bool `json:"pruned,omitempty"`
+	Step   int  `json:"step,omitempty"`
 	// Value is the told value; always finite.
 	Value float64 `json:"value"`
 }
 
-// Best is the best point told over the whole search.
+func (p Point) result() asktell.Result {
+	if p.Failed {
+		return asktell.Result{Value: math.NaN()}
+	}
+	return asktell.Result{Value: p.Value, Pruned: p.Pruned, Step: p.Step}
+}
+
+// Best is the best complete point told over the whole search.
 type Best struct {
-	ID    ID        `json:"id"`
+	// K is the point's number (see Optimizer.Ask).
+	K     int       `json:"k"`
 	X     []float64 `json:"x"`
 	Value float64   `json:"value"`
 }
@@ -92,17 +91,21 @@ type Best struct {
 type State struct {
 	Version int `json:"version"`
 
-	// Dim, Lower and Upper are the resolved box of the Config; Restore
-	// rejects a State whose box differs from its Config's.
-	Dim   int       `json:"dim"`
-	Lower []float64 `json:"lower"`
-	Upper []float64 `json:"upper"`
+	// Dim, Lower, Upper, Seed and Config are the resolved Config (Config
+	// holding the fields that encode as JSON); Restore rejects a State of
+	// another Config, because the rest of it means nothing under another.
+	Dim    int       `json:"dim"`
+	Lower  []float64 `json:"lower"`
+	Upper  []float64 `json:"upper"`
+	Seed   uint64    `json:"seed"`
+	Config Config    `json:"config"`
 
 	// Generation is the number of generations completed over the whole
-	// search; it is the Generation of the current generation's IDs.
+	// search.
 	Generation int `json:"generation"`
-	// Evaluations is the number of values and failures told in completed
-	// generations over the whole search.
+	// Evaluations is the number of results told in completed generations
+	// over the whole search: the number of the current generation's first
+	// point.
 	Evaluations int `json:"evaluations"`
 	// Done reports that the last run has ended and no restart is left.
 	Done bool `json:"done"`
@@ -152,7 +155,8 @@ type State struct {
 	MedianHistory []float64 `json:"median_history"`
 
 	// Points are the current generation's points, sampled when the
-	// generation starts; the first Asked of them have been handed out.
+	// generation starts; the first Asked of them have been handed out
+	// (Ask hands out all of them at once, so Asked is 0 or len(Points)).
 	// Points is empty when Done.
 	Points []Point `json:"points"`
 	Asked  int     `json:"asked"`
@@ -183,10 +187,9 @@ func (o *Optimizer) State() State {
 // Restore replaces the Optimizer's state with a copy of s, so that it
 // continues exactly where the Optimizer that produced s was, including in
 // the middle of a generation. It returns an error wrapping ErrState (or
-// ErrVersion) and leaves the Optimizer unchanged if s has another version,
-// another dimension or box than the Optimizer's Config, or is inconsistent.
-// Settings of the Config outside the box (tolerances, restarts) apply from
-// now on, so changing them changes the proposals that follow.
+// ErrVersion) and leaves the Optimizer unchanged if s has another version
+// or another resolved Config (box, seed, settings) than the Optimizer, or
+// is inconsistent.
 func (o *Optimizer) Restore(s State) error {
 	if err := o.validate(&s); err != nil {
 		return err
@@ -216,6 +219,12 @@ func (o *Optimizer) validate(s *State) error {
 	}
 	if !floatbits.Equal(s.Lower, o.cfg.Lower) || !floatbits.Equal(s.Upper, o.cfg.Upper) {
 		return bad("box differs from the config's")
+	}
+	if s.Seed != o.cfg.Seed {
+		return bad("seed %d, config has %d", s.Seed, o.cfg.Seed)
+	}
+	if got, want := configJSON(s.Config), configJSON(o.cfg); got != want {
+		return bad("config %s, want %s", got, want)
 	}
 	if s.Regime != RegimeLarge && s.Regime != RegimeSmall {
 		return bad("unknown regime %q", s.Regime)
@@ -256,8 +265,8 @@ func (o *Optimizer) validate(s *State) error {
 	if len(s.BestHistory) != len(s.MedianHistory) || len(s.BestHistory) > maxHistory {
 		return bad("history lengths %d, %d", len(s.BestHistory), len(s.MedianHistory))
 	}
-	if s.Best != nil && len(s.Best.X) != n {
-		return bad("len(Best.X)=%d, want %d", len(s.Best.X), n)
+	if s.Best != nil && (len(s.Best.X) != n || s.Best.K < 0 || s.Best.K >= s.Evaluations) {
+		return bad("Best: %d coordinates, point %d of %d", len(s.Best.X), s.Best.K, s.Evaluations)
 	}
 	if s.Done {
 		if len(s.Points) != 0 || s.Asked != 0 {
@@ -268,8 +277,8 @@ func (o *Optimizer) validate(s *State) error {
 	if len(s.Points) != s.Population {
 		return bad("%d points, want Population %d", len(s.Points), s.Population)
 	}
-	if s.Asked < 0 || s.Asked > len(s.Points) {
-		return bad("Asked %d out of [0, %d]", s.Asked, len(s.Points))
+	if s.Asked != 0 && s.Asked != len(s.Points) {
+		return bad("Asked %d, want 0 or %d", s.Asked, len(s.Points))
 	}
 	told := 0
 	for i, p := range s.Points {
@@ -282,6 +291,9 @@ func (o *Optimizer) validate(s *State) error {
 			}
 			told++
 		}
+		if !finite(p.Value) || (p.Failed && (p.Value != 0 || p.Pruned)) || p.Step < 0 || (!p.Pruned && p.Step != 0) {
+			return bad("point %d: value %v, failed %v, pruned %v at step %d", i, p.Value, p.Failed, p.Pruned, p.Step)
+		}
 	}
 	if told == len(s.Points) {
 		return bad("every point told but the generation not completed")
@@ -289,8 +301,21 @@ func (o *Optimizer) validate(s *State) error {
 	return nil
 }
 
+// configJSON is the JSON encoding of the settings of cfg that State.Config
+// holds.
+func configJSON(cfg Config) string {
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		// A Config is numbers, strings and booleans; the tolerances are
+		// finite once resolved.
+		panic("cmaes: encoding a config: " + err.Error())
+	}
+	return string(b)
+}
+
 func (s *State) clone() State {
 	c := *s
+	c.Config.Mean = slices.Clone(s.Config.Mean)
 	c.Lower = slices.Clone(s.Lower)
 	c.Upper = slices.Clone(s.Upper)
 	if s.Best != nil {

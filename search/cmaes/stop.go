@@ -7,7 +7,7 @@ import (
 
 // checkStop returns the first termination criterion of the tutorial's
 // Appendix B.3 that the run meets after an update, or "". values are the
-// generation's finite values in ascending order.
+// generation's complete values in ascending order, possibly none.
 func (o *Optimizer) checkStop(values []float64) StopReason {
 	cfg := &o.cfg
 	s := &o.s
@@ -25,7 +25,7 @@ func (o *Optimizer) checkStop(values []float64) StopReason {
 
 	if h := s.BestHistory; len(h) >= p.histLen {
 		lo, hi := minMax(h[len(h)-p.histLen:])
-		if cfg.TolFun > 0 {
+		if cfg.TolFun > 0 && len(values) > 0 {
 			l2, h2 := math.Min(lo, values[0]), math.Max(hi, values[len(values)-1])
 			if h2-l2 < cfg.TolFun {
 				return StopTolFun

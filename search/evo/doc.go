@@ -97,8 +97,20 @@
 // network. The State grows by one record per evaluation, about 400 bytes
 // of JSON in 19 dimensions.
 //
-// # Failures
+// # Ask and tell
+//
+// An Optimizer speaks the protocol of package asktell: Ask returns a
+// generation, whose points are numbered on from the number of points told;
+// Tell reports one point's result by its number, in any order; once the
+// whole generation is told it joins the history in point order.
+//
+// # Failures and pruned points
 //
 // A told value that is NaN or infinite is recorded as a failure and
-// replayed as +Inf, worse than every real value.
+// replayed as +Inf, worse than every real value. eaopt ranks by one float,
+// so a point that a pruner stopped after s steps is replayed as
+// 1e300·(1 + 1/(1+s)): after every complete point (whose values are far
+// below), those stopped later first, in the order of asktell.Compare except
+// that pruned points of the same step tie (their values come from a lower
+// fidelity than the complete ones' and are not compared).
 package evo

@@ -13,13 +13,15 @@ import (
 	"goalsearch/internal/floatbits"
 
 	"github.com/MaxHalford/eaopt"
+
+	"goalsearch/search/asktell"
 )
 
 // StateVersion is the Version of the States that this package writes and
 // the only one that Restore accepts. It changes whenever an algorithm
 // changes the points it generates, because a replay of an older history
 // would then diverge.
-const StateVersion = 1
+const StateVersion = 2
 
 // maxIdleGenerations is how many generations in a row may evaluate only
 // points that earlier generations evaluated before Ask gives up with
@@ -29,8 +31,8 @@ const StateVersion = 1
 // collapsed population would replay forever.
 const maxIdleGenerations = 50
 
-// Optimizer is a GA, DE or PSO sampler with an ask/tell interface (see the
-// package documentation for how it works).
+// Optimizer is a GA, DE or PSO sampler; it implements asktell.Sampler (see
+// the package documentation for how it works).
 //
 // An Optimizer is not safe for concurrent use: the caller calls Ask, Tell,
 // State and Restore from one goroutine at a time, and evaluates the points
@@ -44,7 +46,8 @@ type Optimizer struct {
 
 	// Everything that changes.
 	history []Record
-	pending [][]float64 // the outstanding generation; nil if none
+	pending []Record // the outstanding generation; nil if none
+	told    []bool   // which of pending have been told
 
 	// Derived: memo maps the exact bits of each told point to its index in
 	// history.
@@ -69,7 +72,30 @@ type Record struct {
 	Value float64 `json:"value"`
 	// Failed marks a NaN or infinite value, which JSON cannot hold.
 	Failed bool `json:"failed,omitempty"`
+	// Pruned marks an evaluation stopped after Step steps.
+	Pruned bool `json:"pruned,omitempty"`
+	Step   int  `json:"step,omitempty"`
 }
+
+// fitness is the value eaopt minimises for a told record. eaopt's fitness
+// is one float64, so the ranking of asktell.Compare is folded into it:
+// complete records keep their value; pruned ones get prunedFitness(Step),
+// above every value a goal search produces and lower for later steps, so
+// that they rank after the complete ones by the step they reached (their
+// values, from another fidelity, are not compared); failures get +Inf.
+func (r Record) fitness() float64 {
+	switch {
+	case r.Failed:
+		return math.Inf(1)
+	case r.Pruned:
+		return prunedFitness(r.Step)
+	}
+	return r.Value
+}
+
+// prunedFitness is 1e300·(1 + 1/(1+step)): in (1e300, 2e300), decreasing in
+// step.
+func prunedFitness(step int) float64 { return 1e300 * (1 + 1/(1+float64(step))) }
 
 // State is everything an Optimizer knows. Restoring it into an Optimizer
 // built with the same algorithm, configuration, box and seed continues the
@@ -84,11 +110,14 @@ type State struct {
 	Lower     []float64       `json:"lower"`
 	Upper     []float64       `json:"upper"`
 	Seed      uint64          `json:"seed"`
-	// History is every told point with its value, in the order told.
+	// History is every told point with its result, in point order: the
+	// point of number k is History[k].
 	History []Record `json:"history"`
-	// Pending is the generation returned by the last Ask if it has not been
-	// told yet.
-	Pending [][]float64 `json:"pending,omitempty"`
+	// Pending is the generation returned by the last Ask while it has not
+	// been told whole (its points are numbered on from len(History)), and
+	// Told marks those of its points whose results are in.
+	Pending []Record `json:"pending,omitempty"`
+	Told    []bool   `json:"told,omitempty"`
 }
 
 func newOptimizer(alg algorithm, lower, upper []float64, seed uint64) (*Optimizer, error) {
@@ -126,13 +155,17 @@ func checkBox(lower, upper []float64) error {
 func (o *Optimizer) Name() string { return o.alg.name() }
 
 // Ask replays the algorithm and returns the points of its next evaluation
-// pass that have not been told: the next generation. The points are the
-// caller's. Ask returns ErrProtocol if the previous generation has not been
-// told, ErrDone if the algorithm proposes no new point, and ErrDiverged if
-// the replay does not reproduce the history.
-func (o *Optimizer) Ask() ([][]float64, error) {
-	if o.pending != nil {
-		return nil, fmt.Errorf("%w: Ask before the last generation was told", ErrProtocol)
+// pass that have not been told: the next generation, whatever n is (≥ 1).
+// Its points are numbered on from Evaluations(). The points are the
+// caller's. Ask returns ErrPending if points of the previous generation are
+// pending, ErrDone if the algorithm proposes no new point, ErrDiverged if
+// the replay does not reproduce the history, and ErrProtocol if n < 1.
+func (o *Optimizer) Ask(n int) ([][]float64, error) {
+	switch {
+	case n < 1:
+		return nil, fmt.Errorf("%w: Ask(%d)", ErrProtocol, n)
+	case o.pending != nil:
+		return nil, ErrPending
 	}
 	r := o.replay()
 	if err := o.alg.run(r, o.seed); err != nil {
@@ -144,32 +177,53 @@ func (o *Optimizer) Ask() ([][]float64, error) {
 	if len(r.unknown) == 0 {
 		return nil, ErrDone
 	}
-	o.pending = r.unknown
-	return clonePoints(o.pending), nil
+	o.pending = make([]Record, len(r.unknown))
+	for i, x := range r.unknown {
+		o.pending[i] = Record{X: x}
+	}
+	o.told = make([]bool, len(r.unknown))
+	return clonePoints(r.unknown), nil
 }
 
-// Tell records the values of the last Ask's points, in order. Values are
-// minimised; a NaN or infinite value is a failure, worse than any value.
-// Tell returns ErrProtocol, changing nothing, if no generation is
-// outstanding or len(values) differs from its size.
-func (o *Optimizer) Tell(values []float64) error {
-	if o.pending == nil {
-		return fmt.Errorf("%w: Tell without Ask", ErrProtocol)
-	}
-	if len(values) != len(o.pending) {
-		return fmt.Errorf("%w: %d values for %d points", ErrProtocol, len(values), len(o.pending))
-	}
-	for i, x := range o.pending {
-		rec := Record{X: x}
-		if v := values[i]; finite(v) {
-			rec.Value = v
-		} else {
-			rec.Failed = true
+// Pending returns the numbers of the points of the last Ask that have not
+// been told, in ascending order.
+func (o *Optimizer) Pending() []int {
+	var ks []int
+	for i, told := range o.told {
+		if !told {
+			ks = append(ks, len(o.history)+i)
 		}
-		o.memo[pointKey(x)] = len(o.history)
+	}
+	return ks
+}
+
+// Tell records the result of pending point k; values are minimised. Once
+// the whole generation is told, its points join the history in point
+// order, so the order of the tells does not matter. Tell returns an error
+// wrapping ErrProtocol, changing nothing, if k is not pending.
+func (o *Optimizer) Tell(k int, r asktell.Result) error {
+	i := k - len(o.history)
+	if i < 0 || i >= len(o.pending) || o.told[i] {
+		return fmt.Errorf("%w: point %d is not pending", ErrProtocol, k)
+	}
+	rec := &o.pending[i]
+	switch {
+	case r.Failed():
+		rec.Failed = true
+	case r.Pruned:
+		rec.Value, rec.Pruned, rec.Step = r.Value, true, r.Step
+	default:
+		rec.Value = r.Value
+	}
+	o.told[i] = true
+	if slices.Contains(o.told, false) {
+		return nil
+	}
+	for _, rec := range o.pending {
+		o.memo[pointKey(rec.X)] = len(o.history)
 		o.history = append(o.history, rec)
 	}
-	o.pending = nil
+	o.pending, o.told = nil, nil
 	return nil
 }
 
@@ -185,12 +239,9 @@ func (o *Optimizer) State() State {
 		Lower:     slices.Clone(o.lower),
 		Upper:     slices.Clone(o.upper),
 		Seed:      o.seed,
-		History:   make([]Record, len(o.history)),
-		Pending:   clonePoints(o.pending),
-	}
-	for i, rec := range o.history {
-		rec.X = slices.Clone(rec.X)
-		s.History[i] = rec
+		History:   cloneRecords(o.history),
+		Pending:   cloneRecords(o.pending),
+		Told:      slices.Clone(o.told),
 	}
 	return s
 }
@@ -222,38 +273,48 @@ func (o *Optimizer) Restore(s State) error {
 		return bad("seed %d, want %d", s.Seed, o.seed)
 	}
 	memo := make(map[string]int, len(s.History))
-	history := make([]Record, len(s.History))
 	for i, rec := range s.History {
-		if err := o.checkPoint(rec.X); err != nil {
+		if err := o.checkRecord(rec, true); err != nil {
 			return bad("history[%d]: %v", i, err)
-		}
-		if !finite(rec.Value) || (rec.Failed && rec.Value != 0) {
-			return bad("history[%d]: value %v, failed %v", i, rec.Value, rec.Failed)
 		}
 		k := pointKey(rec.X)
 		if _, dup := memo[k]; dup {
 			return bad("history[%d]: point told twice", i)
 		}
 		memo[k] = i
-		rec.X = slices.Clone(rec.X)
-		history[i] = rec
 	}
-	var pending [][]float64
-	if len(s.Pending) > 0 {
-		seen := make(map[string]bool, len(s.Pending))
-		for i, x := range s.Pending {
-			if err := o.checkPoint(x); err != nil {
-				return bad("pending[%d]: %v", i, err)
-			}
-			k := pointKey(x)
-			if _, told := memo[k]; told || seen[k] {
-				return bad("pending[%d]: point proposed twice", i)
-			}
-			seen[k] = true
+	if len(s.Told) != len(s.Pending) || (len(s.Pending) > 0 && !slices.Contains(s.Told, false)) {
+		return bad("%d pending points with %d told flags, not all told", len(s.Pending), len(s.Told))
+	}
+	seen := make(map[string]bool, len(s.Pending))
+	for i, rec := range s.Pending {
+		if err := o.checkRecord(rec, s.Told[i]); err != nil {
+			return bad("pending[%d]: %v", i, err)
 		}
-		pending = clonePoints(s.Pending)
+		k := pointKey(rec.X)
+		if _, told := memo[k]; told || seen[k] {
+			return bad("pending[%d]: point proposed twice", i)
+		}
+		seen[k] = true
 	}
-	o.history, o.pending, o.memo = history, pending, memo
+	o.history, o.memo = cloneRecords(s.History), memo
+	o.pending, o.told = nil, nil
+	if len(s.Pending) > 0 {
+		o.pending, o.told = cloneRecords(s.Pending), slices.Clone(s.Told)
+	}
+	return nil
+}
+
+// checkRecord checks a record of a State: a point in the box and, unless it
+// is untold (then all zero), a consistent result.
+func (o *Optimizer) checkRecord(rec Record, told bool) error {
+	if err := o.checkPoint(rec.X); err != nil {
+		return err
+	}
+	if !finite(rec.Value) || rec.Step < 0 || (rec.Failed && (rec.Value != 0 || rec.Pruned)) || (!rec.Pruned && rec.Step != 0) ||
+		(!told && (rec.Value != 0 || rec.Failed || rec.Pruned)) {
+		return fmt.Errorf("value %v, failed %v, pruned %v at step %d, told %v", rec.Value, rec.Failed, rec.Pruned, rec.Step, told)
+	}
 	return nil
 }
 
@@ -316,10 +377,7 @@ func (r *replay) evaluate(x []float64) float64 {
 			r.hits++
 			r.fresh = true
 		}
-		if r.history[i].Failed {
-			return math.Inf(1)
-		}
-		return r.history[i].Value
+		return r.history[i].fitness()
 	}
 	if !r.unknownKeys[k] {
 		r.unknownKeys[k] = true
@@ -402,6 +460,17 @@ func pointKey(x []float64) string {
 		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
 	}
 	return string(b)
+}
+
+func cloneRecords(rs []Record) []Record {
+	if rs == nil {
+		return nil
+	}
+	c := slices.Clone(rs)
+	for i := range c {
+		c[i].X = slices.Clone(c[i].X)
+	}
+	return c
 }
 
 func clonePoints(p [][]float64) [][]float64 {

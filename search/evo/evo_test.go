@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"goalsearch/internal/floatbits"
+	"goalsearch/search/asktell"
 )
 
 // unitBox returns [-1, 1]^d.
@@ -67,6 +68,21 @@ func mustNew(t testing.TB, a algo, lower, upper []float64, seed uint64) *Optimiz
 	return o
 }
 
+// tellAll tells the values of the pending generation in point order, NaN
+// meaning a failure.
+func tellAll(o *Optimizer, vals []float64) error {
+	pend := o.Pending()
+	if len(vals) != len(pend) {
+		return fmt.Errorf("%w: %d values for %d pending points", ErrProtocol, len(vals), len(pend))
+	}
+	for i, k := range pend {
+		if err := o.Tell(k, asktell.Result{Value: vals[i]}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func jsonRoundTrip(t testing.TB, s State) (State, []byte) {
 	t.Helper()
 	b, err := json.Marshal(s)
@@ -105,7 +121,7 @@ func run(t *testing.T, a algo, d int, seed uint64, f func([]float64) float64, ge
 	var all [][]float64
 	for range gens {
 		maybeReload()
-		xs, err := o.Ask()
+		xs, err := o.Ask(1)
 		if err != nil {
 			t.Fatalf("%s: Ask: %v", a.name, err)
 		}
@@ -118,7 +134,7 @@ func run(t *testing.T, a algo, d int, seed uint64, f func([]float64) float64, ge
 				vals[i] = math.NaN()
 			}
 		}
-		if err := o.Tell(vals); err != nil {
+		if err := tellAll(o, vals); err != nil {
 			t.Fatalf("%s: Tell: %v", a.name, err)
 		}
 	}
@@ -251,7 +267,7 @@ func TestBeatsRandom(t *testing.T) {
 			o := mustNew(t, a, lower, upper, seed)
 			best, n := math.Inf(1), 0
 			for n < budget {
-				xs, err := o.Ask()
+				xs, err := o.Ask(1)
 				if err != nil {
 					t.Fatalf("%s: %v", a.name, err)
 				}
@@ -263,7 +279,7 @@ func TestBeatsRandom(t *testing.T) {
 					}
 					n++
 				}
-				if err := o.Tell(vals); err != nil {
+				if err := tellAll(o, vals); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -280,24 +296,62 @@ func TestProtocol(t *testing.T) {
 	lower, upper := unitBox(3)
 	for _, a := range algos {
 		o := mustNew(t, a, lower, upper, 1)
-		if err := o.Tell([]float64{1}); !errors.Is(err, ErrProtocol) {
+		if err := o.Tell(0, asktell.Result{Value: 1}); !errors.Is(err, ErrProtocol) || !errors.Is(err, asktell.ErrProtocol) {
 			t.Errorf("%s: Tell before Ask = %v", a.name, err)
 		}
-		xs, err := o.Ask()
+		if _, err := o.Ask(0); !errors.Is(err, ErrProtocol) {
+			t.Errorf("%s: Ask(0) = %v", a.name, err)
+		}
+		xs, err := o.Ask(1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := o.Ask(); !errors.Is(err, ErrProtocol) {
+		if _, err := o.Ask(1); !errors.Is(err, ErrPending) || !errors.Is(err, asktell.ErrPending) {
 			t.Errorf("%s: second Ask = %v", a.name, err)
 		}
-		if err := o.Tell(make([]float64, len(xs)+1)); !errors.Is(err, ErrProtocol) {
-			t.Errorf("%s: Tell of too many = %v", a.name, err)
+		if err := o.Tell(len(xs), asktell.Result{}); !errors.Is(err, ErrProtocol) {
+			t.Errorf("%s: Tell of a point not asked = %v", a.name, err)
 		}
-		if o.Evaluations() != 0 {
-			t.Errorf("%s: failed Tells recorded %d evaluations", a.name, o.Evaluations())
+		// Told in reverse, each once; the history takes them in point
+		// order once the last is in.
+		for k := len(xs) - 1; k >= 0; k-- {
+			if err := o.Tell(k, asktell.Result{Value: float64(k)}); err != nil {
+				t.Fatalf("%s: Tell(%d): %v", a.name, k, err)
+			}
+			if k == 0 {
+				break
+			}
+			if err := o.Tell(k, asktell.Result{}); !errors.Is(err, ErrProtocol) {
+				t.Errorf("%s: second Tell(%d) = %v", a.name, k, err)
+			}
+			if o.Evaluations() != 0 || len(o.Pending()) != k {
+				t.Errorf("%s: after telling %d of %d: %d evaluations, pending %v", a.name, len(xs)-k, len(xs), o.Evaluations(), o.Pending())
+			}
 		}
-		if err := o.Tell(make([]float64, len(xs))); err != nil {
-			t.Errorf("%s: Tell: %v", a.name, err)
+		if o.Evaluations() != len(xs) || o.Pending() != nil {
+			t.Errorf("%s: %d evaluations and pending %v after the generation, want %d and none", a.name, o.Evaluations(), o.Pending(), len(xs))
+		}
+		for k, rec := range o.State().History {
+			if rec.Value != float64(k) || !floatbits.Equal(rec.X, xs[k]) {
+				t.Errorf("%s: history[%d] = %+v, want point %d with value %d", a.name, k, rec, k, k)
+			}
+		}
+	}
+}
+
+// TestPrunedFitness: pruned points rank after complete ones, later steps
+// first, and before failures.
+func TestPrunedFitness(t *testing.T) {
+	recs := []Record{
+		{Value: 1e200},
+		{Value: -5, Pruned: true, Step: 9},
+		{Value: -50, Pruned: true, Step: 3},
+		{Value: -500, Pruned: true, Step: 1},
+		{Failed: true},
+	}
+	for i := 1; i < len(recs); i++ {
+		if !(recs[i-1].fitness() < recs[i].fitness()) {
+			t.Errorf("fitness of %+v = %v, not below %+v's %v", recs[i-1], recs[i-1].fitness(), recs[i], recs[i].fitness())
 		}
 	}
 }
@@ -309,11 +363,11 @@ func TestDiverged(t *testing.T) {
 	for _, a := range algos {
 		o := mustNew(t, a, lower, upper, 1)
 		for range 3 {
-			xs, err := o.Ask()
+			xs, err := o.Ask(1)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := o.Tell(make([]float64, len(xs))); err != nil {
+			if err := tellAll(o, make([]float64, len(xs))); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -322,7 +376,7 @@ func TestDiverged(t *testing.T) {
 		if err := o.Restore(s); err != nil {
 			t.Fatalf("%s: Restore: %v", a.name, err)
 		}
-		if _, err := o.Ask(); !errors.Is(err, ErrDiverged) {
+		if _, err := o.Ask(1); !errors.Is(err, ErrDiverged) {
 			t.Errorf("%s: Ask after editing the history = %v, want ErrDiverged", a.name, err)
 		}
 	}
@@ -333,12 +387,12 @@ func TestRestoreRejects(t *testing.T) {
 	a := algos[0]
 	o := mustNew(t, a, lower, upper, 4)
 	for range 2 {
-		xs, _ := o.Ask()
-		if err := o.Tell(make([]float64, len(xs))); err != nil {
+		xs, _ := o.Ask(1)
+		if err := tellAll(o, make([]float64, len(xs))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := o.Ask(); err != nil {
+	if _, err := o.Ask(1); err != nil {
 		t.Fatal(err)
 	}
 	good := o.State()
@@ -356,7 +410,15 @@ func TestRestoreRejects(t *testing.T) {
 		{"point outside", nil, func(s *State) { s.History[0].X[1] = 1.5 }},
 		{"duplicate", nil, func(s *State) { s.History[1].X = s.History[0].X }},
 		{"failed with value", nil, func(s *State) { s.History[0].Failed, s.History[0].Value = true, 1 }},
-		{"pending told", nil, func(s *State) { s.Pending[0] = s.History[0].X }},
+		{"pending told", nil, func(s *State) { s.Pending[0].X = s.History[0].X }},
+		{"pending flags", nil, func(s *State) { s.Told = s.Told[1:] }},
+		{"pending all told", nil, func(s *State) {
+			for i := range s.Told {
+				s.Told[i] = true
+			}
+		}},
+		{"pending value untold", nil, func(s *State) { s.Pending[0].Value = 1 }},
+		{"pruned step", nil, func(s *State) { s.History[0].Step = 2 }},
 		{"config garbage", nil, func(s *State) { s.Config = json.RawMessage(`{`) }},
 	} {
 		s, _ := jsonRoundTrip(t, good)
@@ -398,7 +460,7 @@ func TestDone(t *testing.T) {
 	}
 	sum := func(x []float64) float64 { return x[0] + x[1] }
 	for gen := range 10000 {
-		xs, err := o.Ask()
+		xs, err := o.Ask(1)
 		if errors.Is(err, ErrDone) {
 			t.Logf("done after %d generations, %d evaluations", gen, o.Evaluations())
 			return
@@ -410,7 +472,7 @@ func TestDone(t *testing.T) {
 		for i, x := range xs {
 			vals[i] = sum(x)
 		}
-		if err := o.Tell(vals); err != nil {
+		if err := tellAll(o, vals); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -425,11 +487,11 @@ func TestNoGoroutineOutlivesAsk(t *testing.T) {
 		o := mustNew(t, a, lower, upper, 1)
 		before := runtime.NumGoroutine()
 		for range 5 {
-			xs, err := o.Ask()
+			xs, err := o.Ask(1)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := o.Tell(make([]float64, len(xs))); err != nil {
+			if err := tellAll(o, make([]float64, len(xs))); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -450,7 +512,7 @@ func history1000(tb testing.TB, a algo) *Optimizer {
 	lower, upper := unitBox(19)
 	o := mustNew(tb, a, lower, upper, 1)
 	for o.Evaluations() < 1000 {
-		xs, err := o.Ask()
+		xs, err := o.Ask(1)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -458,7 +520,7 @@ func history1000(tb testing.TB, a algo) *Optimizer {
 		for i, x := range xs {
 			vals[i] = sphere(x)
 		}
-		if err := o.Tell(vals); err != nil {
+		if err := tellAll(o, vals); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -477,7 +539,7 @@ func BenchmarkAsk(b *testing.B) {
 				if err := o.Restore(s); err != nil {
 					b.Fatal(err)
 				}
-				if _, err := o.Ask(); err != nil {
+				if _, err := o.Ask(1); err != nil {
 					b.Fatal(err)
 				}
 			}

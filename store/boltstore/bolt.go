@@ -519,6 +519,27 @@ func (s *Store) Trials(ctx context.Context, study string) ([]store.Trial, error)
 	return out, err
 }
 
+// LiveTrials implements store.Store: it reads every trial and keeps the
+// unfinished ones and those numbered from or higher. Returns copies; safe
+// for concurrent use; reads one snapshot.
+func (s *Store) LiveTrials(ctx context.Context, study string, from int) ([]store.Trial, error) {
+	var out []store.Trial
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		st, err := openStudy(tx, study)
+		if err != nil {
+			return err
+		}
+		all, err := st.allTrials()
+		for _, t := range all {
+			if t.Number >= from || !t.State.Finished() {
+				out = append(out, t)
+			}
+		}
+		return err
+	})
+	return out, err
+}
+
 // Checkpoint implements store.Store. Data is a copy the caller owns; safe
 // for concurrent use; reads only.
 func (s *Store) Checkpoint(ctx context.Context, study string, number int) (store.Checkpoint, error) {

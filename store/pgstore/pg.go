@@ -469,6 +469,24 @@ func (s *Store) Trials(ctx context.Context, study string) ([]store.Trial, error)
 	return out, err
 }
 
+// LiveTrials implements store.Store from the state index (the unfinished
+// trials) and the primary key (those numbered from or higher). Returns
+// copies; safe for concurrent use; reads one snapshot.
+func (s *Store) LiveTrials(ctx context.Context, study string, from int) ([]store.Trial, error) {
+	var out []store.Trial
+	err := s.view(ctx, func(tx pgx.Tx) error {
+		if err := studyExists(ctx, tx, study); err != nil {
+			return err
+		}
+		var err error
+		out, err = numbered(ctx, tx, func(n int, rec []byte) (store.Trial, error) { return decodeTrial(study, n, rec) },
+			`SELECT number, rec FROM trials WHERE study = $1 AND (state IN ('queued', 'running', 'paused') OR number >= $2)
+			 ORDER BY number`, study, max(from, 0))
+		return err
+	})
+	return out, err
+}
+
 // Checkpoint implements store.Store. Data is a copy the caller owns; safe
 // for concurrent use; reads only.
 func (s *Store) Checkpoint(ctx context.Context, study string, number int) (store.Checkpoint, error) {

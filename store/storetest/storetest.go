@@ -48,6 +48,7 @@ func Run(t *testing.T, open Opener) {
 		{"Checkpoints", testCheckpoints},
 		{"PauseContinue", testPauseContinue},
 		{"RequeueRunning", testRequeueRunning},
+		{"LiveTrials", testLiveTrials},
 		{"SamplerStates", testSamplerStates},
 		{"FloatExactness", testFloatExactness},
 		{"ExportImport", testExportImport},
@@ -567,6 +568,52 @@ func finishedTrial(t *testing.T, s store.Store, study string, i int, st store.Tr
 		t.Fatal(err)
 	}
 	return fin
+}
+
+// testLiveTrials: LiveTrials returns the unfinished trials and those
+// numbered from or higher, in number order, each as Trial returns it.
+func testLiveTrials(t *testing.T, s store.Store) {
+	mustCreate(t, s, "s")
+	finishedTrial(t, s, "s", 0, store.Complete) // 0
+	mustEnqueue(t, s, "s", 1)                   // 1: queued
+	running := mustEnqueue(t, s, "s", 2)        // 2: running
+	mustStart(t, s, "s", running.Number)
+	paused := mustEnqueue(t, s, "s", 3) // 3: paused
+	paused = mustStart(t, s, "s", paused.Number)
+	report(t, s, paused.Claim(), 1, []byte("w1"))
+	if _, err := s.PauseTrial(ctx, paused.Claim()); err != nil {
+		t.Fatal(err)
+	}
+	finishedTrial(t, s, "s", 4, store.Pruned) // 4
+	finishedTrial(t, s, "s", 5, store.Failed) // 5
+	mustEnqueue(t, s, "s", 6)                 // 6: queued
+	for _, tc := range []struct {
+		from int
+		want []int
+	}{
+		{-3, []int{0, 1, 2, 3, 4, 5, 6}},
+		{0, []int{0, 1, 2, 3, 4, 5, 6}},
+		{1, []int{1, 2, 3, 4, 5, 6}},
+		{5, []int{1, 2, 3, 5, 6}},
+		{6, []int{1, 2, 3, 6}},
+		{7, []int{1, 2, 3, 6}},
+		{100, []int{1, 2, 3, 6}},
+	} {
+		got, err := s.LiveTrials(ctx, "s", tc.from)
+		if err != nil {
+			t.Fatalf("LiveTrials(%d): %v", tc.from, err)
+		}
+		var nums []int
+		for _, tr := range got {
+			nums = append(nums, tr.Number)
+			same(t, fmt.Sprintf("LiveTrials(%d) trial %d", tc.from, tr.Number), tr, mustTrial(t, s, "s", tr.Number))
+		}
+		if !slices.Equal(nums, tc.want) {
+			t.Errorf("LiveTrials(%d) = trials %v, want %v", tc.from, nums, tc.want)
+		}
+	}
+	_, err := s.LiveTrials(ctx, "nope", 0)
+	wantErr(t, "LiveTrials of an unknown study", err, store.ErrStudyNotFound)
 }
 
 func testFinishedImmutable(t *testing.T, s store.Store) {
