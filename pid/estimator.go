@@ -429,6 +429,13 @@ func (e *Estimator) reserve(cells int) {
 	e.sums = make([]float64, 3*e.lat.NumAtoms())
 	e.p = make([]float64, 2*cells)
 	e.gradCell = make([]float64, 2*cells)
+	// A union pass holds 4 values per (group, antichain, target value);
+	// at most every cell is its own group.
+	nc := 0
+	for _, ug := range e.lat.unions {
+		nc = max(nc, len(ug.chains))
+	}
+	e.passBuf = make([]float64, 4*2*cells*nc)
 	for k := 0; k < e.n; k++ {
 		e.bins[k] = make([]int32, cells)
 	}
