@@ -26,28 +26,28 @@ const TopFraction = 0.1
 // over the trials that reached both.
 type Rung struct {
 	// Epoch is the early epoch.
-	Epoch int `json:"epoch"`
+	Epoch int
 	// Trials is the number of trials with a value at both epochs.
-	Trials int `json:"trials"`
+	Trials int
 	// Spearman is the rank correlation of the values at Epoch and at the
 	// final epoch (ties take their mean rank); NaN with fewer than 3
 	// trials or when either epoch's values are all equal.
-	Spearman float64 `json:"spearman"`
+	Spearman float64
 	// TopOverlap is the fraction of the best ⌈TopFraction·Trials⌉ trials
 	// at the final epoch that are also among the best as many at Epoch.
-	TopOverlap float64 `json:"top_overlap"`
+	TopOverlap float64
 	// Top is ⌈TopFraction·Trials⌉, the size of the sets TopOverlap compares.
-	Top int `json:"top"`
+	Top int
 }
 
 // A Report is the fidelity of one study's validation curves.
 type Report struct {
 	// Final is the epoch every rung is compared with.
-	Final int `json:"final_epoch"`
+	Final int
 	// Trials is the number of trials that reached Final.
-	Trials int `json:"trials"`
+	Trials int
 	// Rungs holds one entry per requested epoch, in increasing order.
-	Rungs []Rung `json:"rungs"`
+	Rungs []Rung
 }
 
 // FirstAbove returns the first rung whose Spearman correlation with the
