@@ -17,6 +17,9 @@
 //     and the heuristic goal, every evaluated goal against the heuristic
 //     goal and the paper's values (package setups), the best goals of
 //     several searches.
+//   - MeasureFidelity says how well each early epoch ranks a study's trials
+//     as the final epoch does (Spearman, top-10 % overlap): what the first
+//     rung of a multi-fidelity pruner can be.
 //
 // Sample and the two-sample tests (WelchT, PairedT, MannWhitneyU) are the
 // statistics of all of them.

@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"goalsearch/fidelity"
+	"goalsearch/reports"
 	"goalsearch/store"
+	"goalsearch/summary"
 )
 
 type fidelityOptions struct {
@@ -20,6 +23,7 @@ type fidelityOptions struct {
 	Epochs   []int
 	Final    int
 	MinFinal float64
+	SVG      string
 	JSON     bool
 }
 
@@ -55,6 +59,7 @@ inflate the correlation of the rest.`,
 	f.IntSliceVar(&o.Epochs, "epochs", []int{1, 2, 3, 5, 10, 20, 50}, "early epochs to compare with the final one")
 	f.IntVar(&o.Final, "final", 0, "the final epoch (default: the longest curve among the studies' trials)")
 	f.Float64Var(&o.MinFinal, "min-final", math.Inf(-1), "keep only trials whose final validation accuracy is at least this")
+	f.StringVar(&o.SVG, "svg", "", "also draw the correlations over the epochs into this SVG file")
 	f.BoolVar(&o.JSON, "json", false, "print JSON for scripts")
 	return cmd
 }
@@ -95,9 +100,14 @@ func runFidelity(ctx context.Context, o *fidelityOptions, s streams) error {
 		}
 	}
 	epochs := slices.DeleteFunc(slices.Clone(o.Epochs), func(e int) bool { return e >= final })
-	rep, err := fidelity.Measure(kept, epochs, final)
+	rep, err := summary.MeasureFidelity(kept, epochs, final)
 	if err != nil {
 		return err
+	}
+	if o.SVG != "" {
+		if err := writeFidelitySVG(o, trials, kept, rep, epochs, final); err != nil {
+			return err
+		}
 	}
 	if o.JSON {
 		enc := json.NewEncoder(s.Out)
@@ -119,6 +129,27 @@ func runFidelity(ctx context.Context, o *fidelityOptions, s streams) error {
 	return nil
 }
 
+// writeFidelitySVG plots rep and, when --min-final left trials out, the
+// measurement over all trials beside it, since the difference is the point.
+func writeFidelitySVG(o *fidelityOptions, trials, kept []store.Trial, rep summary.Fidelity, epochs []int, final int) error {
+	series := []reports.FidelitySeries{{Name: "all goals", Fidelity: rep}}
+	if len(kept) < len(trials) && !math.IsInf(o.MinFinal, -1) {
+		series[0].Name = fmt.Sprintf("final >= %g", o.MinFinal)
+		if all, err := summary.MeasureFidelity(trials, epochs, final); err == nil {
+			series = append([]reports.FidelitySeries{{Name: "all goals", Fidelity: all}}, series...)
+		}
+	}
+	title := fmt.Sprintf("How early epochs rank %s as epoch %d does", strings.Join(o.Studies, ", "), final)
+	svg, err := reports.FidelitySVG(title, series)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(o.SVG, svg, 0o644); err != nil {
+		return fmt.Errorf("writing --svg: %w", err)
+	}
+	return nil
+}
+
 func valAt(t store.Trial, epoch int) (float64, bool) {
 	for _, m := range t.Epochs {
 		if m.Epoch == epoch {
@@ -128,7 +159,7 @@ func valAt(t store.Trial, epoch int) (float64, bool) {
 	return 0, false
 }
 
-func overlapText(g fidelity.Rung) string {
+func overlapText(g summary.FidelityRung) string {
 	if math.IsNaN(g.TopOverlap) {
 		return "-"
 	}
@@ -143,7 +174,7 @@ func fmtNum(v float64, format string) string {
 }
 
 // fidelityJSON replaces NaN (which encoding/json refuses) by null.
-func fidelityJSON(rep fidelity.Report) any {
+func fidelityJSON(rep summary.Fidelity) any {
 	type rung struct {
 		Epoch      int      `json:"epoch"`
 		Trials     int      `json:"trials"`

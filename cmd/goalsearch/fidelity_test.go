@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,9 +45,13 @@ func TestFidelityCommand(t *testing.T) {
 		}
 	}
 
-	code, out, _ = runCmd(t, "fidelity", "f", "--store", db)
+	svg := filepath.Join(t.TempDir(), "f.svg")
+	code, out, _ = runCmd(t, "fidelity", "f", "--store", db, "--svg", svg)
 	if code != 0 || !strings.Contains(out, "(Spearman >= 0.9): 1\n") {
 		t.Errorf("text output (exit %d):\n%s\nwant the first rung at epoch 1", code, out)
+	}
+	if b, err := os.ReadFile(svg); err != nil || !strings.Contains(string(b), "Spearman, all goals (20 trials)") {
+		t.Errorf("--svg: %v, %d bytes without the series' legend", err, len(b))
 	}
 	// Nobody is left above an impossible threshold: an error, not an empty table.
 	if code, _, errs := runCmd(t, "fidelity", "f", "--store", db, "--min-final", "1"); code == 0 || !strings.Contains(errs, "epoch 4") {

@@ -1,11 +1,10 @@
-// Package fidelity measures how well a trial's validation accuracy after a
-// few epochs predicts its accuracy after many: the rank correlation and the
-// overlap of the best trials between an early epoch and a final one. It is
-// what multi-fidelity search (ASHA, Hyperband) rests on: a rung is only
-// worth stopping trials at if it ranks them as the final epoch would.
-//
-// The package reads only stored trials; it trains nothing.
-package fidelity
+package summary
+
+// Fidelity: how well a trial's validation accuracy after a few epochs
+// predicts its accuracy after many — the rank correlation and the overlap
+// of the best trials between an early epoch and a final one. Multi-fidelity
+// search (ASHA, Hyperband) rests on it: a rung is only worth stopping trials
+// at if it ranks them as the final epoch would.
 
 import (
 	"fmt"
@@ -18,13 +17,13 @@ import (
 	"goalsearch/store"
 )
 
-// TopFraction is the share of trials whose overlap Rung.TopOverlap
+// FidelityTop is the share of trials whose overlap FidelityRung.TopOverlap
 // measures: the best 10 %, rounded up.
-const TopFraction = 0.1
+const FidelityTop = 0.1
 
-// A Rung compares the validation accuracy at one epoch with the final one
+// A FidelityRung compares the validation accuracy at one epoch with the final one
 // over the trials that reached both.
-type Rung struct {
+type FidelityRung struct {
 	// Epoch is the early epoch.
 	Epoch int
 	// Trials is the number of trials with a value at both epochs.
@@ -33,51 +32,51 @@ type Rung struct {
 	// final epoch (ties take their mean rank); NaN with fewer than 3
 	// trials or when either epoch's values are all equal.
 	Spearman float64
-	// TopOverlap is the fraction of the best ⌈TopFraction·Trials⌉ trials
+	// TopOverlap is the fraction of the best ⌈FidelityTop·Trials⌉ trials
 	// at the final epoch that are also among the best as many at Epoch.
 	TopOverlap float64
-	// Top is ⌈TopFraction·Trials⌉, the size of the sets TopOverlap compares.
+	// Top is ⌈FidelityTop·Trials⌉, the size of the sets TopOverlap compares.
 	Top int
 }
 
-// A Report is the fidelity of one study's validation curves.
-type Report struct {
+// A Fidelity is the fidelity of one study's validation curves.
+type Fidelity struct {
 	// Final is the epoch every rung is compared with.
 	Final int
 	// Trials is the number of trials that reached Final.
 	Trials int
 	// Rungs holds one entry per requested epoch, in increasing order.
-	Rungs []Rung
+	Rungs []FidelityRung
 }
 
 // FirstAbove returns the first rung whose Spearman correlation with the
 // final epoch is at least min, and whether there is one.
-func (r Report) FirstAbove(min float64) (Rung, bool) {
+func (r Fidelity) FirstAbove(min float64) (FidelityRung, bool) {
 	for _, g := range r.Rungs {
 		if g.Spearman >= min {
 			return g, true
 		}
 	}
-	return Rung{}, false
+	return FidelityRung{}, false
 }
 
-// Measure compares the validation accuracy of trials at each of epochs
+// MeasureFidelity compares the validation accuracy of trials at each of epochs
 // with their accuracy at final. Only trials with a finite value at final
 // count, whatever their state (a pruned trial that reached final counts);
 // for each rung, only those of them with a finite value at that epoch.
 // Epoch numbers follow store.EpochMetrics.Epoch (epoch 0 is the pass
 // before any update). It returns an error for a final epoch below 1, an
 // epoch outside [0, final), or no trial reaching final.
-func Measure(trials []store.Trial, epochs []int, final int) (Report, error) {
+func MeasureFidelity(trials []store.Trial, epochs []int, final int) (Fidelity, error) {
 	if final < 1 {
-		return Report{}, fmt.Errorf("fidelity: final epoch %d: want at least 1", final)
+		return Fidelity{}, fmt.Errorf("summary: final epoch %d: want at least 1", final)
 	}
 	epochs = slices.Clone(epochs)
 	slices.Sort(epochs)
 	epochs = slices.Compact(epochs)
 	for _, e := range epochs {
 		if e < 0 || e >= final {
-			return Report{}, fmt.Errorf("fidelity: epoch %d: want 0 <= epoch < final epoch %d", e, final)
+			return Fidelity{}, fmt.Errorf("summary: epoch %d: want 0 <= epoch < final epoch %d", e, final)
 		}
 	}
 	var curves []map[int]float64
@@ -93,9 +92,9 @@ func Measure(trials []store.Trial, epochs []int, final int) (Report, error) {
 		}
 	}
 	if len(curves) == 0 {
-		return Report{}, fmt.Errorf("fidelity: no trial has a validation accuracy at epoch %d", final)
+		return Fidelity{}, fmt.Errorf("summary: no trial has a validation accuracy at epoch %d", final)
 	}
-	rep := Report{Final: final, Trials: len(curves)}
+	rep := Fidelity{Final: final, Trials: len(curves)}
 	for _, e := range epochs {
 		var early, late []float64
 		for _, c := range curves {
@@ -104,9 +103,9 @@ func Measure(trials []store.Trial, epochs []int, final int) (Report, error) {
 				late = append(late, c[final])
 			}
 		}
-		g := Rung{Epoch: e, Trials: len(early), Spearman: Spearman(early, late), TopOverlap: math.NaN()}
+		g := FidelityRung{Epoch: e, Trials: len(early), Spearman: Spearman(early, late), TopOverlap: math.NaN()}
 		if len(early) > 0 {
-			g.Top = int(math.Ceil(TopFraction * float64(len(early))))
+			g.Top = int(math.Ceil(FidelityTop * float64(len(early))))
 			g.TopOverlap = TopOverlap(early, late, g.Top)
 		}
 		rep.Rungs = append(rep.Rungs, g)
@@ -120,7 +119,7 @@ func Measure(trials []store.Trial, epochs []int, final int) (Report, error) {
 // if x and y differ in length.
 func Spearman(x, y []float64) float64 {
 	if len(x) != len(y) {
-		panic("fidelity: Spearman of slices of different lengths")
+		panic("summary: Spearman of slices of different lengths")
 	}
 	if len(x) < 3 {
 		return math.NaN()
@@ -160,7 +159,7 @@ func Ranks(x []float64) []float64 {
 // are broken by position, so the answer is deterministic.
 func TopOverlap(early, late []float64, k int) float64 {
 	if len(early) != len(late) {
-		panic("fidelity: TopOverlap of slices of different lengths")
+		panic("summary: TopOverlap of slices of different lengths")
 	}
 	if k <= 0 || len(early) == 0 {
 		return math.NaN()

@@ -1,4 +1,4 @@
-package fidelity
+package summary
 
 import (
 	"math"
@@ -61,7 +61,7 @@ func TestTopOverlap(t *testing.T) {
 	}
 }
 
-func trial(vals ...float64) store.Trial {
+func fidTrial(vals ...float64) store.Trial {
 	t := store.Trial{State: store.Complete}
 	for e, v := range vals {
 		t.Epochs = append(t.Epochs, store.EpochMetrics{Epoch: e, ValAcc: v})
@@ -69,16 +69,16 @@ func trial(vals ...float64) store.Trial {
 	return t
 }
 
-func TestMeasure(t *testing.T) {
+func TestMeasureFidelity(t *testing.T) {
 	trials := []store.Trial{
-		trial(0.1, 0.5, 0.6, 0.90),
-		trial(0.1, 0.6, 0.7, 0.80),
-		trial(0.1, 0.7, 0.8, 0.85),
-		trial(0.1, 0.2, 0.3, 0.95),
-		trial(0.1, 0.9),                   // never reached epoch 3: left out
-		trial(0.1, math.NaN(), 0.1, 0.10), // no value at epoch 1: left out of that rung only
+		fidTrial(0.1, 0.5, 0.6, 0.90),
+		fidTrial(0.1, 0.6, 0.7, 0.80),
+		fidTrial(0.1, 0.7, 0.8, 0.85),
+		fidTrial(0.1, 0.2, 0.3, 0.95),
+		fidTrial(0.1, 0.9),                   // never reached epoch 3: left out
+		fidTrial(0.1, math.NaN(), 0.1, 0.10), // no value at epoch 1: left out of that rung only
 	}
-	rep, err := Measure(trials, []int{2, 1, 2}, 3)
+	rep, err := MeasureFidelity(trials, []int{2, 1, 2}, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,8 +106,8 @@ func TestMeasure(t *testing.T) {
 	}
 }
 
-func TestMeasureErrors(t *testing.T) {
-	trials := []store.Trial{trial(0.1, 0.5, 0.6)}
+func TestMeasureFidelityErrors(t *testing.T) {
+	trials := []store.Trial{fidTrial(0.1, 0.5, 0.6)}
 	for _, c := range []struct {
 		name   string
 		epochs []int
@@ -118,7 +118,7 @@ func TestMeasureErrors(t *testing.T) {
 		{"negative epoch", []int{-1}, 2},
 		{"nobody reached final", []int{1}, 5},
 	} {
-		if _, err := Measure(trials, c.epochs, c.final); err == nil {
+		if _, err := MeasureFidelity(trials, c.epochs, c.final); err == nil {
 			t.Errorf("%s: no error", c.name)
 		}
 	}
