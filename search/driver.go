@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"goalsearch/search/asktell"
 	"goalsearch/store"
 )
 
@@ -124,6 +125,7 @@ func Run(ctx context.Context, st store.Store, study string, obj Objective, smp S
 		results: map[int]Result{},
 		running: map[int]store.Trial{},
 		msgs:    make(chan any),
+		warm:    warmStarterOf(smp),
 	}
 	if d.opts.Slots < 1 {
 		d.opts.Slots = 1
@@ -142,6 +144,9 @@ type driver struct {
 	smp    Sampler
 	pruner Pruner
 	opts   Options
+	// warm is the sampler's warm start, nil if it has none. With one, the
+	// enqueued trials (generation 0) are its first points.
+	warm asktell.WarmStarter
 
 	// What the driver knows of the study, kept in step with the store.
 	state   map[int]store.TrialState // every trial's state
@@ -188,6 +193,9 @@ func (d *driver) load(ctx context.Context) error {
 	switch {
 	case errors.Is(err, store.ErrSamplerStateNotFound):
 		d.gen = 0
+		if err := warmStart(d.warm, d.space, trials); err != nil {
+			return fmt.Errorf("warm-starting the %s sampler of study %s: %w", d.smp.Name(), d.study.Name, err)
+		}
 	case err != nil:
 		return err
 	default:
@@ -206,7 +214,7 @@ func (d *driver) record(t store.Trial) {
 	if seen && old == t.State {
 		return
 	}
-	if !seen && t.Generation > 0 {
+	if !seen && (t.Generation > 0 || d.warm != nil) {
 		d.sampled = append(d.sampled, t.Number)
 	}
 	if seen && old == store.Queued {
@@ -465,6 +473,31 @@ func advance(ctx context.Context, st store.Store, study store.Study, space *Spac
 		nts[i] = store.NewTrial{Gamma: space.Gamma(x), Seed: TrialSeed(study.Seed, gen, i), Generation: gen}
 	}
 	return st.PutSamplerState(ctx, study.Name, store.SamplerState{Generation: gen, Version: state.Version, Data: state.Data}, nts)
+}
+
+// warmStart gives a warm-starting sampler (ws non-nil) the goals of the
+// study's enqueued trials, in trial order, as its first points, so that
+// their results are told to it like those of the points it asks. It is
+// called when no sampler state is saved yet, so the sampler holds its
+// initial state; every state saved after it includes those points.
+func warmStart(ws asktell.WarmStarter, space *Space, trials []store.Trial) error {
+	if ws == nil {
+		return nil
+	}
+	var xs [][]float64
+	for _, t := range trials {
+		if t.Generation == 0 {
+			xs = append(xs, space.Point(t.Gamma))
+		}
+	}
+	if len(xs) == 0 {
+		return nil
+	}
+	first, err := ws.Enqueue(xs)
+	if err == nil && first != 0 {
+		err = fmt.Errorf("enqueued goals became points %d on, want 0 on", first)
+	}
+	return err
 }
 
 // TrialSeed derives a trial's seed from the study's seed and the trial's

@@ -172,6 +172,21 @@ func wrap[S any](name string, version int, o optimizer[S], err error) (Sampler, 
 
 func (w *wrapped[S]) Name() string { return w.name }
 
+// warmStarter is the wrapped optimiser as an asktell.WarmStarter, or nil.
+func (w *wrapped[S]) warmStarter() asktell.WarmStarter {
+	ws, _ := any(w.optimizer).(asktell.WarmStarter)
+	return ws
+}
+
+// warmStarterOf returns the sampler's warm start, or nil if it has none:
+// then enqueued trials are evaluated but not told to it.
+func warmStarterOf(s Sampler) asktell.WarmStarter {
+	if w, ok := s.(interface{ warmStarter() asktell.WarmStarter }); ok {
+		return w.warmStarter()
+	}
+	return nil
+}
+
 func (w *wrapped[S]) State() (SamplerState, error) {
 	return encodeSamplerState(w.version, wrappedState[S]{Sampler: w.name, State: w.optimizer.State()})
 }

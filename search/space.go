@@ -54,6 +54,21 @@ func NewSpace(s store.SearchSpace) (*Space, error) {
 	return sp, nil
 }
 
+// Point is the sampler's point of a goal vector: its free coordinates,
+// clipped into the box (a preset may lie outside narrower bounds). With
+// UnitNorm the point is the goal's direction, which Gamma maps back to the
+// same goal whenever it lies in the box.
+func (sp *Space) Point(gamma []float64) []float64 {
+	if len(gamma) != len(sp.Labels) {
+		panic(fmt.Sprintf("search: goal of %d weights for a space of %d", len(gamma), len(sp.Labels)))
+	}
+	x := make([]float64, len(sp.free))
+	for j, i := range sp.free {
+		x[j] = math.Min(math.Max(gamma[i], sp.Lower[i]), sp.Upper[i])
+	}
+	return x
+}
+
 // Box is the sampler's box: the bounds of the free coordinates.
 func (sp *Space) Box() Box {
 	b := Box{}

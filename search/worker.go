@@ -106,7 +106,7 @@ func Work(ctx context.Context, st store.Store, study string, obj Objective, smp 
 		return Summary{}, err
 	}
 	w := &worker{st: st, study: s, space: space, obj: obj, smp: smp, initial: initial, opts: opts}
-	w.view = newStudyView(pr)
+	w.view = newStudyView(pr, warmStarterOf(smp) != nil)
 	w.leaser, _ = st.(store.Leaser)
 	if w.opts.Slots < 1 {
 		w.opts.Slots = 1
@@ -238,16 +238,21 @@ type studyView struct {
 	active  map[int]bool       // known trials not finished
 	results map[int]Result     // sampler results of finished trials
 	sampled []int              // trials proposed by the sampler, by point number
-	counts  trialCounts
-	pruner  Pruner
+	// warm says the sampler is warm-started with the enqueued trials
+	// (generation 0), which are then its first points; enqueued holds
+	// those trials as read.
+	warm     bool
+	enqueued []store.Trial
+	counts   trialCounts
+	pruner   Pruner
 	// mine are the trials this worker runs: their values reach the pruner
 	// through the running slot (Prune), not through refreshes, so that a
 	// decision sees the others' values and not its own twice.
 	mine map[int]bool
 }
 
-func newStudyView(p Pruner) *studyView {
-	return &studyView{active: map[int]bool{}, results: map[int]Result{}, pruner: p, mine: map[int]bool{}}
+func newStudyView(p Pruner, warm bool) *studyView {
+	return &studyView{active: map[int]bool{}, results: map[int]Result{}, pruner: p, mine: map[int]bool{}, warm: warm}
 }
 
 // update takes note of t as read from the store.
@@ -255,8 +260,11 @@ func (v *studyView) update(t store.Trial) {
 	switch {
 	case t.Number == len(v.state):
 		v.state = append(v.state, t.State)
-		if t.Generation > 0 {
+		if t.Generation > 0 || v.warm {
 			v.sampled = append(v.sampled, t.Number)
+		}
+		if t.Generation == 0 && v.warm {
+			v.enqueued = append(v.enqueued, t)
 		}
 	case t.Number < len(v.state):
 		old := v.state[t.Number]
@@ -527,6 +535,7 @@ func (w *worker) advance(ctx context.Context) (bool, error) {
 	v := w.view
 	known := len(v.state)
 	sampled := slices.Clone(v.sampled)
+	enqueued := slices.Clone(v.enqueued)
 	results := make(map[int]Result, len(v.results))
 	for _, n := range sampled {
 		if r, ok := v.results[n]; ok {
@@ -544,7 +553,9 @@ func (w *worker) advance(ctx context.Context) (bool, error) {
 		switch {
 		case errors.Is(err, store.ErrSamplerStateNotFound):
 			latest = store.SamplerState{}
-			err = w.smp.Restore(w.initial)
+			if err = w.smp.Restore(w.initial); err == nil {
+				err = warmStart(warmStarterOf(w.smp), w.space, enqueued)
+			}
 		case err != nil:
 			return err
 		case len(latest.Trials) > 0 && latest.Trials[len(latest.Trials)-1] >= known:

@@ -57,6 +57,16 @@ type Sampler interface {
 	Pending() []int
 }
 
+// A WarmStarter takes points it did not propose — goals a user enqueued
+// because they are known to be good — as pending points, numbered on like
+// asked ones, so that their results, told like any other, inform what it
+// proposes next. Enqueue returns the number of the first of them.
+// Model-based samplers (TPE) are warm starters; population methods, whose
+// generations are their own, are not.
+type WarmStarter interface {
+	Enqueue(xs [][]float64) (first int, err error)
+}
+
 // Result is what an evaluation of a point gave.
 type Result struct {
 	// Value is to be minimised. NaN or ±Inf means that the evaluation

@@ -251,6 +251,29 @@ func (o *Optimizer) Ask(n int) ([][]float64, error) {
 	return xs, nil
 }
 
+// Enqueue adds points the caller chose (a warm start) as pending points,
+// numbered on from the points asked so far, and returns the first number.
+// Once told, they count as observations like asked points, including
+// towards StartupTrials. A point outside the box, or of the wrong
+// dimension, is an error wrapping ErrProtocol, and nothing is added.
+func (o *Optimizer) Enqueue(xs [][]float64) (int, error) {
+	for i, x := range xs {
+		if len(x) != len(o.lower) {
+			return 0, fmt.Errorf("%w: enqueued point %d has %d coordinates, want %d", ErrProtocol, i, len(x), len(o.lower))
+		}
+		for j, v := range x {
+			if !(v >= o.lower[j] && v <= o.upper[j]) {
+				return 0, fmt.Errorf("%w: enqueued point %d: coordinate %d is %v, outside [%v, %v]", ErrProtocol, i, j, v, o.lower[j], o.upper[j])
+			}
+		}
+	}
+	first := len(o.points)
+	for _, x := range xs {
+		o.points = append(o.points, Point{X: slices.Clone(x)})
+	}
+	return first, nil
+}
+
 // Tell records the result of pending point k; values are minimised, and
 // NaN or ±Inf is a failure. Tell returns an error wrapping ErrProtocol,
 // changing nothing, if k is not pending.

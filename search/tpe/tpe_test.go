@@ -548,3 +548,39 @@ func BenchmarkAsk(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// TestEnqueue: enqueued points are pending points numbered on from those
+// asked, count towards the start-up trials, and a point outside the box is
+// refused whole.
+func TestEnqueue(t *testing.T) {
+	lower, upper := unitBox(2)
+	o, err := New(lower, upper, Config{StartupTrials: 3}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.Enqueue([][]float64{{0, 0}, {2, 0}}); !errors.Is(err, ErrProtocol) || len(o.Pending()) != 0 {
+		t.Fatalf("Enqueue outside the box: %v, %d pending; want ErrProtocol and nothing added", err, len(o.Pending()))
+	}
+	first, err := o.Enqueue([][]float64{{0.1, 0.2}, {0.3, -0.4}})
+	if err != nil || first != 0 {
+		t.Fatalf("Enqueue = %d, %v", first, err)
+	}
+	xs, _ := o.Ask(1)
+	if got := o.Pending(); len(got) != 3 || got[2] != 2 {
+		t.Fatalf("pending %v after enqueueing 2 and asking 1", got)
+	}
+	for k := range 3 {
+		if err := o.Tell(k, asktell.Result{Value: float64(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := o.State(); s.Points[0].X[1] != 0.2 || !floatbits.Equal(s.Points[2].X, xs[0]) {
+		t.Errorf("state points %v", s.Points)
+	}
+	// Three points told, two of them enqueued: the start-up phase is over
+	// and the model proposes, inside the box.
+	x, _ := o.Ask(1)
+	if x[0][0] < -1 || x[0][0] > 1 {
+		t.Errorf("model point %v outside the box", x[0])
+	}
+}
