@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"goalsearch/dashboard"
 	"goalsearch/search"
 	"goalsearch/setups"
 	"goalsearch/store"
@@ -47,6 +48,8 @@ type searchOptions struct {
 	FanIn         int
 	Lease         time.Duration
 	JSON          bool
+	Dashboard     string
+	Token         string
 
 	changed func(flag string) bool // whether a flag was given
 }
@@ -112,6 +115,8 @@ from there next time); twice aborts them.`,
 	f.IntVar(&o.FanIn, "lateral-fanin", 0, "network setups: lateral partners per hidden neuron (0 = all)")
 	f.DurationVar(&o.Lease, "lease", 0, "PostgreSQL stores: how long a trial stays leased without a heartbeat (default 1m); the same as the workers'")
 	f.BoolVar(&o.JSON, "json", false, "print the summary as JSON")
+	f.StringVar(&o.Dashboard, "dashboard", "", "serve the live dashboard of the store at HOST:PORT while the search runs (e.g. 127.0.0.1:8080)")
+	f.StringVar(&o.Token, "dashboard-token", "", "a secret every dashboard request must carry; needed beyond loopback (default $"+tokenEnv+")")
 	return cmd
 }
 
@@ -124,6 +129,14 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 	}
 	if o.Threads == 0 {
 		o.Threads = max(1, runtime.NumCPU()/o.Workers)
+	}
+	if o.Dashboard != "" {
+		if o.Token == "" {
+			o.Token = os.Getenv(tokenEnv)
+		}
+		if err := dashboard.CheckAddr(o.Dashboard, o.Token); err != nil {
+			return usagef("--dashboard %w%s", err, tokenHint(err, "--dashboard-token"))
+		}
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -184,6 +197,16 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 		if _, err := st.EnqueueTrial(ctx, study.Name, store.NewTrial{Gamma: g, Seed: search.TrialSeed(study.Seed, 0, i)}); err != nil {
 			return err
 		}
+	}
+
+	if o.Dashboard != "" {
+		// Served from this process, which holds the store: a bbolt file
+		// admits no second process while a search writes to it.
+		stopDashboard, err := startDashboard(s, st, o.Store, o.Dashboard, o.Token)
+		if err != nil {
+			return err
+		}
+		defer stopDashboard()
 	}
 
 	// Ctrl-C once: stop softly; twice: abort.
