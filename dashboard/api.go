@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,7 +126,7 @@ func (s *server) apiStudies(w http.ResponseWriter, req *http.Request) {
 	}
 	out := StudiesJSON{Store: s.opts.Store, Now: time.Now().UTC(), Studies: []StudyItem{}}
 	for _, st := range studies {
-		trials, err := s.r.Trials(ctx, st.Name)
+		trials, err := s.snap.trials(ctx, st)
 		if err != nil {
 			fail(w, err)
 			return
@@ -228,7 +227,7 @@ func (s *server) apiStudy(w http.ResponseWriter, req *http.Request) {
 	if !ok {
 		return
 	}
-	trials, err := s.r.Trials(ctx, st.Name)
+	trials, err := s.snap.trials(ctx, st)
 	if err != nil {
 		fail(w, err)
 		return
@@ -283,7 +282,7 @@ func (s *server) evaluationsOf(req *http.Request, study string) ([]StudyItem, er
 		if err != nil || cfg.Group != study {
 			continue
 		}
-		trials, err := s.r.Trials(ctx, st.Name)
+		trials, err := s.snap.trials(ctx, st)
 		if err != nil {
 			return nil, err
 		}
@@ -414,34 +413,20 @@ func (s *server) apiTrials(w http.ResponseWriter, req *http.Request) {
 			watch = append(watch, n)
 		}
 	}
-	trials, err := s.r.LiveTrials(ctx, st.Name, from)
+	trials, err := s.snap.trials(ctx, st)
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	have := map[int]bool{}
-	for _, t := range trials {
-		have[t.Number] = true
-	}
+	watched := map[int]bool{}
 	for _, n := range watch {
-		if have[n] || n >= from {
-			continue
-		}
-		t, err := s.r.Trial(ctx, st.Name, n)
-		if errors.Is(err, store.ErrTrialNotFound) {
-			continue // deleted with its study and recreated: the client will see
-		}
-		if err != nil {
-			fail(w, err)
-			return
-		}
-		have[n] = true
-		trials = append(trials, t)
+		watched[n] = true
 	}
-	slices.SortFunc(trials, func(a, b store.Trial) int { return a.Number - b.Number })
 	out := TrialsJSON{Study: st.Name, Now: time.Now().UTC(), Trials: []TrialJSON{}}
 	for _, t := range trials {
-		out.Trials = append(out.Trials, trialJSON(t, false))
+		if t.Number >= from || !t.State.Finished() || watched[t.Number] {
+			out.Trials = append(out.Trials, trialJSON(t, false))
+		}
 	}
 	reply(w, out)
 }
@@ -524,7 +509,7 @@ func (s *server) apiImportance(w http.ResponseWriter, req *http.Request) {
 	if !ok {
 		return
 	}
-	trials, err := s.r.Trials(ctx, st.Name)
+	trials, err := s.snap.trials(ctx, st)
 	if err != nil {
 		fail(w, err)
 		return
@@ -545,7 +530,7 @@ func (s *server) apiImportance(w http.ResponseWriter, req *http.Request) {
 		if err != nil || cfg.Group != st.Name || cfg.Kind != summary.KindSensitivity {
 			continue
 		}
-		et, err := s.r.Trials(ctx, es.Name)
+		et, err := s.snap.trials(ctx, es)
 		if err != nil {
 			fail(w, err)
 			return
@@ -641,7 +626,7 @@ func (s *server) apiEvaluation(w http.ResponseWriter, req *http.Request) {
 	if !ok {
 		return
 	}
-	trials, err := s.r.Trials(req.Context(), st.Name)
+	trials, err := s.snap.trials(req.Context(), st)
 	if err != nil {
 		fail(w, err)
 		return

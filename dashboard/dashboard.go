@@ -81,6 +81,7 @@ var (
 // server is the dashboard's handler.
 type server struct {
 	r     Reader
+	snap  *snapshots
 	opts  Options
 	mux   *http.ServeMux
 	page  []byte // index.html with its script and style inline
@@ -94,7 +95,10 @@ func New(r Reader, o Options) http.Handler {
 	if o.Poll <= 0 {
 		o.Poll = DefaultPoll
 	}
-	s := &server{r: r, opts: o, mux: http.NewServeMux(), token: sha256.Sum256([]byte(o.Token))}
+	// Snapshots a quarter of a poll old at most: the page's requests of
+	// one poll share one store read, and a new epoch still shows within
+	// about a poll.
+	s := &server{r: r, snap: newSnapshots(r, min(o.Poll/4, 250*time.Millisecond)), opts: o, mux: http.NewServeMux(), token: sha256.Sum256([]byte(o.Token))}
 	script := fmt.Sprintf("window.GOALSEARCH = {poll_ms: %d};\n%s", o.Poll.Milliseconds(), appJS)
 	page := strings.Replace(indexHTML, "/*STYLE*/", styleCSS, 1)
 	page = strings.Replace(page, "/*SCRIPT*/", script, 1)

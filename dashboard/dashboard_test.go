@@ -17,6 +17,8 @@ import (
 
 	"goalsearch/store"
 	"goalsearch/store/boltstore"
+	"goalsearch/store/pgstore"
+	"goalsearch/store/pgstore/pgtest"
 	"goalsearch/summary"
 )
 
@@ -26,7 +28,7 @@ var ctx = context.Background()
 // pruned, one failed, one running with two epochs) and an evaluation study
 // of two of its goals on two seeds.
 type fixture struct {
-	st      *boltstore.Store
+	st      store.Store
 	running store.Trial
 }
 
@@ -37,6 +39,12 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return fill(t, st)
+}
+
+// fill writes the fixture's studies into st.
+func fill(t *testing.T, st store.Store) *fixture {
+	t.Helper()
 	labels := []string{"{1}", "{2}", "{1}{2}", "{12}", "H_res"}
 	study := store.Study{
 		Name:      "demo",
@@ -50,6 +58,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{st: st}
+	var err error
 	vals := []float64{0.91, 0.95, 0.93}
 	for i := range 6 {
 		g := []float64{0.1 * float64(i), -0.2, 0.3, 0.4, 0}
@@ -175,7 +184,7 @@ func checkKeys(t *testing.T, path string, raw []byte) {
 
 func TestAPI(t *testing.T) {
 	f := newFixture(t)
-	h := New(f.st, Options{Store: "d.db"})
+	h := New(f.st, Options{Store: "d.db", Poll: time.Millisecond}) // snapshots 250 µs old at most
 	evalName := summary.EvalStudyName("demo", summary.KindEvaluate, "context", 2)
 
 	var studies StudiesJSON
@@ -451,4 +460,110 @@ func TestServe(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Serve did not return after its context ended")
 	}
+}
+
+// On PostgreSQL the running trials carry their worker's lease, and the
+// study its length.
+func TestLeasesOnPostgres(t *testing.T) {
+	st := pgtest.Open(t, pgstore.Options{Lease: 45 * time.Second})
+	f := fill(t, st)
+	h := New(f.st, Options{})
+	var sj StudyJSON
+	get(t, h, "/api/study?study=demo", 200, &sj)
+	if sj.LeaseSeconds != 45 {
+		t.Errorf("lease_seconds %v, want 45", sj.LeaseSeconds)
+	}
+	var tj TrialsJSON
+	get(t, h, "/api/trials?study=demo", 200, &tj)
+	r := tj.Trials[5]
+	if r.State != "running" || r.Worker != "host:1" || r.LeaseExpiry.IsZero() || time.Until(r.LeaseExpiry) > 46*time.Second || time.Until(r.LeaseExpiry) < 30*time.Second {
+		t.Errorf("running trial %+v: want worker host:1 and a lease about 45s ahead", r)
+	}
+	for _, x := range tj.Trials[:5] {
+		if !x.LeaseExpiry.IsZero() {
+			t.Errorf("finished trial %d carries a lease", x.Number)
+		}
+	}
+}
+
+// A snapshot follows the store through every change a search makes: new
+// epochs, finishes, new trials, and a study deleted and made anew.
+func TestSnapshotFollowsStore(t *testing.T) {
+	f := newFixture(t)
+	sn := newSnapshots(f.st, 0)
+	check := func(what string) {
+		t.Helper()
+		st, err := f.st.Study(ctx, "demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := sn.trials(ctx, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := f.st.Trials(ctx, "demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			want[i].Atoms = nil
+		}
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		if !bytes.Equal(g, w) {
+			t.Fatalf("%s: the snapshot differs from the store:\n got %s\nwant %s", what, g, w)
+		}
+	}
+	check("at first")
+	before, _ := sn.trials(ctx, store.Study{Name: "demo", CreatedAt: mustStudy(t, f.st).CreatedAt})
+	if err := f.st.ReportEpoch(ctx, f.running.Claim(), store.EpochMetrics{Epoch: 3, ValAcc: 0.9}, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("after an epoch")
+	if before[5].LastEpoch() != 2 {
+		t.Errorf("a refresh changed a snapshot handed out before: trial 5 at epoch %d", before[5].LastEpoch())
+	}
+	v := 0.9
+	if _, err := f.st.FinishTrial(ctx, f.running.Claim(), store.Result{State: store.Complete, Value: &v}); err != nil {
+		t.Fatal(err)
+	}
+	check("after a finish")
+	for range 3 {
+		if _, err := f.st.EnqueueTrial(ctx, "demo", store.NewTrial{Gamma: []float64{0, 0, 0, 0, 0}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr, err := f.st.StartTrial(ctx, "demo", 7, "w")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("after new trials")
+	if err := f.st.ReportEpoch(ctx, tr.Claim(), store.EpochMetrics{Epoch: 1, ValAcc: 0.5}, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("after the new trial's epoch")
+	d, err := f.st.Export(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.DeleteStudy(ctx, "demo"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Millisecond) // a new creation time
+	d.Study.CreatedAt = time.Now().UTC().Truncate(time.Microsecond)
+	d.Trials = d.Trials[:2]
+	d.Checkpoints = nil
+	if err := f.st.Import(ctx, d, false); err != nil {
+		t.Fatal(err)
+	}
+	check("after the study was made anew")
+}
+
+func mustStudy(t *testing.T, st store.Store) store.Study {
+	t.Helper()
+	s, err := st.Study(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

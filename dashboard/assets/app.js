@@ -778,7 +778,7 @@ function trialView(name, number) {
     const parts = [
       h('div', { class: 'head' }, h('div', { class: 'title' }, h('h1', {}, `Trial ${t.number} `, stateTag(t.state)), h('div', { class: 'muted' }, 'of ', h('a', { href: studyHref, text: name })))),
       h('div', { class: 'grid' },
-        panel('Goal', `weights of the ${labels.length} atoms`, goalChart(labels, t.gamma, study.fixed, 'goal')),
+        panel('Goal', study.synthetic ? `the ${labels.length} coordinates` : `weights of the ${labels.length} atoms`, goalChart(labels, t.gamma, study.fixed, 'goal')),
         panel('Details', '', h('dl', { class: 'kv' }, details.map(([k, v]) => [h('dt', { text: k }), h('dd', {}, v)])))),
       h('div', { class: 'grid' },
         panel('Learning curve', study.synthetic ? 'value per epoch' : 'accuracy per epoch', lineChart('trial-curve', series, { yLabel: study.synthetic ? 'value' : 'accuracy', maxX: t.budget || study.epochs })),
