@@ -77,12 +77,19 @@ func TestViewsInChromium(t *testing.T) {
 		"svg[data-chart=parallel] .pc-line":                   4, // complete and pruned
 		"#workers-table tbody tr":                             1,
 		"#trial-table th":                                     7 + 4 + 1, // fixed H_res left out
+		"#leaderboard tbody tr":                               3,
+		"svg[data-chart=best-goal] rect":                      5,
 	} {
 		if got := count(sel); got != want {
 			t.Errorf("%s: %d elements, want %d", sel, got, want)
 		}
 	}
 	shot("study")
+	// The legend hides and shows a state's curves.
+	browser.Do(t, ctx, 5*time.Second, "hiding pruned curves", chromedp.Click(chromedp.CSS(`.legend .toggle[data-state=pruned]`)))
+	wait(`document.querySelectorAll('svg[data-chart=curves] g.trial-curve').length == 5`, "the pruned curve hidden")
+	browser.Do(t, ctx, 5*time.Second, "showing them again", chromedp.Click(chromedp.CSS(`.legend .toggle[data-state=pruned]`)))
+	wait(`document.querySelectorAll('svg[data-chart=curves] g.trial-curve').length == 6`, "the pruned curve back")
 	// Sorting by value puts the best first (descending, a maximised
 	// metric); the trials without value go last.
 	browser.Do(t, ctx, 5*time.Second, "sorting", chromedp.Click(chromedp.CSS(`#trial-table th:nth-child(3)`)))

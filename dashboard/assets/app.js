@@ -255,9 +255,10 @@ function historyChart(study, trials) {
     h('span', {}, h('i', { style: `background:${cssVar('--best')}` }), 'best so far'))];
 }
 
-function curvesChart(study, trials, onHover) {
-  const withEpochs = trials.filter(t => t.epoch.length);
-  if (!withEpochs.length) return h('div', { class: 'empty', text: 'No epoch has been reported yet.' });
+function curvesChart(study, trials, hidden, onToggle) {
+  const withEpochs = trials.filter(t => t.epoch.length && !hidden.has(t.state));
+  const legend = curvesLegend(hidden, onToggle);
+  if (!withEpochs.length) return [h('div', { class: 'empty', text: hidden.size ? 'No trial of the states shown has an epoch.' : 'No epoch has been reported yet.' }), legend];
   const maxE = Math.max(study.epochs || 1, ...withEpochs.map(t => t.last_epoch));
   const [y0, y1] = extent(withEpochs.flatMap(t => t.val_acc));
   const f = frame({ name: 'curves', x: [Math.min(1, maxE - 1), maxE], y: [y0, y1], xInt: true, xLabel: 'epoch', yLabel: 'validation ' + (study.synthetic ? 'value' : 'accuracy') });
@@ -285,19 +286,37 @@ function curvesChart(study, trials, onHover) {
     }
     // A wide invisible stroke makes a thin curve easy to point at.
     const hit = s('path', { class: 'hit', d: pathOf(pts), stroke: 'transparent', 'stroke-width': 9, fill: 'none' });
-    hit.addEventListener('mouseenter', () => { line.classList.add('hl'); onHover && onHover(t.number); });
-    hit.addEventListener('mouseleave', () => { line.classList.remove('hl'); onHover && onHover(null); });
+    hit.addEventListener('mouseenter', () => highlight(t.number));
+    hit.addEventListener('mouseleave', () => highlight(null));
     hit.addEventListener('click', () => { location.hash = '#/trial/' + encodeURIComponent(study.name) + '/' + t.number; });
     tipOn(hit, () => `trial ${t.number} · ${t.state}\nepoch ${t.last_epoch}: ${fmtNum(t.val_acc[t.val_acc.length - 1])}` + (isNum(t.value) ? `\nvalue ${fmtNum(t.value)}` : '') + (t.reason ? '\n' + t.reason : ''));
     g.append(hit);
     lines.push(g);
     f.svg.append(g);
   }
-  return [f.svg, h('div', { class: 'legend' },
-    h('span', {}, h('i', { style: `background:linear-gradient(90deg,${VIRIDIS[0]},${VIRIDIS[4]},${VIRIDIS[8]})` }), 'complete, by value (bright = better)'),
-    h('span', {}, h('i', { style: `background:${cssVar('--pruned')}` }), '× pruned'),
-    h('span', {}, h('i', { style: `background:${cssVar('--failed')}` }), '● failed'),
-    h('span', {}, h('i', { style: `background:${cssVar('--running')};height:4px` }), 'running'))];
+  return [f.svg, legend];
+}
+
+// curvesLegend is the curves' legend, whose entries show and hide the
+// trials of their state.
+function curvesLegend(hidden, onToggle) {
+  const item = (state, swatch, text) => h('span', { class: 'toggle' + (hidden.has(state) ? ' off' : ''), role: 'button', 'data-state': state,
+    title: (hidden.has(state) ? 'show ' : 'hide ') + state + ' trials', onclick: () => onToggle(state) }, swatch, text);
+  return h('div', { class: 'legend' },
+    item('complete', h('i', { style: `background:linear-gradient(90deg,${VIRIDIS[0]},${VIRIDIS[4]},${VIRIDIS[8]})` }), 'complete, by value (bright = better)'),
+    item('pruned', h('i', { style: `background:${cssVar('--pruned')}` }), '× pruned'),
+    item('failed', h('i', { style: `background:${cssVar('--failed')}` }), '● failed'),
+    item('running', h('i', { style: `background:${cssVar('--running')};height:4px` }), 'running'),
+    h('span', { class: 'muted', text: '(click to show or hide)' }));
+}
+
+// highlight marks trial n (null: none) wherever the study page shows it:
+// its curve, its line in the parallel coordinates, its row.
+let highlighted = null;
+function highlight(n) {
+  if (highlighted !== null) for (const el of document.querySelectorAll(`[data-trial="${highlighted}"]`)) el.classList.remove('hl');
+  highlighted = n;
+  if (n !== null) for (const el of document.querySelectorAll(`[data-trial="${n}"]`)) el.classList.add('hl');
 }
 
 // parallelChart draws one axis per searched weight and one for the value;
@@ -325,6 +344,8 @@ function parallelChart(study, trials, brushes, onBrush) {
       'stroke-width': ok ? 1.5 : 1, opacity: ok ? (t.state === 'pruned' ? 0.35 : 0.8) : 0.08, 'data-trial': t.number });
     tipOn(p, () => `trial ${t.number} · ${t.state} · ${fmtNum(t.value)}\n` + free.map(i => study.labels[i] + ' ' + fmtW(t.gamma[i])).join('\n'));
     p.addEventListener('click', () => { location.hash = '#/trial/' + encodeURIComponent(study.name) + '/' + t.number; });
+    p.addEventListener('mouseenter', () => highlight(t.number));
+    p.addEventListener('mouseleave', () => highlight(null));
     gl.append(p);
   }
   svg.append(gl);
@@ -587,14 +608,18 @@ function studyView(name) {
   root.dataset.view = 'study';
   document.title = 'goalsearch · ' + name;
   const trials = new Map();
-  let study = null, imp = null, brushes = {}, sort = { key: 'number', asc: true }, filter = '', stateFilter = '', showAll = false, lastSig = '';
+  let study = null, imp = null, brushes = {}, hidden = new Set(), sort = { key: 'number', asc: true }, filter = '', stateFilter = '', showAll = false, lastSig = '';
   const headEl = h('div', {}), statsEl = h('div', { class: 'stats' });
+  const bestEl = h('div', {}), boardEl = h('div', {});
   const histEl = h('div', {}), curvesEl = h('div', {}), pcEl = h('div', {}), impEl = h('div', {}), workersEl = h('div', {}), evalsEl = h('div', {}), tableEl = h('div', {});
   const filterInput = h('input', { type: 'search', placeholder: 'filter: value>0.9  state=complete  epoch>=10  {1}{2}<0  or any word (state, worker, reason)', 'aria-label': 'filter trials' });
   filterInput.addEventListener('input', () => { filter = filterInput.value; drawTable(); });
   const chipsEl = h('div', { class: 'toolbar', style: 'margin:0' });
   const filterMsg = h('span', { class: 'muted small' });
   replace(main, headEl, statsEl,
+    h('div', { class: 'grid' },
+      panel('Best goal', 'the best complete trial\'s weights', bestEl),
+      panel('Leaderboard', 'the best complete trials', boardEl)),
     h('div', { class: 'grid' },
       panel('Optimisation history', 'every finished trial, and the best value so far', histEl),
       panel('Learning curves', 'validation value per epoch, every trial', curvesEl)),
@@ -698,6 +723,7 @@ function studyView(name) {
         onclick: () => { sort = { key: c.key, asc: c.key === sort.key ? !sort.asc : !(c.key === 'value' && study.direction !== 'minimize') }; drawTable(); },
       }, c.label)))),
       h('tbody', {}, rows.map(t => h('tr', { class: 'click', 'data-trial': t.number, 'data-state': t.state,
+        onmouseenter: () => highlight(t.number), onmouseleave: () => highlight(null),
         onclick: ev => { if (ev.target.tagName !== 'A') location.hash = '#/trial/' + encodeURIComponent(name) + '/' + t.number; } },
         cols.map(c => { const v = c.cell(t); return h('td', { class: (c.num ? 'num' : '') + (c.weight ? ' w' + (c.get(t) < 0 ? ' neg' : '') : '') }, v); })))));
     replace(tableEl, h('div', { class: 'table-wrap' }, table),
@@ -706,10 +732,35 @@ function studyView(name) {
         h('p', { class: 'muted small', text: `${total} of ${ts.length} trials` }));
   }
 
+  function drawBest() {
+    const best = study.leaderboard[0];
+    if (!best) {
+      replace(bestEl, h('div', { class: 'empty', text: 'No trial has completed yet.' }));
+      replace(boardEl, h('div', { class: 'empty', text: 'No trial has completed yet.' }));
+      return;
+    }
+    replace(bestEl, goalChart(study.labels, best.gamma, study.fixed, 'best-goal'),
+      h('p', { class: 'note' }, h('a', { href: '#/trial/' + encodeURIComponent(name) + '/' + best.trial, text: 'trial ' + best.trial }), `: ${study.metric} ${fmtNum(best.value)} after ${best.epochs} epochs`));
+    const maxAbs = Math.max(1e-9, ...study.leaderboard.flatMap(e => study.free.map(i => Math.abs(e.gamma[i] || 0))));
+    replace(boardEl, h('div', { class: 'table-wrap' }, h('table', { id: 'leaderboard' },
+      h('thead', {}, h('tr', {}, h('th', { text: '' }), h('th', { text: 'trial' }), h('th', { class: 'num', text: study.metric }), h('th', { text: 'goal (blue +, red −)' }))),
+      h('tbody', {}, study.leaderboard.map(e => h('tr', { class: 'click', 'data-trial': e.trial, onclick: () => { location.hash = '#/trial/' + encodeURIComponent(name) + '/' + e.trial; },
+        onmouseenter: () => highlight(e.trial), onmouseleave: () => highlight(null) },
+        h('td', { class: 'muted', text: e.rank }), h('td', {}, h('a', { href: '#/trial/' + encodeURIComponent(name) + '/' + e.trial, text: '#' + e.trial })),
+        h('td', { class: 'num', text: fmtNum(e.value) }),
+        h('td', {}, h('span', { class: 'cells', title: study.free.map(i => study.labels[i] + ' ' + fmtW(e.gamma[i])).join('\n') },
+          study.free.map(i => h('i', { style: 'background:' + diverging((e.gamma[i] || 0) / maxAbs) }))))))))));
+  }
+
+  function drawCurves() {
+    replace(curvesEl, curvesChart(study, list(), hidden, st => { if (hidden.has(st)) hidden.delete(st); else hidden.add(st); drawCurves(); }));
+  }
+
   function drawAll() {
     drawHead();
+    drawBest();
     replace(histEl, historyChart(study, list()));
-    replace(curvesEl, curvesChart(study, list()));
+    drawCurves();
     redrawPC();
     replace(impEl, importancePanel(imp, study));
     drawWorkers();
@@ -776,7 +827,11 @@ function trialView(name, number) {
     ].filter(Boolean);
     for (const [k, v] of Object.entries(t.final || {}).sort()) details.push(['final ' + k, fmtNum(v, 6)]);
     const parts = [
-      h('div', { class: 'head' }, h('div', { class: 'title' }, h('h1', {}, `Trial ${t.number} `, stateTag(t.state)), h('div', { class: 'muted' }, 'of ', h('a', { href: studyHref, text: name })))),
+      h('div', { class: 'head' }, h('div', { class: 'title' }, h('h1', {}, `Trial ${t.number} `, stateTag(t.state)), h('div', { class: 'muted' }, 'of ', h('a', { href: studyHref, text: name }))),
+        h('div', { class: 'small' },
+          t.number > 0 ? h('a', { href: '#/trial/' + encodeURIComponent(name) + '/' + (t.number - 1), text: '← trial ' + (t.number - 1) }) : null,
+          t.number > 0 && t.number + 1 < study.counts.total ? h('span', { class: 'muted', text: '  ·  ' }) : null,
+          t.number + 1 < study.counts.total ? h('a', { href: '#/trial/' + encodeURIComponent(name) + '/' + (t.number + 1), text: 'trial ' + (t.number + 1) + ' →' }) : null)),
       h('div', { class: 'grid' },
         panel('Goal', study.synthetic ? `the ${labels.length} coordinates` : `weights of the ${labels.length} atoms`, goalChart(labels, t.gamma, study.fixed, 'goal')),
         panel('Details', '', h('dl', { class: 'kv' }, details.map(([k, v]) => [h('dt', { text: k }), h('dd', {}, v)])))),
