@@ -78,9 +78,16 @@ function fmtDur(sec) {
   return Math.floor(sec / 3600) + ' h ' + Math.round((sec % 3600) / 60) + ' min';
 }
 
+// serverSkew is how far the browser's clock is ahead of the server's, from
+// the "now" of the latest answer: times (a lease's expiry above all) are the
+// server's.
+let serverSkew = 0;
+function serverNow() { return Date.now() - serverSkew; }
+function noteNow(now) { if (now) serverSkew = Date.now() - Date.parse(now); }
+
 function fmtAgo(t, now) {
   if (!t) return '–';
-  const sec = ((now ? new Date(now) : new Date()) - new Date(t)) / 1000;
+  const sec = ((now ? Date.parse(now) : serverNow()) - Date.parse(t)) / 1000;
   if (sec < 0) return 'in ' + fmtDur(-sec);
   if (sec < 2) return 'just now';
   return fmtDur(sec) + ' ago';
@@ -656,7 +663,7 @@ function studyView(name) {
   function drawWorkers() {
     const running = list().filter(t => t.state === 'running');
     if (!running.length) { replace(workersEl, h('div', { class: 'empty', text: 'No trial is running.' })); return; }
-    const now = Date.now();
+    const now = serverNow();
     replace(workersEl, h('div', { class: 'table-wrap' }, h('table', { id: 'workers-table' },
       h('thead', {}, h('tr', {}, ['worker', 'trial', 'attempt', 'epoch', 'latest', 'started', study.lease_seconds ? 'lease' : null].filter(x => x !== null).map(x => h('th', { text: x })))),
       h('tbody', {}, running.map(t => {
@@ -778,9 +785,11 @@ function studyView(name) {
     const params = { study: name, from };
     if (watch.length) params.watch = watch.join(',');
     const d = await api('api/trials', params);
+    noteNow(d.now);
     for (const t of d.trials) trials.set(t.number, t);
     const sig = list().map(t => t.number + t.state[0] + t.last_epoch).join(' ');
-    if (sig === lastSig && study) return;
+    // Leases move with every heartbeat, between epochs too.
+    if (sig === lastSig && study) { drawWorkers(); return; }
     lastSig = sig;
     // The summary (history, leaderboard, counts) and the importance change
     // only when a trial starts, finishes or reports.
@@ -809,6 +818,7 @@ function trialView(name, number) {
       setCrumbs({ text: 'studies', href: '#/' }, { text: name, href: studyHref }, { text: 'trial ' + number });
     }
     const d = await api('api/trial', { study: name, number });
+    noteNow(d.now);
     const t = d.trial;
     const sig = t.state + t.last_epoch;
     if (sig === lastSig) return;
