@@ -83,6 +83,14 @@ func TestDashboardCommand(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "not on loopback") || !strings.Contains(errs, "--token") {
 		t.Errorf("every interface without a token: exit %d, %s", code, errs)
 	}
+	fresh := filepath.Join(t.TempDir(), "fresh.db")
+	code, _, errs = runCmd(t, "search", "--study", "x", "--store", fresh, "--setup", "sphere", "--dashboard", "0.0.0.0:0")
+	if code != 2 || !strings.Contains(errs, "--dashboard-token") {
+		t.Errorf("search --dashboard on every interface without a token: exit %d, %s", code, errs)
+	}
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Errorf("a refused --dashboard left a store behind (%v)", err)
+	}
 	code, _, errs = runCmd(t, "dashboard", "--store", filepath.Join(t.TempDir(), "none.db"), "--addr", "127.0.0.1:0")
 	if code != 1 || !strings.Contains(errs, "no store at") {
 		t.Errorf("a missing store: exit %d, %s", code, errs)
