@@ -38,7 +38,7 @@ func TestViewsInChromium(t *testing.T) {
 		t.Helper()
 		return browser.Eval[int](t, ctx, "document.querySelectorAll("+jsString(sel)+").length")
 	}
-	wait := func(cond, what string) { t.Helper(); browser.WaitFor(t, ctx, 15*time.Second, cond, what, state) }
+	wait := func(cond, what string) { t.Helper(); browser.WaitFor(t, ctx, 30*time.Second, cond, what, state) }
 	shot := func(name string) {
 		t.Helper()
 		// Each page load starts counting anew: check before leaving.
@@ -86,18 +86,18 @@ func TestViewsInChromium(t *testing.T) {
 	}
 	shot("study")
 	// The legend hides and shows a state's curves.
-	browser.Do(t, ctx, 5*time.Second, "hiding pruned curves", chromedp.Click(chromedp.CSS(`.legend .toggle[data-state=pruned]`)))
+	browser.Do(t, ctx, 30*time.Second, "hiding pruned curves", chromedp.Click(chromedp.CSS(`.legend .toggle[data-state=pruned]`)))
 	wait(`document.querySelectorAll('svg[data-chart=curves] g.trial-curve').length == 5`, "the pruned curve hidden")
-	browser.Do(t, ctx, 5*time.Second, "showing them again", chromedp.Click(chromedp.CSS(`.legend .toggle[data-state=pruned]`)))
+	browser.Do(t, ctx, 30*time.Second, "showing them again", chromedp.Click(chromedp.CSS(`.legend .toggle[data-state=pruned]`)))
 	wait(`document.querySelectorAll('svg[data-chart=curves] g.trial-curve').length == 6`, "the pruned curve back")
 	// Sorting by value puts the best first (descending, a maximised
 	// metric); the trials without value go last.
-	browser.Do(t, ctx, 5*time.Second, "sorting", chromedp.Click(chromedp.CSS(`#trial-table th:nth-child(3)`)))
+	browser.Do(t, ctx, 30*time.Second, "sorting", chromedp.Click(chromedp.CSS(`#trial-table th:nth-child(3)`)))
 	wait(`document.querySelector('#trial-table tbody tr').dataset.trial == '1'`, "trial 1 first by value")
 	// Filtering.
-	browser.Do(t, ctx, 5*time.Second, "filtering", chromedp.SendKeys(chromedp.CSS(`input[type=search]`), "value>0.92 state=complete"))
+	browser.Do(t, ctx, 30*time.Second, "filtering", chromedp.SendKeys(chromedp.CSS(`input[type=search]`), "value>0.92 state=complete"))
 	wait(`document.querySelectorAll('#trial-table tbody tr').length == 2`, "two trials above 0.92")
-	browser.Do(t, ctx, 5*time.Second, "chip", chromedp.Click(chromedp.CSS(`.chip`))) // "all": the text filter stays
+	browser.Do(t, ctx, 30*time.Second, "chip", chromedp.Click(chromedp.CSS(`.chip`))) // "all": the text filter stays
 	if got := count("#trial-table tbody tr"); got != 2 {
 		t.Errorf("after the 'all' chip: %d rows, want 2", got)
 	}

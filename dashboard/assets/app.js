@@ -502,9 +502,11 @@ function markLive(err) {
 // poller calls fn now and then every ms after each call ends, until stopped.
 function poller(fn, ms) {
   let timer = null, stopped = false;
+  // At a fixed rate: a slow answer does not push the next poll back.
   const tick = async () => {
+    const start = Date.now();
     try { await fn(); markLive(); } catch (e) { markLive(e); }
-    if (!stopped) timer = setTimeout(tick, ms);
+    if (!stopped) timer = setTimeout(tick, Math.max(100, ms - (Date.now() - start)));
   };
   tick();
   return () => { stopped = true; clearTimeout(timer); };
@@ -788,17 +790,23 @@ function studyView(name) {
     noteNow(d.now);
     for (const t of d.trials) trials.set(t.number, t);
     const sig = list().map(t => t.number + t.state[0] + t.last_epoch).join(' ');
-    // Leases move with every heartbeat, between epochs too.
-    if (sig === lastSig && study) { drawWorkers(); return; }
-    lastSig = sig;
-    // The summary (history, leaderboard, counts) and the importance change
-    // only when a trial starts, finishes or reports.
     const fin = list().map(t => t.number + t.state).join(' ');
-    study = await api('api/study', { study: name });
-    if (fin !== fetchedSummaryFor) {
-      fetchedSummaryFor = fin;
-      imp = await api('api/importance', { study: name });
+    if (study && fin === fetchedSummaryFor) {
+      // Only epochs (or nothing, or leases) changed: the history, the
+      // summary and the importance did not.
+      if (sig !== lastSig) { drawCurves(); drawTable(); }
+      drawWorkers();
+      lastSig = sig;
+      root.dataset.trials = String(trials.size);
+      return;
     }
+    // A trial started or finished: draw what the trials say at once, then
+    // the summary and the importance, which change only then.
+    if (study) { drawCurves(); drawTable(); drawWorkers(); }
+    study = await api('api/study', { study: name });
+    imp = await api('api/importance', { study: name });
+    fetchedSummaryFor = fin;
+    lastSig = sig;
     drawAll();
     root.dataset.trials = String(trials.size);
   }, CFG.poll_ms);
