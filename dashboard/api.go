@@ -108,6 +108,10 @@ type StudyItem struct {
 	WallSeconds  float64   `json:"wall_seconds"`
 	// Seeds is the number of seeds of an evaluation study.
 	Seeds int `json:"seeds,omitempty"`
+	// Progress is the best complete value so far after every finished
+	// trial, thinned to at most 48 points, for a sparkline; null before
+	// the first complete trial. Only in /api/studies, for searches.
+	Progress []Num `json:"progress,omitempty"`
 }
 
 // StudiesJSON is GET /api/studies.
@@ -131,7 +135,11 @@ func (s *server) apiStudies(w http.ResponseWriter, req *http.Request) {
 			fail(w, err)
 			return
 		}
-		out.Studies = append(out.Studies, studyItem(st, trials))
+		it := studyItem(st, trials)
+		if it.Kind == "search" {
+			it.Progress = progress(st, trials, 48)
+		}
+		out.Studies = append(out.Studies, it)
 	}
 	reply(w, out)
 }
@@ -161,6 +169,19 @@ func studyItem(st store.Study, trials []store.Trial) StudyItem {
 	}
 	it.WallSeconds = wall.Seconds()
 	return it
+}
+
+// progress is the best value so far after each finished trial
+// (summary.SearchSummary.History), at most n points of it, the last always
+// among them.
+func progress(st store.Study, trials []store.Trial, n int) []Num {
+	h := summary.Search(st, trials, 0, 0).History
+	var out []Num
+	for i := range min(n, len(h)) {
+		k := (i + 1) * len(h) / min(n, len(h))
+		out = append(out, Num(h[k-1].BestSoFar))
+	}
+	return out
 }
 
 // StudyJSON is GET /api/study?study=NAME: a study's definition and the

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"goalsearch/internal/browser"
 	"goalsearch/summary"
@@ -63,6 +64,9 @@ func TestViewsInChromium(t *testing.T) {
 	// The studies, fetched with the token the address carries.
 	open("")
 	wait(`document.querySelectorAll('#studies-table tbody tr').length == 1 && document.querySelectorAll('#evals-table tbody tr').length == 1`, "the studies table")
+	if n := count("svg[data-chart=spark] path"); n != 1 {
+		t.Errorf("%d sparklines of the best value so far, want 1", n)
+	}
 	shot("studies")
 
 	open("#/study/demo")
@@ -111,6 +115,9 @@ func TestViewsInChromium(t *testing.T) {
 		}
 	}
 	shot("trial")
+	// The arrow keys walk through the trials.
+	browser.Do(t, ctx, 30*time.Second, "pressing →", chromedp.KeyEvent(kb.ArrowRight))
+	wait(`location.hash == '#/trial/demo/2' && /Trial 2/.test((document.querySelector('h1') || {}).textContent)`, "trial 2 after →")
 
 	open("#/eval/" + url.PathEscape(summary.EvalStudyName("demo", summary.KindEvaluate, "context", 2)))
 	wait(`document.querySelectorAll('#eval-table tbody tr').length == 2 && document.querySelectorAll('#eval-table a.run').length == 4`, "the evaluation's goals and runs")

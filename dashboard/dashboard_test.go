@@ -197,6 +197,9 @@ func TestAPI(t *testing.T) {
 		*s0.BestTrial != 1 || *s0.BestValue != 0.95 || s0.WallSeconds != 4.5 {
 		t.Errorf("demo listed as %+v", s0)
 	}
+	if p := s0.Progress; len(p) != 5 || p[0] != 0.91 || p[1] != 0.95 || p[4] != 0.95 {
+		t.Errorf("progress %v, want the best so far after each of the 5 finished trials", p)
+	}
 	if s1 := studies.Studies[1]; s1.Name != evalName || s1.Kind != "evaluation" || s1.Group != "demo" || s1.EvalKind != summary.KindEvaluate || s1.Seeds != 2 {
 		t.Errorf("evaluation listed as %+v", s1)
 	}

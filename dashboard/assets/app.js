@@ -539,6 +539,18 @@ function progressBar(c) {
     STATES.map(st => c[st] ? h('i', { style: `width:${100 * c[st] / total}%;background:var(--${st})` }) : null));
 }
 
+// sparkline draws the best value so far over a study's finished trials.
+function sparkline(values) {
+  const W = 120, H = 24, v = values.map(x => isNum(x) ? x : null);
+  const fin = v.filter(x => x !== null);
+  const svg = s('svg', { class: 'spark', viewBox: `0 0 ${W} ${H}`, width: W, height: H, 'data-chart': 'spark' });
+  if (fin.length < 2) return svg;
+  const lo = Math.min(...fin), hi = Math.max(...fin);
+  const pts = v.map((x, i) => [2 + i / (v.length - 1) * (W - 4), x === null ? NaN : H - 3 - (hi > lo ? (x - lo) / (hi - lo) : 0.5) * (H - 6)]);
+  svg.append(s('path', { d: pathOf(pts), fill: 'none', stroke: cssVar('--best'), 'stroke-width': 1.6 }));
+  return svg;
+}
+
 function studiesView() {
   setCrumbs({ text: 'studies' });
   root.dataset.view = 'studies';
@@ -555,13 +567,14 @@ function studiesView() {
       return;
     }
     const table = h('table', { id: 'studies-table' },
-      h('thead', {}, h('tr', {}, ['study', 'setup', 'sampler', 'trials', '', 'best', 'best trial', 'last activity', 'wall time'].map(x => h('th', { text: x })))),
+      h('thead', {}, h('tr', {}, ['study', 'setup', 'sampler', 'trials', '', 'best', 'best so far', 'best trial', 'last activity', 'wall time'].map(x => h('th', { text: x })))),
       h('tbody', {}, searches.map(st => h('tr', { class: 'click', onclick: () => { location.hash = '#/study/' + encodeURIComponent(st.name); } },
         h('td', {}, h('a', { href: '#/study/' + encodeURIComponent(st.name), text: st.name }), st.counts.running ? [' ', h('span', { class: 'badge live', text: st.counts.running + ' running' })] : null),
         h('td', { text: st.setup }), h('td', { text: st.sampler + (st.pruner ? ' + ' + st.pruner : '') }),
         h('td', { class: 'num', text: `${st.counts.complete + st.counts.pruned + st.counts.failed} / ${st.counts.total}` }),
         h('td', {}, progressBar(st.counts)),
-        h('td', { class: 'num', text: fmtNum(st.best_value) }), h('td', { class: 'num', text: st.best_trial === undefined ? '–' : '#' + st.best_trial }),
+        h('td', { class: 'num', text: fmtNum(st.best_value) }), h('td', {}, sparkline(st.progress || [])),
+        h('td', { class: 'num', text: st.best_trial === undefined ? '–' : '#' + st.best_trial }),
         h('td', { text: fmtAgo(st.last_activity, d.now) }), h('td', { class: 'num', text: fmtDur(st.wall_seconds) })))));
     const parts = [head];
     if (searches.length) parts.push(panel('Searches', searches.length + (searches.length === 1 ? ' study' : ' studies'), h('div', { class: 'table-wrap' }, table), 'wide'));
@@ -812,6 +825,13 @@ function studyView(name) {
   }, CFG.poll_ms);
 }
 
+// On a trial's page, ← and → open the previous and the next trial.
+window.addEventListener('keydown', ev => {
+  if (root.dataset.view !== 'trial' || ev.target.tagName === 'INPUT' || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+  const a = document.querySelector(ev.key === 'ArrowLeft' ? 'a[data-nav=prev]' : ev.key === 'ArrowRight' ? 'a[data-nav=next]' : null);
+  if (a) location.hash = a.getAttribute('href');
+});
+
 function trialView(name, number) {
   setCrumbs({ text: 'studies', href: '#/' }, { text: name }, { text: 'trial ' + number });
   root.dataset.view = 'trial';
@@ -847,9 +867,9 @@ function trialView(name, number) {
     const parts = [
       h('div', { class: 'head' }, h('div', { class: 'title' }, h('h1', {}, `Trial ${t.number} `, stateTag(t.state)), h('div', { class: 'muted' }, 'of ', h('a', { href: studyHref, text: name }))),
         h('div', { class: 'small' },
-          t.number > 0 ? h('a', { href: '#/trial/' + encodeURIComponent(name) + '/' + (t.number - 1), text: '← trial ' + (t.number - 1) }) : null,
+          t.number > 0 ? h('a', { 'data-nav': 'prev', href: '#/trial/' + encodeURIComponent(name) + '/' + (t.number - 1), text: '← trial ' + (t.number - 1) }) : null,
           t.number > 0 && t.number + 1 < study.counts.total ? h('span', { class: 'muted', text: '  ·  ' }) : null,
-          t.number + 1 < study.counts.total ? h('a', { href: '#/trial/' + encodeURIComponent(name) + '/' + (t.number + 1), text: 'trial ' + (t.number + 1) + ' →' }) : null)),
+          t.number + 1 < study.counts.total ? h('a', { 'data-nav': 'next', href: '#/trial/' + encodeURIComponent(name) + '/' + (t.number + 1), text: 'trial ' + (t.number + 1) + ' →' }) : null)),
       h('div', { class: 'grid' },
         panel('Goal', study.synthetic ? `the ${labels.length} coordinates` : `weights of the ${labels.length} atoms`, goalChart(labels, t.gamma, study.fixed, 'goal')),
         panel('Details', '', h('dl', { class: 'kv' }, details.map(([k, v]) => [h('dt', { text: k }), h('dd', {}, v)])))),
