@@ -399,8 +399,10 @@ func trialJSON(t store.Trial, full bool) TrialJSON {
 // trial numbered from N or higher, every unfinished trial, and the trials
 // numbered in watch (those a client saw unfinished: they may have finished
 // since). A client that asks with from one above the highest number it
-// knows and watch its unfinished trials keeps its view current at a cost
-// that does not grow with the study (store.Store.LiveTrials).
+// knows and watch its unfinished trials keeps its view current with
+// answers that do not grow with the study; the server answers from its
+// snapshot of the study (snapshots), refreshed through
+// store.Store.LiveTrials.
 type TrialsJSON struct {
 	Study  string      `json:"study"`
 	Now    time.Time   `json:"now"`
