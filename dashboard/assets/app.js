@@ -435,18 +435,21 @@ function importancePanel(imp, study) {
 }
 
 // goalChart draws a goal's weights as bars around 0; fixed weights are grey.
-function goalChart(labels, gamma, fixed, name) {
+// For atoms, scaleWithout names a coordinate (H_res) left out of the scale,
+// whose bar is cut at the edge when it is larger.
+function goalChart(labels, gamma, fixed, name, scaleWithout) {
   const W = 640, row = 20, m = { l: 92, r: 56, t: 4 }, H = m.t + labels.length * row + 4;
   const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, 'data-chart': name || 'goal' });
-  const maxAbs = Math.max(1e-9, ...gamma.filter(isNum).map(Math.abs));
+  const maxAbs = Math.max(1e-9, ...gamma.filter((v, i) => isNum(v) && labels[i] !== scaleWithout).map(Math.abs));
   const mid = m.l + (W - m.l - m.r) / 2, half = (W - m.l - m.r) / 2;
   svg.append(s('line', { x1: mid, x2: mid, y1: 0, y2: H, stroke: cssVar('--line') }));
   labels.forEach((l, i) => {
-    const v = gamma[i], y = m.t + i * row, w = isNum(v) ? Math.abs(v) / maxAbs * half : 0;
+    const v = gamma[i], y = m.t + i * row, cut = isNum(v) && Math.abs(v) > maxAbs, w = isNum(v) ? Math.min(1, Math.abs(v) / maxAbs) * half : 0;
     const isFixed = fixed && Object.prototype.hasOwnProperty.call(fixed, l);
     svg.append(s('text', { x: m.l - 8, y: y + 14, 'text-anchor': 'end', text: l, style: 'fill:' + cssVar('--ink') }));
     svg.append(tipOn(s('rect', { x: v >= 0 ? mid : mid - w, y: y + 3, width: Math.max(1, w), height: row - 6, rx: 2,
       fill: isFixed ? cssVar('--queued') : v >= 0 ? cssVar('--pos') : cssVar('--neg'), opacity: 0.85 }), `${l} = ${fmtNum(v, 6)}${isFixed ? ' (fixed)' : ''}`));
+    if (cut) svg.append(s('text', { x: v >= 0 ? mid + w - 12 : mid - w + 4, y: y + 14, text: '≫', style: 'fill:#fff;font-weight:700' }));
     svg.append(s('text', { x: W - m.r + 50, y: y + 14, 'text-anchor': 'end', class: 'mono', text: fmtW(v) + (isFixed ? ' fixed' : '') }));
   });
   return svg;
@@ -468,17 +471,30 @@ function lineChart(name, series, opts) {
 }
 
 // atomsHeat draws per-neuron atoms as a heat map (rows neurons, columns
-// atoms) on a canvas, coloured around 0.
+// atoms) on a canvas, coloured around 0. The scale is the 98th percentile of
+// |atom| without H_res, which is an entropy left over, not an atom, and
+// would wash the atoms out; larger values saturate.
 function atomsHeat(labels, atoms) {
-  const n = atoms.length, k = labels.length;
-  const cell = Math.max(2, Math.min(14, Math.floor(600 / Math.max(n, 1))));
-  const canvas = h('canvas', { class: 'heat', width: k * 24, height: n, 'data-chart': 'atoms-heat', style: `height:${Math.min(420, Math.max(80, n * cell / 4))}px` });
+  const n = atoms.length, k = labels.length, cw = 24;
+  const canvas = h('canvas', { class: 'heat', width: k * cw, height: n, 'data-chart': 'atoms-heat', style: `height:${Math.min(420, Math.max(90, n * 3))}px` });
   const ctx = canvas.getContext('2d');
-  let maxAbs = 1e-12;
-  for (const row of atoms) for (const v of row) if (isNum(v)) maxAbs = Math.max(maxAbs, Math.abs(v));
-  atoms.forEach((row, i) => row.forEach((v, j) => { ctx.fillStyle = diverging((v || 0) / maxAbs); ctx.fillRect(j * 24, i, 24, 1); }));
-  tipOn(canvas, () => `${n} neurons × ${k} atoms; colour: bits from −${fmtNum(maxAbs, 3)} (red) to +${fmtNum(maxAbs, 3)} (blue)`);
-  return h('div', {}, canvas, h('div', { class: 'legend', style: 'justify-content:space-between' }, labels.map(l => h('span', { class: 'mono', text: l }))));
+  const mags = [];
+  for (const row of atoms) row.forEach((v, j) => { if (isNum(v) && labels[j] !== 'H_res') mags.push(Math.abs(v)); });
+  mags.sort((x, y) => x - y);
+  const scale = Math.max(1e-12, mags.length ? mags[Math.min(mags.length - 1, Math.floor(0.98 * mags.length))] : 1);
+  atoms.forEach((row, i) => row.forEach((v, j) => { ctx.fillStyle = diverging((v || 0) / scale); ctx.fillRect(j * cw, i, cw, 1); }));
+  tipOn(canvas, () => '');
+  canvas.addEventListener('mousemove', ev => {
+    const r = canvas.getBoundingClientRect();
+    const j = Math.min(k - 1, Math.floor((ev.clientX - r.left) / r.width * k)), i = Math.min(n - 1, Math.floor((ev.clientY - r.top) / r.height * n));
+    showTip(ev, `neuron ${i + 1} of ${n}, ${labels[j]}: ${fmtNum(atoms[i][j], 4)} bits`);
+  });
+  // Column labels, rotated, in an SVG as wide as the canvas.
+  const head = s('svg', { class: 'chart', viewBox: `0 0 ${k * cw} 84`, preserveAspectRatio: 'none' });
+  labels.forEach((l, j) => head.append(s('text', { x: j * cw + cw / 2 + 3, y: 82, transform: `rotate(-60 ${j * cw + cw / 2 + 3} 82)`, class: 'mono', 'font-size': 9, text: l })));
+  return h('div', {}, head, canvas, h('div', { class: 'legend' },
+    h('span', {}, h('i', { style: `background:linear-gradient(90deg,${diverging(-1)},${diverging(0)},${diverging(1)});width:60px;height:8px` }),
+      `−${fmtNum(scale, 3)} to +${fmtNum(scale, 3)} bits (98th percentile of |atom| without H_res; beyond saturates)`)));
 }
 
 // ---------------------------------------------------------------- live
@@ -879,7 +895,8 @@ function trialView(name, number) {
     ];
     if (t.atoms && t.atoms.length) {
       parts.push(h('div', { class: 'grid' },
-        panel('Mean atoms', `over ${t.atoms.length} hidden neurons, last epoch (bits)`, goalChart(labels, t.atoms_mean, null, 'atoms-mean')),
+        panel('Mean atoms', `over ${t.atoms.length} hidden neurons, last epoch (bits)`, [goalChart(labels, t.atoms_mean, null, 'atoms-mean', 'H_res'),
+          h('p', { class: 'note', text: 'Scaled to the atoms; H_res, the entropy no atom explains, is cut where larger (≫).' })]),
         panel('Atoms per neuron', 'rows: neurons; columns: atoms', atomsHeat(labels, t.atoms))));
     } else if (t.state === 'complete' && !study.synthetic) {
       parts.push(h('p', { class: 'muted', text: 'This trial stored no atoms.' }));
