@@ -336,7 +336,7 @@ function parallelChart(study, trials, brushes, onBrush) {
   const axes = free.map(i => ({ key: 'w' + i, label: study.labels[i], lo: study.lower[i], hi: study.upper[i], get: t => t.gamma[i] }));
   const [v0, v1] = extent(done.map(t => t.value), 0.02);
   axes.push({ key: 'value', label: study.metric, lo: v0, hi: v1, get: t => t.value });
-  const W = Math.max(1160, axes.length * 64), H = 330, m = { l: 40, r: 50, t: 26, b: 30 };
+  const stagger = axes.length > 10, W = Math.max(1160, axes.length * 64), H = stagger ? 344 : 330, m = { l: 40, r: 50, t: stagger ? 40 : 26, b: 30 };
   const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, 'data-chart': 'parallel' });
   const ax = k => m.l + k * (W - m.l - m.r) / Math.max(1, axes.length - 1);
   const ay = (a, v) => H - m.b - (v - a.lo) / (a.hi - a.lo || 1) * (H - m.t - m.b);
@@ -359,9 +359,15 @@ function parallelChart(study, trials, brushes, onBrush) {
   axes.forEach((a, k) => {
     const x = ax(k), g = s('g', { class: 'axis' });
     g.append(s('line', { x1: x, x2: x, y1: m.t, y2: H - m.b, stroke: cssVar('--muted') }));
-    g.append(s('text', { x, y: m.t - 9, 'text-anchor': 'middle', text: a.label, style: 'font-weight:600;fill:' + cssVar('--ink') }));
-    g.append(s('text', { x, y: H - m.b + 14, 'text-anchor': 'middle', text: tickLabel(a.lo, (a.hi - a.lo) / 4) }));
-    g.append(s('text', { x, y: m.t + 3, 'text-anchor': 'start', dx: 4, text: tickLabel(a.hi, (a.hi - a.lo) / 4), 'font-size': 10 }));
+    // Long label rows alternate between two lines, so that neighbours do
+    // not overlap; bounds are printed where they differ from the axis
+    // before (and on the first and the value axis).
+    g.append(s('text', { x, y: m.t - 9 - (stagger && k % 2 ? 14 : 0), 'text-anchor': 'middle', text: a.label, style: 'font-weight:600;fill:' + cssVar('--ink') }));
+    const prev = axes[k - 1];
+    if (k === 0 || a.key === 'value' || prev.lo !== a.lo || prev.hi !== a.hi) {
+      g.append(s('text', { x, y: H - m.b + 14, 'text-anchor': 'middle', text: tickLabel(a.lo, (a.hi - a.lo) / 4) }));
+      g.append(s('text', { x, y: m.t + 3, 'text-anchor': 'start', dx: 4, text: tickLabel(a.hi, (a.hi - a.lo) / 4), 'font-size': 10 }));
+    }
     const b = brushes[a.key];
     if (b) g.append(s('rect', { class: 'brush', x: x - 7, width: 14, y: ay(a, b[1]), height: Math.max(2, ay(a, b[0]) - ay(a, b[1])) }));
     // The grab area, wider than the axis.
