@@ -143,3 +143,19 @@ func TestExportImportErrors(t *testing.T) {
 		}
 	}
 }
+
+// An export written before wall times were in seconds (its trials carry
+// wall_time_ns; written by goalsearch at f5c9097) still imports, and the
+// study then prints in the current form.
+func TestImportOldExport(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	old := "../../store/testdata/export-wall_time_ns.json"
+	if code, _, errs := runCmd(t, "import", old, "--store", db); code != 0 {
+		t.Fatalf("import of an old export: exit %d: %s", code, errs)
+	}
+	code, out, _ := runCmd(t, "trials", "old", "--store", db, "--json")
+	if code != 0 || !strings.Contains(out, `"wall_seconds": 0.069301073`) || strings.Contains(out, "wall_time_ns") {
+		t.Errorf("trials --json of the imported study (exit %d):\n%.600s", code, out)
+	}
+	checkJSONConventions(t, "trials --json of an old import", out)
+}
