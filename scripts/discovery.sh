@@ -56,7 +56,8 @@ import json, sys
 ts = json.load(sys.stdin)
 ts = ts.get("trials", ts) if isinstance(ts, dict) else ts
 get = lambda t, *ks: next((t[k] for k in ks if k in t), None)
-done = [t for t in ts if get(t, "state", "State") in ("complete", 2) and get(t, "generation", "Generation") != 0]
+# trials --json leaves out fields that are zero, generation 0 included
+done = [t for t in ts if get(t, "state", "State") in ("complete", 2) and (get(t, "generation", "Generation") or 0) != 0]
 done.sort(key=lambda t: -get(t, "value", "Value"))
 for t in done[:3]:
     print(",".join(repr(g) for g in get(t, "gamma", "Gamma")))
