@@ -161,6 +161,8 @@ def run_goalsearch(problem, sampler, seed, trials, args):
     vals = []
     for t in ts:
         v = t.get("value", t.get("Value"))
+        if isinstance(v, str):
+            v = float(v)  # trial records write "NaN", "+Inf", "-Inf" as strings
         if v is None:
             vals.append(None)
         elif problem["kind"] == "real":

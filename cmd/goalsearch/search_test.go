@@ -217,7 +217,7 @@ func TestSearchErrors(t *testing.T) {
 	}
 }
 
-// A command on a store that a running search holds says so, and what to do.
+// A writer on a store that a running search holds says so, and what to do.
 func TestLockedStoreMessage(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "s.db")
 	held, err := boltstore.Open(db, nil)
@@ -225,7 +225,7 @@ func TestLockedStoreMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.Close()
-	code, _, errs := runCmd(t, "status", "--store", db)
+	code, _, errs := runCmd(t, "search", "--study", "x", "--setup", "sphere", "--store", db)
 	if code != 1 || !strings.Contains(errs, "is locked by another process") || !strings.Contains(errs, "probably running on it") {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
