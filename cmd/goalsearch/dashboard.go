@@ -43,11 +43,12 @@ It listens on 127.0.0.1 only. To listen on another address give --token (or
 ` + tokenEnv + `): every request then needs it, and the address printed
 includes it.
 
-A bbolt file is held by the search that runs on it: to watch that search, start
-it with 'goalsearch search --dashboard 127.0.0.1:8080' instead. PostgreSQL
-stores can be watched from anywhere while any number of workers run.`,
-		Example: `  goalsearch search --study demo --setup sphere --trials 200 --sleep 2s --dashboard 127.0.0.1:8080
-  goalsearch dashboard --store goalsearch.db
+It reads a bbolt file beside the search that writes it, as status and trials
+do, and a PostgreSQL store from anywhere while any number of workers run.
+'goalsearch search --dashboard 127.0.0.1:8080' serves the same page from the
+search itself.`,
+		Example: `  goalsearch dashboard --store goalsearch.db      # beside a running search, in another terminal
+  goalsearch search --study demo --setup sphere --trials 200 --sleep 2s --dashboard 127.0.0.1:8080
   goalsearch dashboard --store "$GOALSEARCH_PG" --addr 0.0.0.0:8080 --token "$(openssl rand -hex 16)"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

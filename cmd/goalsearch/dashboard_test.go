@@ -125,45 +125,94 @@ func TestDashboardCommand(t *testing.T) {
 	}
 }
 
-// TestDashboardWatchesSearch is the newcomer's session: a synthetic search
-// runs in a subprocess and serves the dashboard (--dashboard); headless
-// Chromium opens it and sees the trial table and the charts, new epochs
-// within 2 s of their being stored, and the trial count grow while the
-// search runs, without reloading the page.
-func TestDashboardWatchesSearch(t *testing.T) {
-	ctx := browser.New(t)
-	db := filepath.Join(t.TempDir(), "live.db")
-	// 4 epochs of 250 ms per trial, 2 at a time: about 2 trials and 8
-	// epochs a second, far more trials than the test waits for.
-	cmd := exec.Command(os.Args[0], "search", "--study", "live", "--store", db, "--setup", "sphere", "--dim", "3",
-		"--sampler", "tpe", "--trials", "500", "--epochs", "4", "--workers", "2", "--sleep", "1s", "--dashboard", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "GOALSEARCH_TEST_MAIN=1")
-	stderr, err := cmd.StderrPipe()
+// subprocess is a goalsearch command running in a subprocess (this test
+// binary, as TestMain arranges), with what it writes to standard error.
+type subprocess struct {
+	cmd    *exec.Cmd
+	errOut syncBuffer
+	exited chan error
+	done   bool
+}
+
+func start(t *testing.T, args ...string) *subprocess {
+	t.Helper()
+	p := &subprocess{cmd: exec.Command(os.Args[0], args...), exited: make(chan error, 1)}
+	p.cmd.Env = append(os.Environ(), "GOALSEARCH_TEST_MAIN=1")
+	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var errOut syncBuffer
 	copied := make(chan struct{})
 	go func() {
 		defer close(copied)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			fmt.Fprintln(&errOut, sc.Text())
+			fmt.Fprintln(&p.errOut, sc.Text())
 		}
 	}()
-	exited := make(chan error, 1)
-	go func() { <-copied; exited <- cmd.Wait() }()
-	stopped := false
+	go func() { <-copied; p.exited <- p.cmd.Wait() }()
 	t.Cleanup(func() {
-		if !stopped {
-			cmd.Process.Kill()
-			<-exited
+		if !p.done {
+			p.cmd.Process.Kill()
+			<-p.exited
 		}
 	})
-	base := waitURL(t, errOut.String)
+	return p
+}
+
+// interrupt sends Ctrl-C and waits for a clean exit.
+func (p *subprocess) interrupt(t *testing.T, what string) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case err := <-p.exited:
+		p.done = true
+		if err != nil {
+			t.Errorf("%s after Ctrl-C: %v\n%s", what, err, p.errOut.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("%s did not stop within 15s of Ctrl-C", what)
+	}
+}
+
+// TestDashboardWatchesSearch is the newcomer's session: a synthetic search
+// runs in a subprocess, and its dashboard is served from a second process
+// (goalsearch dashboard, reading beside the search) or from the search
+// itself (--dashboard); headless Chromium opens it and sees the trial table
+// and the charts, new epochs within 2 s of their being stored, and the
+// trial count grow while the search runs, without reloading the page.
+func TestDashboardWatchesSearch(t *testing.T) {
+	t.Run("second process", func(t *testing.T) { watchSearch(t, false) })
+	t.Run("from the search", func(t *testing.T) { watchSearch(t, true) })
+}
+
+func watchSearch(t *testing.T, fromSearch bool) {
+	ctx := browser.New(t)
+	db := filepath.Join(t.TempDir(), "live.db")
+	// 4 epochs of 250 ms per trial, 2 at a time: about 2 trials and 8
+	// epochs a second, far more trials than the test waits for.
+	args := []string{"search", "--study", "live", "--store", db, "--setup", "sphere", "--dim", "3",
+		"--sampler", "tpe", "--trials", "500", "--epochs", "4", "--workers", "2", "--sleep", "1s"}
+	if fromSearch {
+		args = append(args, "--dashboard", "127.0.0.1:0")
+	}
+	search := start(t, args...)
+	server := search
+	if !fromSearch {
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if _, err := os.Stat(db); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the search made no store in 20s:\n%s", search.errOut.String())
+			}
+		}
+		server = start(t, "dashboard", "--store", db, "--addr", "127.0.0.1:0")
+	}
+	base := waitURL(t, server.errOut.String)
 	state := `JSON.stringify({view: document.documentElement.dataset.view, errors: document.documentElement.dataset.errors,
 		trials: document.documentElement.dataset.trials, live: document.getElementById('live').textContent,
 		main: document.getElementById('main').innerText.slice(0, 300)})`
@@ -219,18 +268,17 @@ func TestDashboardWatchesSearch(t *testing.T) {
 		t.Errorf("%s script errors", e)
 	}
 
-	// Ctrl-C stops the search and its dashboard; the page says so.
-	cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case err := <-exited:
-		stopped = true
-		if err != nil {
-			t.Errorf("search after Ctrl-C: %v\n%s", err, errOut.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("the search did not stop within 15s of Ctrl-C")
+	search.interrupt(t, "the search")
+	if fromSearch {
+		// The dashboard stopped with the search; the page says so.
+		wait(10*time.Second, `document.getElementById('live').classList.contains('err')`, "the page saying the search went away")
+		return
 	}
-	wait(10*time.Second, `document.getElementById('live').classList.contains('err')`, "the page saying the search went away")
+	// The dashboard reads on from the file, where the search left no
+	// trial running.
+	wait(10*time.Second, `document.getElementById('live').classList.contains('ok') && /No trial is running/.test(document.body.innerText)`,
+		"the page reading the file after the search stopped")
+	server.interrupt(t, "the dashboard")
 }
 
 // runningTrial returns a running trial of study live and its last epoch,
