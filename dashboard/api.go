@@ -188,10 +188,10 @@ func progress(st store.Study, trials []store.Trial, n int) []Num {
 // summary of its trials.
 type StudyJSON struct {
 	StudyItem
-	Seed         string          `json:"seed"`
-	SetupConfig  json.RawMessage `json:"setup_config,omitempty"`
-	SamplerCfg   json.RawMessage `json:"sampler_config,omitempty"`
-	PrunerConfig json.RawMessage `json:"pruner_config,omitempty"`
+	Seed          string          `json:"seed"`
+	SetupConfig   json.RawMessage `json:"setup_config,omitempty"`
+	SamplerConfig json.RawMessage `json:"sampler_config,omitempty"`
+	PrunerConfig  json.RawMessage `json:"pruner_config,omitempty"`
 	// Labels name the goal's coordinates; Lower and Upper bound them;
 	// Fixed gives the fixed ones their value; Free are the indices of the
 	// searched ones.
@@ -256,7 +256,7 @@ func (s *server) apiStudy(w http.ResponseWriter, req *http.Request) {
 	sum := summary.Search(st, trials, 10, 0)
 	out := StudyJSON{
 		StudyItem: studyItem(st, trials), Seed: seedString(st.Seed),
-		SetupConfig: st.Setup.Config, SamplerCfg: st.Sampler.Config, PrunerConfig: st.Pruner.Config,
+		SetupConfig: st.Setup.Config, SamplerConfig: st.Sampler.Config, PrunerConfig: st.Pruner.Config,
 		Labels: st.Space.Labels, Lower: nums(st.Space.Lower), Upper: nums(st.Space.Upper), Fixed: st.Space.Fixed,
 		Free: sum.Free, UnitNorm: st.Space.UnitNorm, Epochs: sum.Epochs, Hidden: sum.Hidden, Synthetic: sum.Synthetic,
 		History: []HistoryJSON{}, Leaderboard: []EntryJSON{}, Evaluations: []StudyItem{},

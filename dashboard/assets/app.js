@@ -271,7 +271,6 @@ function curvesChart(study, trials, hidden, onToggle) {
   const f = frame({ name: 'curves', x: [Math.min(1, maxE - 1), maxE], y: [y0, y1], xInt: true, xLabel: 'epoch', yLabel: 'validation ' + (study.synthetic ? 'value' : 'accuracy') });
   const colourOf = valueScale(trials, study.direction !== 'minimize');
   const order = { queued: 0, paused: 1, failed: 2, pruned: 3, complete: 4, running: 5 };
-  const lines = [];
   for (const t of withEpochs.slice().sort((a, b) => (order[a.state] - order[b.state]) || (a.number - b.number))) {
     const pts = t.epoch.map((e, i) => [f.sx(e), f.sy(t.val_acc[i])]);
     let stroke, width = 1.4, dash, opacity = 0.8;
@@ -298,7 +297,6 @@ function curvesChart(study, trials, hidden, onToggle) {
     hit.addEventListener('click', () => { location.hash = '#/trial/' + encodeURIComponent(study.name) + '/' + t.number; });
     tipOn(hit, () => `trial ${t.number} · ${t.state}\nepoch ${t.last_epoch}: ${fmtNum(t.val_acc[t.val_acc.length - 1])}` + (isNum(t.value) ? `\nvalue ${fmtNum(t.value)}` : '') + (t.reason ? '\n' + t.reason : ''));
     g.append(hit);
-    lines.push(g);
     f.svg.append(g);
   }
   return [f.svg, legend];
