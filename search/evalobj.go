@@ -99,10 +99,11 @@ type trainerEval struct {
 func (o *trainerEval) Epochs() int { return o.cfg.Epochs }
 
 func (o *trainerEval) Run(ctx context.Context, spec TrialSpec, report func(EpochReport) error) (Outcome, error) {
-	tc := trainer.Config{
-		Setup: o.setup, Seed: spec.Seed, Hidden: o.cfg.Hidden, Epochs: spec.Epochs,
-		TrainLimit: o.cfg.TrainLimit, LateralFanIn: o.cfg.FanIn, Threads: o.threads,
+	tc, err := TrainerConfig(o.cfg)
+	if err != nil {
+		return Outcome{}, err
 	}
+	tc.Seed, tc.Epochs, tc.Threads = spec.Seed, spec.Epochs, o.threads
 	if o.setup.TakesGoal() {
 		tc.Goal = spec.Gamma
 	}

@@ -66,6 +66,11 @@ var samplerConstructors = map[string]func(box Box, cfg json.RawMessage, seed uin
 	"sobol":  newSobolSampler,
 }
 
+// choiceSamplers are the samplers that search categorical coordinates: TPE
+// models each choice separately, random and Sobol draw the choices
+// uniformly. The others move through distances that a choice lacks.
+var choiceSamplers = map[string]bool{"tpe": true, "random": true, "sobol": true}
+
 // Samplers returns the names NewSampler accepts, sorted.
 func Samplers() []string {
 	names := make([]string, 0, len(samplerConstructors))
@@ -97,7 +102,11 @@ func NewSampler(name string, box Box, cfg json.RawMessage, seed uint64) (Sampler
 	if err := checkSamplerBox(box); err != nil {
 		return nil, fmt.Errorf("search: sampler %s: %w", name, err)
 	}
-	box = Box{Lower: slices.Clone(box.Lower), Upper: slices.Clone(box.Upper)}
+	if cs := box.choices(); len(cs) > 0 && !choiceSamplers[name] {
+		return nil, fmt.Errorf("search: sampler %s searches continuous coordinates and cannot search the categorical hyperparameter %s: use tpe, random or sobol, or make it an int or float",
+			name, strings.Join(cs, ", "))
+	}
+	box = Box{Lower: slices.Clone(box.Lower), Upper: slices.Clone(box.Upper), Kinds: slices.Clone(box.Kinds), Names: slices.Clone(box.Names)}
 	s, err := mk(box, cfg, seed)
 	if err != nil {
 		return nil, fmt.Errorf("search: sampler %s: %w", name, err)
