@@ -98,11 +98,72 @@ func Load(file []byte, overrides []Override) (Experiment, error) {
 	if err := check(root, typ, ""); err != nil {
 		return Experiment{}, err
 	}
+	// The document goes over the defaults of its setup, key by key, so
+	// that a value given as 0 stays 0 (and is refused if it must not be),
+	// and a layer setting given in part keeps the paper's other values.
+	setup := ""
+	if n := lookup(root, "network", "setup"); n != nil && n.Kind == yaml.ScalarNode {
+		setup = n.Value
+	}
+	var defs yaml.Node
+	b, err := Marshal(Defaults(setup))
+	if err == nil {
+		err = yaml.Unmarshal(b, &defs)
+	}
+	if err != nil || len(defs.Content) != 1 {
+		return Experiment{}, fmt.Errorf("experiment: encoding the defaults: %v", err)
+	}
+	merged := merge(defs.Content[0], root)
 	var e Experiment
-	if err := root.Decode(&e); err != nil {
+	if err := merged.Decode(&e); err != nil {
 		return Experiment{}, pathErr("", "%v", err)
 	}
 	return e, nil
+}
+
+// lookup returns the value at the key path in a mapping node, or nil.
+func lookup(n *yaml.Node, keys ...string) *yaml.Node {
+	for _, k := range keys {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+			}
+		}
+		n = next
+	}
+	return n
+}
+
+// merge returns over laid over base: mappings merge key by key, anything
+// else in over (a null too: it means "the default") replaces base's.
+func merge(base, over *yaml.Node) *yaml.Node {
+	if over.Kind == yaml.ScalarNode && over.Tag == "!!null" {
+		return base
+	}
+	if base.Kind != yaml.MappingNode || over.Kind != yaml.MappingNode {
+		return over
+	}
+	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	done := map[string]bool{}
+	for i := 0; i+1 < len(base.Content); i += 2 {
+		k := base.Content[i].Value
+		v := base.Content[i+1]
+		if o := lookup(over, k); o != nil {
+			v = merge(v, o)
+		}
+		done[k] = true
+		out.Content = append(out.Content, base.Content[i], v)
+	}
+	for i := 0; i+1 < len(over.Content); i += 2 {
+		if !done[over.Content[i].Value] {
+			out.Content = append(out.Content, over.Content[i], over.Content[i+1])
+		}
+	}
+	return out
 }
 
 // yamlName returns a struct field's YAML key, or "" if it has none.

@@ -24,6 +24,35 @@ const (
 	DefaultDim     = 5
 )
 
+// Defaults returns the experiment of every default for a setup: the
+// paper's network settings for a network setup (package trainer's
+// defaults, epochs setups.PaperEpochs), one epoch of DefaultDim
+// coordinates for a synthetic one, and the search defaults (cmaes, 20
+// trials, one worker, seed 1, goal bounds [-1, 1]). Load lays a file over
+// it.
+func Defaults(setup string) Experiment {
+	e := Experiment{
+		Objective: Objective{Metric: "val_acc", Direction: string(store.Maximize)},
+		Space:     Space{Bounds: []float64{-1, 1}},
+		Sampler:   Method{Name: DefaultSampler},
+		Pruner:    Method{Name: "none"},
+		Budget:    Budget{Trials: DefaultTrials},
+		Workers:   DefaultWorkers,
+		Seed:      DefaultSeed,
+		Network:   setups.NetworkConfig{Setup: setup},
+	}
+	switch {
+	case setups.IsSynthetic(setup):
+		e.Network.Epochs = 1
+		e.Synthetic.Dim = DefaultDim
+	default:
+		if full, err := search.FullNetworkConfig(setups.NetworkConfig{Setup: setup, Epochs: setups.PaperEpochs}); err == nil {
+			e.Network = full
+		}
+	}
+	return e
+}
+
 // Resolved is an experiment with every default filled in, and what it
 // defines.
 type Resolved struct {
@@ -39,9 +68,9 @@ type Resolved struct {
 	Time time.Duration
 }
 
-// Resolve fills in e's defaults, checks every value and returns the study
-// it defines. Every error names the key path of the offending value and
-// what it should be. Nothing is written anywhere.
+// Resolve checks every value of e (as Load returns it, defaults filled in)
+// and returns the study it defines. Every error names the key path of the
+// offending value and what it should be. Nothing is written anywhere.
 func Resolve(e Experiment) (Resolved, error) {
 	r := Resolved{}
 	if e.Network.Setup == "" {
@@ -66,9 +95,6 @@ func Resolve(e Experiment) (Resolved, error) {
 	if e.Pruner.Name == "" {
 		e.Pruner.Name = "none"
 	}
-	if e.Budget.Trials == 0 {
-		e.Budget.Trials = DefaultTrials
-	}
 	if e.Budget.Trials < 0 {
 		return r, pathErr("budget.trials", "%d; want a non-negative number of trials", e.Budget.Trials)
 	}
@@ -77,17 +103,8 @@ func Resolve(e Experiment) (Resolved, error) {
 		return r, pathErr("budget.time", "%q; want a duration such as 90m or 8h", e.Budget.Time)
 	}
 	r.Time = d
-	if e.Workers == 0 {
-		e.Workers = DefaultWorkers
-	}
 	if e.Workers < 1 {
 		return r, pathErr("workers", "%d; want at least 1", e.Workers)
-	}
-	if e.Seed == 0 {
-		e.Seed = DefaultSeed
-	}
-	if e.Space.Bounds == nil {
-		e.Space.Bounds = []float64{-1, 1}
 	}
 	b := e.Space.Bounds
 	if len(b) != 2 || !(b[0] < b[1]) || math.IsInf(b[0], 0) || math.IsInf(b[1], 0) {
@@ -103,12 +120,6 @@ func Resolve(e Experiment) (Resolved, error) {
 	var epochs int
 	var base setups.NetworkConfig // the full network, for the hyperparameters' checks
 	if setups.IsSynthetic(e.Network.Setup) {
-		if e.Synthetic.Dim == 0 {
-			e.Synthetic.Dim = DefaultDim
-		}
-		if e.Network.Epochs == 0 {
-			e.Network.Epochs = 1
-		}
 		if err := checkSyntheticNetwork(e.Network); err != nil {
 			return r, err
 		}
@@ -132,8 +143,10 @@ func Resolve(e Experiment) (Resolved, error) {
 				strings.Join(goals.Setups(), ", "), strings.Join(setups.Names(setups.Synthetic), ", "))
 		}
 		labels = l
-		if e.Network.Epochs == 0 {
-			e.Network.Epochs = setups.PaperEpochs
+		// Zeros are refused before the paper's values fill the layers
+		// an experiment built in code may leave out.
+		if err := CheckNetwork(e.Network); err != nil {
+			return r, err
 		}
 		full, err := search.FullNetworkConfig(e.Network)
 		if err != nil {
@@ -287,8 +300,6 @@ func CheckNetwork(n setups.NetworkConfig) error {
 				return pathErr(p+".binning.bins", "%d; want at least 2 bins", b.Bins)
 			case b.Kind == "fixed" && !(finite(b.Lower) && finite(b.Upper) && b.Lower+1e-4 < b.Upper):
 				return pathErr(p+".binning", "range [%v, %v]; want finite lower < upper for fixed binning", b.Lower, b.Upper)
-			case b.Kind == "adaptive" && (b.Lower != 0 || b.Upper != 0):
-				return pathErr(p+".binning", "adaptive binning always uses [-1, 1]; want lower and upper 0")
 			}
 		}
 		if a := l.l.Adam; a != nil {
@@ -352,7 +363,7 @@ func (e *Experiment) space(labels []string, base setups.NetworkConfig) (store.Se
 	}
 	if !synthetic && len(labels) == 19 && !named["H_res"] && !fixes {
 		zero := 0.0
-		e.Space.Entries = append([]Entry{{Goal: "H_res", Fixed: &zero}}, e.Space.Entries...)
+		e.Space.Entries = append(e.Space.Entries, Entry{Goal: "H_res", Fixed: &zero})
 	}
 	seen := map[string]bool{}
 	for i := range e.Space.Entries {

@@ -57,10 +57,10 @@ func binningOf(b *setups.Binning, layer string) (*trainer.Binning, error) {
 	case "fixed":
 		out.Kind = trainer.FixedBins
 	case "adaptive":
+		// Adaptive binning always bins [-1, 1]: lower and upper are
+		// ignored, so that a search over the kind can keep fixed
+		// binning's range.
 		out.Kind = trainer.AdaptiveBins
-		if b.Lower != 0 || b.Upper != 0 {
-			return nil, fmt.Errorf("network.%s.binning: adaptive binning always uses [-1, 1]; want lower and upper 0", layer)
-		}
 	default:
 		return nil, fmt.Errorf("network.%s.binning.kind: %q; want fixed or adaptive", layer, b.Kind)
 	}

@@ -43,7 +43,7 @@ func (l Layer) IsZero() bool { return l.Binning == nil && l.Adam == nil && l.Act
 // Binning is how a layer bins its sources for the PID estimate: Kind
 // "fixed" divides [Lower, Upper] into Bins equal bins, "adaptive" divides
 // each source by its largest magnitude in the minibatch first and then
-// [-1, 1] (Lower and Upper must then be 0).
+// [-1, 1] (Lower and Upper are then ignored).
 type Binning struct {
 	Kind  string  `json:"kind" yaml:"kind"`
 	Bins  int     `json:"bins" yaml:"bins"`

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"goalsearch/store"
+	"goalsearch/store/boltstore"
+)
+
+// sphereMixed is a synthetic mixed search: three goal coordinates, a float
+// and an int hyperparameter, TPE with two workers.
+const sphereMixed = `study: mixed
+network:
+  setup: sphere
+  epochs: 2
+synthetic:
+  dim: 3
+space:
+  entries:
+    - {param: synthetic.step, type: float, lower: -1, upper: 1}
+    - {param: synthetic.level, type: int, lower: -2, upper: 2}
+    - {param: synthetic.pick, type: categorical, choices: [0, 0.3, 1]}
+sampler:
+  name: tpe
+  settings: {n_startup_trials: 5}
+budget:
+  trials: 14
+workers: 2
+seed: 3
+`
+
+func writeTemp(t *testing.T, name, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func dumpOf(t *testing.T, db, study string) store.Dump {
+	t.Helper()
+	st, err := boltstore.Open(db, &boltstore.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	d, err := st.Export(context.Background(), study)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// sameTrials reports how two studies' trials differ: the same proposals
+// (goal, hyperparameters, seed) and the same values, bit for bit.
+func sameTrials(t *testing.T, a, b store.Dump) {
+	t.Helper()
+	if len(a.Trials) != len(b.Trials) || len(a.Trials) == 0 {
+		t.Fatalf("%d and %d trials", len(a.Trials), len(b.Trials))
+	}
+	bits := func(x, y []float64) bool {
+		return slices.EqualFunc(x, y, func(p, q float64) bool { return math.Float64bits(p) == math.Float64bits(q) })
+	}
+	for i := range a.Trials {
+		x, y := a.Trials[i], b.Trials[i]
+		if !bits(x.Gamma, y.Gamma) || !bits(x.Params, y.Params) || x.Seed != y.Seed || x.State != y.State ||
+			(x.Value == nil) != (y.Value == nil) || (x.Value != nil && math.Float64bits(*x.Value) != math.Float64bits(*y.Value)) {
+			t.Fatalf("trial %d differs:\n%+v\n%+v", i, x, y)
+		}
+	}
+}
+
+// TestConfigRecreatesStudy runs an experiment file, prints the study's
+// experiment with status --config and runs that under a new name: the same
+// proposals and the same results, trial by trial.
+func TestConfigRecreatesStudy(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	file := writeTemp(t, "mixed.yaml", sphereMixed)
+	if code, _, errs := runCmd(t, "search", "-f", file, "--store", db); code != 0 {
+		t.Fatalf("search -f: exit %d: %s", code, errs)
+	}
+	code, cfg, errs := runCmd(t, "status", "mixed", "--config", "--store", db)
+	if code != 0 || !strings.Contains(cfg, "synthetic.pick") || !strings.Contains(cfg, "workers: 2") {
+		t.Fatalf("status --config: exit %d: %s\n%s", code, errs, cfg)
+	}
+	again := writeTemp(t, "again.yaml", cfg)
+	if code, _, errs := runCmd(t, "search", "-f", again, "study=again", "--store", db); code != 0 {
+		t.Fatalf("search -f (printed config): exit %d: %s", code, errs)
+	}
+	a, b := dumpOf(t, db, "mixed"), dumpOf(t, db, "again")
+	sameTrials(t, a, b)
+	if len(a.Trials[0].Params) != 3 {
+		t.Fatalf("trial 0 records %v, want 3 hyperparameters", a.Trials[0].Params)
+	}
+	// Every choice is an index into its choices; ints are integers.
+	for _, tr := range a.Trials {
+		if l := tr.Params[1]; l != math.Round(l) || l < -2 || l > 2 {
+			t.Fatalf("trial %d: int hyperparameter %v", tr.Number, l)
+		}
+		if c := tr.Params[2]; c != math.Round(c) || c < 0 || c > 2 {
+			t.Fatalf("trial %d: choice %v", tr.Number, c)
+		}
+	}
+	// The printed config, printed again from the new study, is the same
+	// file but for the study's name and creation time.
+	_, cfg2, _ := runCmd(t, "status", "again", "--config", "--store", db)
+	strip := func(s string) string {
+		var keep []string
+		for _, l := range strings.Split(s, "\n") {
+			if !strings.HasPrefix(l, "#") && !strings.HasPrefix(l, "study:") {
+				keep = append(keep, l)
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	if strip(cfg) != strip(cfg2) {
+		t.Fatalf("configs differ:\n%s\n---\n%s", cfg, cfg2)
+	}
+	// trials and the CSV export show the hyperparameters by key path.
+	_, out, _ := runCmd(t, "trials", "mixed", "--store", db)
+	if !strings.Contains(out, "synthetic.level=") {
+		t.Fatalf("trials:\n%s", out)
+	}
+	_, csv, _ := runCmd(t, "export", "mixed", "--format", "csv", "--store", db)
+	if head, _, _ := strings.Cut(csv, "\n"); !strings.Contains(head, ",synthetic.step,synthetic.level,synthetic.pick,") {
+		t.Fatalf("csv header %q", head)
+	}
+}
+
+// TestConfigRecreatesNetworkStudy does the same on a tiny real network with
+// a learning rate and a bin count searched beside the goal.
+func TestConfigRecreatesNetworkStudy(t *testing.T) {
+	data := tinyDataDir(t)
+	db := filepath.Join(t.TempDir(), "s.db")
+	file := writeTemp(t, "net.yaml", `study: net
+network:
+  setup: context
+  hidden: 4
+  epochs: 1
+  batch: 100
+  train_limit: 300
+space:
+  entries:
+    - {param: network.hidden_layer.adam.lr, type: log-float, lower: 0.001, upper: 0.01}
+    - {param: network.hidden_layer.binning.bins, type: int, lower: 4, upper: 24}
+sampler: {name: random}
+budget: {trials: 3}
+enqueue: [context/naive]
+`)
+	args := []string{"search", "-f", file, "network.data=" + data, "--store", db}
+	if code, _, errs := runCmd(t, args...); code != 0 {
+		t.Fatalf("search -f: exit %d: %s", code, errs)
+	}
+	_, cfg, _ := runCmd(t, "status", "net", "--config", "--store", db)
+	again := writeTemp(t, "again.yaml", cfg)
+	if code, _, errs := runCmd(t, "search", "-f", again, "study=net2", "--store", db); code != 0 {
+		t.Fatalf("search -f (printed config): exit %d: %s", code, errs)
+	}
+	a, b := dumpOf(t, db, "net"), dumpOf(t, db, "net2")
+	sameTrials(t, a, b)
+	// The enqueued goal keeps the paper's values; the sampled ones differ.
+	if p := a.Trials[0].Params; p[0] != 0.002 || p[1] != 20 {
+		t.Fatalf("enqueued trial's hyperparameters %v, want the paper's [0.002 20]", p)
+	}
+	if p := a.Trials[1].Params; p[0] == 0.002 || p[0] < 0.001 || p[0] > 0.01 || p[1] != math.Round(p[1]) {
+		t.Fatalf("sampled hyperparameters %v", p)
+	}
+}
+
+// TestExperimentBadInput: every bad value names its key path and what was
+// expected, exits non-zero, and leaves the store as it was.
+func TestExperimentBadInput(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	if code, _, errs := runCmd(t, "search", "--study", "ok", "--setup", "sphere", "--trials", "2", "--store", db); code != 0 {
+		t.Fatal(errs)
+	}
+	base := "study: bad\nnetwork:\n  setup: context-lateral\n  epochs: 1\n"
+	cases := []struct {
+		name, file string
+		args       []string
+		want       string
+	}{
+		{"unknown key", base + "netwrk: {hidden: 5}\n", nil, "netwrk: unknown key"},
+		{"unknown nested key", "study: bad\nnetwork: {setup: context, hiden: 5}\n", nil, "network.hiden: unknown key"},
+		{"wrong type", "study: bad\nnetwork: {setup: context, hidden: many}\n", nil, `network.hidden: want an integer, got "many"`},
+		{"lr <= 0", base + "  hidden_layer: {adam: {lr: 0}}\n", nil, "network.hidden_layer.adam.lr: 0; want a learning rate > 0"},
+		{"bins < 2", base, []string{"network.output_layer.binning.bins=1"}, "network.output_layer.binning.bins: 1; want at least 2 bins"},
+		{"log range lower <= 0", base + "space: {entries: [{param: network.hidden_layer.adam.lr, type: log-float, lower: 0, upper: 0.1}]}\n", nil,
+			"space.entries.0.lower: 0; a log-float range needs lower > 0"},
+		{"lr range reaching 0", base + "space: {entries: [{param: network.hidden_layer.adam.lr, type: float, lower: 0, upper: 0.1}]}\n", nil,
+			"space.entries.0.lower: network.hidden_layer.adam.lr: 0; want a learning rate > 0"},
+		{"empty choices", base + "space: {entries: [{param: network.hidden_layer.binning.kind, type: categorical, choices: []}]}\n", nil,
+			"space.entries.0.choices: empty; want at least one choice"},
+		{"hidden 0", base, []string{"network.hidden=0"}, "network.hidden: 0; want at least 1 hidden neuron"},
+		{"override of a nonexistent key", base, []string{"network.hiddn=500"}, "network.hiddn: override network.hiddn=500: no such key; network takes setup, hidden,"},
+		{"override of the wrong type", base, []string{"network.hidden=lots"}, `network.hidden: override network.hidden=lots: want an integer, got "lots"`},
+		{"override without =", base, []string{"network.hidden"}, "want KEY=VALUE"},
+		{"unknown atom", base + "space: {entries: [{goal: '{X}', lower: 0, upper: 1}]}\n", nil, `space.entries.0.goal: no atom "{X}"`},
+		{"unknown hyperparameter", base + "space: {entries: [{param: network.hidden_layer.adam.rate, lower: 0.1, upper: 0.2}]}\n", nil,
+			"space.entries.0.lower: network.hidden_layer.adam.rate"},
+		{"categorical with cmaes", base + "space: {entries: [{param: network.hidden_layer.binning.kind, type: categorical, choices: [fixed, adaptive]}]}\nsampler: {name: cmaes}\n", nil,
+			"sampler.name: sampler cmaes searches continuous coordinates and cannot search the categorical hyperparameter network.hidden_layer.binning.kind"},
+		{"unknown sampler setting", base + "sampler: {name: tpe, settings: {n_startup: 3}}\n", nil, `sampler.settings: sampler tpe: config: json: unknown field "n_startup"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			file := writeTemp(t, "bad.yaml", c.file)
+			args := append([]string{"search", "-f", file, "--store", db}, c.args...)
+			code, _, errs := runCmd(t, args...)
+			if code == 0 || !strings.Contains(errs, c.want) {
+				t.Fatalf("exit %d, stderr %q, want it to contain %q", code, errs, c.want)
+			}
+		})
+	}
+	st, err := boltstore.Open(db, &boltstore.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	studies, _ := st.Studies(context.Background())
+	if len(studies) != 1 || studies[0].Name != "ok" {
+		t.Fatalf("the store holds %v after bad input, want only study ok", studies)
+	}
+}
+
+// TestFlagsAreOverrides: today's flags and key=value arguments define the
+// same study.
+func TestFlagsAreOverrides(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	if code, _, errs := runCmd(t, "search", "--study", "a", "--setup", "sphere", "--dim", "3", "--sampler", "random", "--trials", "3", "--seed", "9", "--store", db); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, _, errs := runCmd(t, "search", "study=b", "network.setup=sphere", "synthetic.dim=3", "sampler.name=random", "budget.trials=3", "seed=9", "--store", db); code != 0 {
+		t.Fatal(errs)
+	}
+	sameTrials(t, dumpOf(t, db, "a"), dumpOf(t, db, "b"))
+	// Resuming study a with the same flags is the same definition.
+	if code, _, errs := runCmd(t, "search", "--study", "a", "--setup", "sphere", "--dim", "3", "--sampler", "random", "--trials", "4", "--seed", "9", "--store", db); code != 0 {
+		t.Fatalf("resume: %s", errs)
+	}
+	// A file's value, then an override of it: the override wins.
+	file := writeTemp(t, "c.yaml", "study: c\nnetwork: {setup: sphere}\nsynthetic: {dim: 2}\nsampler: {name: sobol}\nbudget: {trials: 2}\n")
+	if code, _, errs := runCmd(t, "search", "-f", file, "synthetic.dim=4", "--store", db); code != 0 {
+		t.Fatal(errs)
+	}
+	if d := dumpOf(t, db, "c"); d.Study.Space.Dim() != 4 || d.Study.Sampler.Name != "sobol" {
+		t.Fatalf("study c: %d coordinates, sampler %s", d.Study.Space.Dim(), d.Study.Sampler.Name)
+	}
+}
