@@ -298,7 +298,7 @@ func CheckNetwork(n setups.NetworkConfig) error {
 				return pathErr(p+".binning.kind", "%q; want fixed or adaptive", b.Kind)
 			case b.Bins < 2:
 				return pathErr(p+".binning.bins", "%d; want at least 2 bins", b.Bins)
-			case b.Kind == "fixed" && !(finite(b.Lower) && finite(b.Upper) && b.Lower+1e-4 < b.Upper):
+			case b.Kind == "fixed" && (b.Lower != 0 || b.Upper != 0) && !(finite(b.Lower) && finite(b.Upper) && b.Lower+1e-4 < b.Upper):
 				return pathErr(p+".binning", "range [%v, %v]; want finite lower < upper for fixed binning", b.Lower, b.Upper)
 			}
 		}

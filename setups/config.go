@@ -41,7 +41,7 @@ type Layer struct {
 func (l Layer) IsZero() bool { return l.Binning == nil && l.Adam == nil && l.Activation == nil }
 
 // Binning is how a layer bins its sources for the PID estimate: Kind
-// "fixed" divides [Lower, Upper] into Bins equal bins, "adaptive" divides
+// "fixed" divides [Lower, Upper] (both 0: [-20, 20]) into Bins equal bins, "adaptive" divides
 // each source by its largest magnitude in the minibatch first and then
 // [-1, 1] (Lower and Upper are then ignored).
 type Binning struct {
