@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -252,5 +253,53 @@ func TestFlagsAreOverrides(t *testing.T) {
 	}
 	if d := dumpOf(t, db, "c"); d.Study.Space.Dim() != 4 || d.Study.Sampler.Name != "sobol" {
 		t.Fatalf("study c: %d coordinates, sampler %s", d.Study.Space.Dim(), d.Study.Sampler.Name)
+	}
+}
+
+// TestTrainFile: train -f trains the file's network; with the paper's
+// settings written out it is the run that flags give, and a changed
+// learning rate changes it.
+func TestTrainFile(t *testing.T) {
+	data := tinyDataDir(t)
+	file := writeTemp(t, "t.yaml", `network:
+  setup: context
+  hidden: 4
+  epochs: 1
+  batch: 100
+  train_limit: 300
+  hidden_layer:
+    adam: {lr: 0.002, weight_decay: 0.00035}
+enqueue: [context/naive]
+`)
+	lastVal := func(args ...string) (float64, string) {
+		code, out, errs := runCmd(t, append(args, "--data", data, "--threads", "1", "--json")...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		var rep struct {
+			Hidden  int `json:"hidden"`
+			Metrics []struct {
+				Val struct {
+					BatchMean float64 `json:"batch_mean"`
+				} `json:"val_acc"`
+			} `json:"metrics"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Metrics) != 2 || rep.Metrics[1].Val.BatchMean == 0 {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		return rep.Metrics[1].Val.BatchMean, out
+	}
+	flags, _ := lastVal("train", "--setup", "context", "--goal", "naive", "--hidden", "4", "--epochs", "1", "--batch", "100", "--train-limit", "300")
+	fromFile, _ := lastVal("train", "-f", file)
+	if flags != fromFile {
+		t.Fatalf("train -f %v, the same run by flags %v", fromFile, flags)
+	}
+	faster, _ := lastVal("train", "-f", file, "network.hidden_layer.adam.lr=0.05")
+	if faster == fromFile {
+		t.Fatalf("lr 0.05 gives the same validation accuracy %v as lr 0.002", faster)
+	}
+	code, _, errs := runCmd(t, "train", "-f", file, "network.hidden_layer.adam.lr=-1", "--data", data)
+	if code == 0 || !strings.Contains(errs, "network.hidden_layer.adam.lr: -1; want a learning rate > 0") {
+		t.Fatalf("bad lr: exit %d, %s", code, errs)
 	}
 }
