@@ -35,7 +35,16 @@ var samplerConstructors = map[string]func(box Box, cfg json.RawMessage, seed uin
 		if err := decodeStrict(raw, &c); err != nil {
 			return nil, err
 		}
-		o, err := tpe.New(box.Lower, box.Upper, c, seed)
+		var choices []int
+		for j, k := range box.Kinds {
+			if choices == nil {
+				choices = make([]int, box.Dim())
+			}
+			if k == Choice {
+				choices[j] = int(box.Upper[j])
+			}
+		}
+		o, err := tpe.NewWithChoices(box.Lower, box.Upper, choices, c, seed)
 		return wrap("tpe", tpe.StateVersion, o, err)
 	},
 	"ga": func(box Box, raw json.RawMessage, seed uint64) (Sampler, error) {
