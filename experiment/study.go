@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"goalsearch/search"
 	"goalsearch/setups"
 	"goalsearch/store"
 )
@@ -97,4 +98,27 @@ func settingsOf(raw json.RawMessage, dst *map[string]any) error {
 		return nil
 	}
 	return json.Unmarshal(raw, dst)
+}
+
+// KnownTrial returns the trial that enqueues the goal spec (a preset, a
+// comma-separated vector or a goal file, the reference's Hydra configs
+// included) as the index-th known goal of study: its hyperparameters take
+// the values of the study's network.
+func KnownTrial(study store.Study, spec string, index int) (store.NewTrial, error) {
+	e, err := OfStudy(study, 0)
+	if err != nil {
+		return store.NewTrial{}, err
+	}
+	var base setups.NetworkConfig
+	if !setups.IsSynthetic(study.Setup.Name) {
+		if base, err = search.FullNetworkConfig(e.Network); err != nil {
+			return store.NewTrial{}, err
+		}
+	}
+	nt, err := e.known(spec, study, base)
+	if err != nil {
+		return nt, err
+	}
+	nt.Seed = search.TrialSeed(study.Seed, 0, index)
+	return nt, nil
 }

@@ -10,8 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"goalsearch/experiment"
 	"goalsearch/store"
 	"goalsearch/store/boltstore"
+	"goalsearch/trainer/goals"
 )
 
 // sphereMixed is a synthetic mixed search: three goal coordinates, a float
@@ -302,4 +304,73 @@ enqueue: [context/naive]
 	if code == 0 || !strings.Contains(errs, "network.hidden_layer.adam.lr: -1; want a learning rate > 0") {
 		t.Fatalf("bad lr: exit %d, %s", code, errs)
 	}
+}
+
+// TestHydraGoals: goals --format hydra writes the reference's layout, and
+// train --goal, an experiment's enqueue and import read it back.
+func TestHydraGoals(t *testing.T) {
+	code, out, errs := runCmd(t, "goals", "context/opt_1_100", "--format", "hydra")
+	if code != 0 || !strings.HasPrefix(out, "# @package _global_\n") || !strings.Contains(out, "layer_params:\n  hidden_layer1:\n    gamma:\n") {
+		t.Fatalf("goals --format hydra: exit %d: %s\n%s", code, errs, out)
+	}
+	file := writeTemp(t, "opt_1_100.yaml", out)
+	db := filepath.Join(t.TempDir(), "s.db")
+	// A study created (not run) from an experiment enqueueing the file.
+	data := tinyDataDir(t)
+	res, err := loadExperiment("", mustOverridesT(t, "study=h", "network.setup=context", "network.epochs=1", "network.hidden=4",
+		"network.train_limit=300", "network.data="+data, "sampler.name=tpe", "enqueue=["+file+"]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := boltstore.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateStudy(context.Background(), res.Study); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	ref := "../../trainer/goals/testdata/hydra_context_naive.yaml"
+	if code, out, errs := runCmd(t, "import", ref, "--study", "h", "--store", db); code != 0 || !strings.Contains(out, "as trial 0") {
+		t.Fatalf("import: exit %d: %s %s", code, out, errs)
+	}
+	d := dumpOf(t, db, "h")
+	if len(d.Trials) != 1 || !slices.Equal(d.Trials[0].Gamma, []float64{0, 0, 1, 0, 0}) {
+		t.Fatalf("trials after import: %+v", d.Trials)
+	}
+	if !slices.Equal(res.Known[0].Gamma, presetGamma(t, "context/opt_1_100")) {
+		t.Fatalf("enqueue of the written file: %v", res.Known[0].Gamma)
+	}
+	// Once the sampler has proposed, import refuses.
+	if code, _, errs := runCmd(t, "search", "--study", "h", "--trials", "2", "--store", db); code != 0 {
+		t.Fatalf("search: %s", errs)
+	}
+	if code, _, errs := runCmd(t, "import", ref, "--study", "h", "--store", db); code == 0 || !strings.Contains(errs, "proposed goals already") {
+		t.Fatalf("import after the start: exit %d: %s", code, errs)
+	}
+	if code, _, errs := runCmd(t, "import", ref, "--store", db); code == 0 || !strings.Contains(errs, "--study NAME") {
+		t.Fatalf("import without --study: exit %d: %s", code, errs)
+	}
+}
+
+func mustOverridesT(t *testing.T, kvs ...string) []experiment.Override {
+	t.Helper()
+	var out []experiment.Override
+	for _, kv := range kvs {
+		o, err := experiment.ParseOverride(kv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+func presetGamma(t *testing.T, name string) []float64 {
+	t.Helper()
+	p, ok := goals.Lookup(name, "")
+	if !ok {
+		t.Fatalf("no preset %s", name)
+	}
+	return p.Gamma
 }
