@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"goalsearch/setups"
 	"goalsearch/store"
@@ -75,6 +76,12 @@ func TrialSeeds(trials []store.Trial) map[uint64]bool {
 func PlanFromStudy(src store.Study, kind string, hidden, epochs int) (EvalPlan, error) {
 	if summary.IsEvalStudy(src) {
 		return EvalPlan{}, fmt.Errorf("study %s is an evaluation study, not a search", src.Name)
+	}
+	if len(src.Space.Params) > 0 {
+		// An evaluation trains goals with one network configuration; the
+		// trials of a joint search each ran their own.
+		return EvalPlan{}, fmt.Errorf("study %s searched hyperparameters beside the goal (%s): evaluations re-train goals with one network configuration, not yet with each trial's hyperparameters; train the best trial with 'goalsearch train -f' and its values as overrides",
+			src.Name, paramKeys(src.Space.Params))
 	}
 	p := EvalPlan{Config: summary.EvalConfig{Kind: kind, Group: src.Name, Setup: src.Setup.Name}, Labels: slices.Clone(src.Space.Labels)}
 	if setups.IsSynthetic(src.Setup.Name) {
@@ -443,3 +450,11 @@ func (doneSampler) State() (SamplerState, error) {
 	return SamplerState{Version: 1, Data: []byte("{}")}, nil
 }
 func (doneSampler) Restore(SamplerState) error { return nil }
+
+func paramKeys(ps []store.Param) string {
+	keys := make([]string, len(ps))
+	for i, p := range ps {
+		keys[i] = p.Key
+	}
+	return strings.Join(keys, ", ")
+}
