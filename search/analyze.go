@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"goalsearch/store"
 	"goalsearch/summary"
@@ -202,6 +203,14 @@ func Analyze(ctx context.Context, ev *Evaluator, cfg AnalyzeConfig) (*Analysis, 
 	src, err := st.Study(ctx, cfg.Study)
 	if err != nil {
 		return nil, err
+	}
+	if len(src.Space.Params) > 0 {
+		keys := make([]string, len(src.Space.Params))
+		for i, p := range src.Space.Params {
+			keys[i] = p.Key
+		}
+		return nil, fmt.Errorf("study %s searched hyperparameters beside the goal (%s): analyze varies goal weights only, not yet the hyperparameters; 'goalsearch evaluate %s' evaluates its goals with their trials' hyperparameters",
+			src.Name, strings.Join(keys, ", "), src.Name)
 	}
 	trials, err := st.Trials(ctx, src.Name)
 	if err != nil {

@@ -40,7 +40,7 @@ func NewObjective(setup store.Setup, params []store.Param, threads int) (Objecti
 // threads is the number of threads one trial may use.
 func ForStudy(study store.Study, threads int) (Objective, Sampler, error) {
 	if summary.IsEvalStudy(study) {
-		obj, err := NewEvalObjective(study.Setup, threads, nil)
+		obj, err := NewEvalObjective(study.Setup, study.Space.Params, threads, nil)
 		if err != nil {
 			return nil, nil, err
 		}

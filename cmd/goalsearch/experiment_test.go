@@ -175,6 +175,27 @@ enqueue: [context/naive]
 	if p := a.Trials[1].Params; p[0] == 0.002 || p[0] < 0.001 || p[0] > 0.01 || p[1] != math.Round(p[1]) {
 		t.Fatalf("sampled hyperparameters %v", p)
 	}
+	// Evaluating the best goals retrains each with its trial's
+	// hyperparameters; analyze refuses by name.
+	if code, _, errs := runCmd(t, "evaluate", "net", "--top", "2", "--seeds", "1", "--store", db); code != 0 {
+		t.Fatalf("evaluate: exit %d: %s", code, errs)
+	}
+	ev := dumpOf(t, db, "net/evaluate/context/h4")
+	if len(ev.Study.Space.Params) != 2 || len(ev.Trials) != 2 {
+		t.Fatalf("evaluation study: %d params, %d trials", len(ev.Study.Space.Params), len(ev.Trials))
+	}
+	for _, et := range ev.Trials {
+		found := false
+		for _, st := range a.Trials {
+			found = found || (slices.Equal(st.Gamma, et.Gamma) && slices.Equal(st.Params, et.Params))
+		}
+		if !found || et.State != store.Complete {
+			t.Fatalf("evaluation trial %d (%s) with %v: no search trial has that goal and those hyperparameters", et.Number, et.State, et.Params)
+		}
+	}
+	if code, _, errs := runCmd(t, "analyze", "net", "--store", db); code == 0 || !strings.Contains(errs, "network.hidden_layer.adam.lr") {
+		t.Fatalf("analyze of a joint study: exit %d: %s", code, errs)
+	}
 }
 
 // TestExperimentBadInput: every bad value names its key path and what was
