@@ -197,7 +197,7 @@ func Resolve(e Experiment) (Resolved, error) {
 	} else if len(e.Pruner.Settings) > 0 {
 		return r, pathErr("pruner.settings", "settings without a pruner; set pruner.name (%s)", strings.Join(search.Pruners(), ", "))
 	}
-	if _, err := search.NewPruner(study.Pruner.Name, study.Pruner.Config, epochs); err != nil {
+	if _, err := search.NewPruner(study.Pruner.Name, study.Pruner.Config, study.Setup.Name, epochs); err != nil {
 		path := "pruner.settings"
 		if !slices.Contains(search.Pruners(), e.Pruner.Name) {
 			path = "pruner.name"

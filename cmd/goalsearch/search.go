@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -162,12 +163,10 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 	if !exists && !define {
 		return usagef("study %q does not exist yet: --setup is required to create it (or -f FILE)", name)
 	}
-	if exists && len(o.Enqueue) > 0 {
-		return usagef("--enqueue only applies when a study is created")
-	}
 	// What this run spends: the file's (or the flags') budget, or, when
 	// resuming by name, the stored experiment's unless a flag says more.
 	trials, limit, workers := o.Trials, o.Time, o.Workers
+	known := res.Known
 	switch {
 	case define:
 		study = res.Study
@@ -180,6 +179,23 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 			if !o.changed("workers") {
 				workers = e.Workers
 			}
+		}
+	}
+	if exists && !define {
+		// --study NAME --enqueue G...: the goals the study was created
+		// with, as the command that created it gives them again.
+		for i, spec := range o.Enqueue {
+			nt, err := experiment.KnownTrial(study, spec, i)
+			if err != nil {
+				return usagef("--enqueue %s: %v", spec, err)
+			}
+			known = append(known, nt)
+		}
+	}
+	first := 0 // the first of known not in the store yet
+	if exists && len(known) > 0 {
+		if first, err = enqueuedBefore(ctx, st, study.Name, known); err != nil {
+			return err
 		}
 	}
 	threads := o.Threads
@@ -200,7 +216,7 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 	if err != nil {
 		return err
 	}
-	if _, err := search.NewPruner(study.Pruner.Name, study.Pruner.Config, obj.Epochs()); err != nil {
+	if _, err := search.NewPruner(study.Pruner.Name, study.Pruner.Config, study.Setup.Name, obj.Epochs()); err != nil {
 		return err
 	}
 	if define {
@@ -208,11 +224,9 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 			return fmt.Errorf("%w (to resume the study, give only --study and budget flags)", err)
 		}
 	}
-	if !exists {
-		for _, nt := range res.Known {
-			if _, err := st.EnqueueTrial(ctx, study.Name, nt); err != nil {
-				return err
-			}
+	for _, nt := range known[first:] {
+		if _, err := st.EnqueueTrial(ctx, study.Name, nt); err != nil {
+			return err
 		}
 	}
 
@@ -432,4 +446,32 @@ func parseVector(spec string, dim int) ([]float64, error) {
 		g[i] = v
 	}
 	return g, nil
+}
+
+// enqueuedBefore checks --enqueue against an existing study, so that the
+// command that created a study also resumes it: the goals enqueued then
+// (generation 0, trials 0, 1, ...) must be the first of known. It returns
+// how many of known are in the store already; the rest are enqueued if
+// the study was interrupted while its goals were being enqueued, before
+// any sampler proposal.
+func enqueuedBefore(ctx context.Context, st store.Store, study string, known []store.NewTrial) (int, error) {
+	trials, err := st.Trials(ctx, study)
+	if err != nil {
+		return 0, err
+	}
+	n, proposed := 0, false
+	for _, t := range trials {
+		if t.Generation != 0 {
+			proposed = true
+			continue
+		}
+		if n >= len(known) || !slices.Equal(t.Gamma, known[n].Gamma) {
+			return 0, usagef("--enqueue: study %q was created with other enqueued goals (trial %d is %v); to resume it, give the same --enqueue goals or none", study, t.Number, t.Gamma)
+		}
+		n++
+	}
+	if n < len(known) && proposed {
+		return 0, usagef("--enqueue: study %q has %d enqueued goals and sampler proposals already; more goals can only be enqueued when a study is created", study, n)
+	}
+	return n, nil
 }
