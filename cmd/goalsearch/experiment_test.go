@@ -196,6 +196,15 @@ enqueue: [context/naive]
 	if code, _, errs := runCmd(t, "analyze", "net", "--store", db); code == 0 || !strings.Contains(errs, "network.hidden_layer.adam.lr") {
 		t.Fatalf("analyze of a joint study: exit %d: %s", code, errs)
 	}
+	// The report names the searched hyperparameters and the best trial's.
+	page := filepath.Join(t.TempDir(), "r.html")
+	if code, _, errs := runCmd(t, "report", "net", "-o", page, "--store", db); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, errs)
+	}
+	html, _ := os.ReadFile(page)
+	if !strings.Contains(string(html), "best hyperparameters") || !strings.Contains(string(html), "network.hidden_layer.binning.bins (int, [4, 24])") {
+		t.Fatalf("report does not show the hyperparameters")
+	}
 }
 
 // TestExperimentBadInput: every bad value names its key path and what was
