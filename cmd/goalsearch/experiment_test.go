@@ -193,8 +193,44 @@ enqueue: [context/naive]
 			t.Fatalf("evaluation trial %d (%s) with %v: no search trial has that goal and those hyperparameters", et.Number, et.State, et.Params)
 		}
 	}
-	if code, _, errs := runCmd(t, "analyze", "net", "--store", db); code == 0 || !strings.Contains(errs, "network.hidden_layer.adam.lr") {
-		t.Fatalf("analyze of a joint study: exit %d: %s", code, errs)
+	// analyze varies the goal weights and each hyperparameter, the goal's
+	// variants with the best trial's hyperparameters.
+	code, out, errs := runCmd(t, "analyze", "net", "--seeds", "1", "--store", db, "--json")
+	if code != 0 {
+		t.Fatalf("analyze: exit %d: %s", code, errs)
+	}
+	var an struct {
+		Best             struct{ Trial int } `json:"best"`
+		ParamSensitivity []struct {
+			Key      string `json:"key"`
+			Value    string `json:"value"`
+			Variants []struct {
+				Value  string `json:"value"`
+				Change struct {
+					N int `json:"n"`
+				} `json:"change"`
+			} `json:"variants"`
+		} `json:"param_sensitivity"`
+	}
+	if err := json.Unmarshal([]byte(out), &an); err != nil {
+		t.Fatal(err)
+	}
+	if len(an.ParamSensitivity) != 2 || an.ParamSensitivity[0].Key != "network.hidden_layer.adam.lr" ||
+		len(an.ParamSensitivity[1].Variants) == 0 || an.ParamSensitivity[1].Variants[0].Change.N != 1 {
+		t.Fatalf("param sensitivity: %s", out)
+	}
+	sens := dumpOf(t, db, "net/sensitivity/context/h4")
+	bestParams := a.Trials[an.Best.Trial].Params
+	for _, et := range sens.Trials {
+		same := 0
+		for k := range bestParams {
+			if et.Params[k] == bestParams[k] {
+				same++
+			}
+		}
+		if same < len(bestParams)-1 {
+			t.Fatalf("sensitivity trial %d has hyperparameters %v, the best trial %v: more than one changed", et.Number, et.Params, bestParams)
+		}
 	}
 	// The report names the searched hyperparameters and the best trial's.
 	page := filepath.Join(t.TempDir(), "r.html")
