@@ -50,21 +50,27 @@ export)
 	;;
 evaluate)
 	# The three best goals the sampler proposed (not the enqueued presets),
-	# beside the paper's best presets, on the same $SEEDS fresh seeds.
+	# beside the paper's best presets, on the same $SEEDS fresh seeds (an
+	# evaluation's seeds depend on the seed index only, so the comparison
+	# is paired).
 	mapfile -t found < <("$GS" trials "$STUDY" --store "$STORE" --json | /usr/bin/python3 -c '
 import json, sys
 ts = json.load(sys.stdin)
 ts = ts.get("trials", ts) if isinstance(ts, dict) else ts
 get = lambda t, *ks: next((t[k] for k in ks if k in t), None)
-# trials --json leaves out fields that are zero, generation 0 included
-done = [t for t in ts if get(t, "state", "State") in ("complete", 2) and (get(t, "generation", "Generation") or 0) != 0]
-done.sort(key=lambda t: -get(t, "value", "Value"))
+# trials --json leaves out fields that are zero, generation 0 included.
+# Ranked as the sampler ranks them: by the epoch reached (ASHA lets few
+# trials finish; one stopped at rung 90 is nearly a finished one), then by
+# validation accuracy.
+done = [t for t in ts if get(t, "state", "State") in ("complete", "pruned") and (get(t, "generation", "Generation") or 0) != 0
+        and get(t, "value", "Value") is not None]
+done.sort(key=lambda t: (-len(get(t, "epochs", "Epochs") or []), -get(t, "value", "Value")))
 for t in done[:3]:
     print(",".join(repr(g) for g in get(t, "gamma", "Gamma")))
 ')
 	goals=()
 	for g in "${found[@]}"; do goals+=(--goal "$g"); done
-	for p in opt_1_100_tpe opt_1_100_cmaes opt_1_100_modified naive; do goals+=(--goal "context-lateral/$p"); done
+	for p in opt_1_100_tpe opt_1_100_modified; do goals+=(--goal "context-lateral/$p"); done
 	exec nice -n 19 "$GS" evaluate --store "$STORE" --setup context-lateral "${goals[@]}" \
 		--seeds "$SEEDS" --epochs 100 --workers 2 --threads 1
 	;;
