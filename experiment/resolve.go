@@ -548,7 +548,7 @@ func (e Experiment) known(spec string, study store.Study, base setups.NetworkCon
 	var g []float64
 	var err error
 	if setups.IsSynthetic(study.Setup.Name) {
-		g, err = parseVector(spec, study.Space.Dim())
+		g, err = ParseVector(spec, study.Space.Dim())
 	} else {
 		g, err = goals.Parse(spec, study.Setup.Name)
 	}
@@ -621,7 +621,8 @@ func currentValue(p store.Param, base setups.NetworkConfig, synthetic bool) (flo
 	return x, nil
 }
 
-func parseVector(spec string, dim int) ([]float64, error) {
+// ParseVector reads a goal written as dim comma-separated finite numbers.
+func ParseVector(spec string, dim int) ([]float64, error) {
 	parts := strings.Split(spec, ",")
 	if len(parts) != dim {
 		return nil, fmt.Errorf("%d numbers, want %d", len(parts), dim)

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"goalsearch/internal/browser"
 )
 
 // The HTML report is opened in headless Chromium (Debian's chromium
@@ -20,25 +22,6 @@ import (
 // of the root element, which --dump-dom prints.
 
 var sampleDir = flag.String("sample", "", "also write the browser test's reports and screenshots to this directory, to look at")
-
-// chromium returns the path of a Chromium binary. Without one the test is
-// skipped, except under CI (CI set), where it must run.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium is not installed, and CI is set: run .ci/chromium.sh (apt-get install chromium)")
-	}
-	t.Skip("chromium is not installed (.ci/chromium.sh installs it); skipping the browser test")
-	return ""
-}
 
 // chromiumArgs are the flags of a quiet, offline, throw-away browser: no
 // sandbox (CI runs as root), no GPU, no network of any kind (every host
@@ -68,7 +51,7 @@ var (
 )
 
 func TestHTMLInChromium(t *testing.T) {
-	bin := chromium(t)
+	bin := browser.Find(t)
 	dir := t.TempDir()
 	if *sampleDir != "" {
 		dir = *sampleDir

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"goalsearch/experiment"
 	"goalsearch/search"
 	"goalsearch/setups"
 	"goalsearch/store"
@@ -272,7 +273,7 @@ func parseEvalGoals(setup string, dim int, specs []string) ([]summary.EvalGoal, 
 		var g []float64
 		var err error
 		if setups.IsSynthetic(setup) {
-			g, err = parseVector(spec, dim)
+			g, err = experiment.ParseVector(spec, dim)
 		} else {
 			g, err = goals.Parse(spec, setup)
 			if p, ok := goals.Lookup(spec, setup); ok {

@@ -455,22 +455,6 @@ func formatGoal(labels []string, g []float64) string {
 	return strings.Join(parts, "  ")
 }
 
-func parseVector(spec string, dim int) ([]float64, error) {
-	parts := strings.Split(spec, ",")
-	if len(parts) != dim {
-		return nil, fmt.Errorf("%d numbers, want %d", len(parts), dim)
-	}
-	g := make([]float64, dim)
-	for i, p := range parts {
-		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("weight %d %q is not a finite number", i+1, p)
-		}
-		g[i] = v
-	}
-	return g, nil
-}
-
 // enqueuedBefore checks --enqueue against an existing study, so that the
 // command that created a study also resumes it: the goals enqueued then
 // (generation 0, trials 0, 1, ...) must be the first of known. It returns
