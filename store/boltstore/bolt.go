@@ -328,6 +328,50 @@ func (s *Store) studyAndDef(tx *bolt.Tx, study string) (*studyTx, store.Study, e
 	return st, def, err
 }
 
+// AmendStudy implements store.Store: the check, the new definition and the
+// trials are one write transaction. Returns copies; safe for concurrent use;
+// durable on nil error.
+func (s *Store) AmendStudy(ctx context.Context, study string, a store.Amendment) ([]store.Trial, error) {
+	var out []store.Trial
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		st, def, err := s.studyAndDef(tx, study)
+		if err != nil {
+			return err
+		}
+		n, err := st.next()
+		if err != nil {
+			return err
+		}
+		amended, err := rules.Amend(def, n, a)
+		if err != nil {
+			return err
+		}
+		enc, err := store.EncodeStudy(amended)
+		if err != nil {
+			return err
+		}
+		if err := st.b.Put(kStudy, enc); err != nil {
+			return err
+		}
+		now := s.now()
+		for i, nt := range a.Enqueue {
+			t, err := rules.NewTrial(amended, n+i, nt, now)
+			if err != nil {
+				return err
+			}
+			if t, err = st.put(t, ""); err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StartTrial implements store.Store. Returns a copy; safe for concurrent
 // use; durable on nil error.
 func (s *Store) StartTrial(ctx context.Context, study string, number int, worker string) (store.Trial, error) {
