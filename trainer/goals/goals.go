@@ -185,6 +185,11 @@ func parseFile(path, setup string, labels []string, expect func() string) ([]flo
 	if err != nil {
 		return nil, fmt.Errorf("--goal: %w", err)
 	}
+	return parseYAML(b, path, setup, labels, expect)
+}
+
+// parseYAML reads a goal file's contents b; path names it in errors.
+func parseYAML(b []byte, path, setup string, labels []string, expect func() string) ([]float64, error) {
 	var f struct {
 		Setup string             `yaml:"setup"`
 		Gamma []float64          `yaml:"gamma"`
