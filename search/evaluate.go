@@ -364,9 +364,20 @@ func (e *Evaluator) Stopped() bool {
 // Evaluate prepares the plan's study (PrepareEval) and runs every trial it
 // has not finished. When Stop is closed it returns with Summary.Stopped set,
 // the study resumable; so it does, without training, if Stop was closed
-// before.
+// before. A study that does not exist yet is created only once its
+// objective (and data set) loaded, so bad data leave no study behind.
 func (e *Evaluator) Evaluate(ctx context.Context, plan EvalPlan) (EvalResult, error) {
 	var r EvalResult
+	if want, err := summary.EvalStudy(plan.Config, plan.Labels); err == nil {
+		if plan.SetupConfig != nil {
+			want.Setup.Config = plan.SetupConfig
+		}
+		if _, err := e.Store.Study(ctx, want.Name); errors.Is(err, store.ErrStudyNotFound) && !e.Stopped() {
+			if _, err := e.objective(want.Setup); err != nil {
+				return r, err
+			}
+		}
+	}
 	study, idx, err := PrepareEval(ctx, e.Store, plan)
 	if err != nil {
 		return r, err

@@ -119,8 +119,11 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 	if o.Study == "" {
 		return usagef("--study is required")
 	}
-	if o.Workers < 1 || o.Trials < 0 {
-		return usagef("--workers %d, --trials %d: want at least 1 worker and a non-negative budget", o.Workers, o.Trials)
+	if o.Workers < 1 || o.Trials < 1 {
+		return usagef("--workers %d, --trials %d: want at least 1 worker and a budget of at least 1 trial (stop a run early with --time or Ctrl-C)", o.Workers, o.Trials)
+	}
+	if err := checkSearchFlags(o); err != nil {
+		return err
 	}
 	if o.Threads == 0 {
 		o.Threads = max(1, runtime.NumCPU()/o.Workers)
@@ -170,10 +173,10 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 	}
 	smp, err := search.NewSampler(study.Sampler.Name, space.Box(), study.Sampler.Config, study.Seed)
 	if err != nil {
-		return err
+		return configErr("--sampler-config", o.SamplerConfig, err)
 	}
 	if _, err := search.NewPruner(study.Pruner.Name, study.Pruner.Config, obj.Epochs()); err != nil {
-		return err
+		return configErr("--pruner-config", o.PrunerConfig, err)
 	}
 	if !exists || anyChanged(o) {
 		if study, err = st.CreateStudy(ctx, study); err != nil {
@@ -222,6 +225,8 @@ func defineStudy(o *searchOptions) (store.Study, error) {
 	}
 	if o.Pruner != "none" {
 		def.Pruner = store.PrunerConfig{Name: o.Pruner, Config: rawJSON(o.PrunerConfig)}
+	} else if o.PrunerConfig != "" {
+		return def, usagef("--pruner-config %s: the none pruner takes no settings (give --pruner %s)", o.PrunerConfig, strings.Join(search.Pruners(), " or "))
 	}
 	if len(o.Bounds) != 2 || !(o.Bounds[0] < o.Bounds[1]) {
 		return def, usagef("--bounds %v: want lower,upper with lower < upper", o.Bounds)
