@@ -161,6 +161,8 @@ def run_goalsearch(problem, sampler, seed, trials, args):
     vals = []
     for t in ts:
         v = t.get("value", t.get("Value"))
+        if isinstance(v, str):
+            v = float(v)  # trial records write "NaN", "+Inf", "-Inf" as strings
         if v is None:
             vals.append(None)
         elif problem["kind"] == "real":
@@ -192,6 +194,34 @@ def problems_of(spec):
         else:
             sys.exit(f"sidebyside: unknown problem {p!r} (synthetic, real, or FUNC-DIM such as sphere-5)")
     return out
+
+
+def median_best(results, problem, side, sampler, budget, maximize):
+    vals = [best_within(r["values"], budget, maximize)
+            for k, r in results.items() if k.startswith(f"{problem['name']}|{side}|{sampler}|")]
+    vals = [v for v in vals if not math.isnan(v)]
+    return statistics.median(vals) if vals else float("nan")
+
+
+def print_summary(problems, budgets, results, args):
+    """One line per problem: at each budget, each side's best sampler (by its median over seeds)."""
+    print("\n### Best sampler of each side, median over seeds " + args.seeds + "\n")
+    print("| problem | " + " | ".join(f"{b} trials: Optuna / goalsearch" for b in budgets) + " |")
+    print("|---|" + "---|" * len(budgets))
+    for p in problems:
+        maximize = p["kind"] == "real"
+        cells = []
+        for b in budgets:
+            best = {}
+            for side, names in (("optuna", args.optuna), ("goalsearch", args.ours)):
+                meds = [(median_best(results, p, side, s, b, maximize), s) for s in names.split(",") if s]
+                meds = [m for m in meds if not math.isnan(m[0])]
+                best[side] = (max if maximize else min)(meds) if meds else (float("nan"), "—")
+            (o, os_), (g, gs) = best["optuna"], best["goalsearch"]
+            wins = (g >= o) if maximize else (g <= o)
+            cells.append(f"{o:.4g} ({os_}) / {'**' if wins else ''}{g:.4g}{'**' if wins else ''} ({gs})")
+        print(f"| {p['name']} | " + " | ".join(cells) + " |")
+    print("\nBold: goalsearch's best sampler at or better than Optuna's best.")
 
 
 def main():
@@ -246,6 +276,7 @@ def main():
             save()
             print(f"[{n}/{len(jobs)}] {key}: {r['seconds']:.0f} s", file=sys.stderr)
 
+    print_summary(problems, budgets, results, args)
     for p in problems:
         maximize = p["kind"] == "real"
         what = "best validation accuracy" if maximize else "best f (lower is better)"

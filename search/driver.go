@@ -115,7 +115,7 @@ func Run(ctx context.Context, st store.Store, study string, obj Objective, smp S
 	if err != nil {
 		return Summary{}, err
 	}
-	pr, err := NewPruner(s.Pruner.Name, s.Pruner.Config, obj.Epochs())
+	pr, err := NewPruner(s.Pruner.Name, s.Pruner.Config, s.Setup.Name, obj.Epochs())
 	if err != nil {
 		return Summary{}, err
 	}

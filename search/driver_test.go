@@ -406,7 +406,16 @@ func TestPruning(t *testing.T) {
 }
 
 func TestASHARungs(t *testing.T) {
-	p, err := NewPruner("asha", nil, 100)
+	// A network setup's first rung is where early epochs start to rank
+	// goals as the last does (docs/fidelity.md); a synthetic one's is 1.
+	net, err := NewPruner("asha", nil, "context-lateral", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := net.(*ASHA).Rungs; !reflect.DeepEqual(got, []int{10, 30, 90}) {
+		t.Fatalf("context-lateral rungs %v, want [10 30 90]", got)
+	}
+	p, err := NewPruner("asha", nil, "sphere", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +427,7 @@ func TestASHARungs(t *testing.T) {
 	if p.Prune(0, 1, 0.5) || p.Prune(1, 1, 0.9) || !p.Prune(2, 1, 0.7) || p.Prune(3, 1, 0.95) || !p.Prune(4, 1, 0.6) {
 		t.Error("asha kept the wrong trials")
 	}
-	if _, err := NewPruner("bogus", nil, 10); err == nil {
+	if _, err := NewPruner("bogus", nil, "sphere", 10); err == nil {
 		t.Error("unknown pruner accepted")
 	}
 }

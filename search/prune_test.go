@@ -63,7 +63,7 @@ func TestPrunersMatchReference(t *testing.T) {
 			if seed%2 == 1 {
 				cfg = map[string]string{"asha": `{"min_epochs":2,"eta":2}`, "median": ""}[name]
 			}
-			p, err := NewPruner(name, []byte(cfg), 20)
+			p, err := NewPruner(name, []byte(cfg), "sphere", 20)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,11 +132,11 @@ func TestNewPrunerErrors(t *testing.T) {
 		{"none", `{"eta":3}`},
 		{"hyperband", ``},
 	} {
-		if _, err := NewPruner(tc.name, []byte(tc.cfg), 10); err == nil {
+		if _, err := NewPruner(tc.name, []byte(tc.cfg), "sphere", 10); err == nil {
 			t.Errorf("NewPruner(%q, %s) succeeded, want an error", tc.name, tc.cfg)
 		}
 	}
-	p, err := NewPruner("asha", nil, 100)
+	p, err := NewPruner("asha", nil, "context", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func BenchmarkPrune(b *testing.B) {
 	for _, name := range []string{"asha", "median"} {
 		for _, n := range []int{100, 10000, 1000000} {
 			b.Run(fmt.Sprintf("%s/%d", name, n), func(b *testing.B) {
-				p, _ := NewPruner(name, nil, 100)
+				p, _ := NewPruner(name, nil, "sphere", 100)
 				rng := rand.New(rand.NewPCG(1, 2))
 				for trial := range n {
 					p.Record(trial, 3, rng.Float64())

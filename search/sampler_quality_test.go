@@ -1,11 +1,9 @@
 package search
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -13,12 +11,9 @@ import (
 
 // samplerQuality enables the quality tables of docs/samplers.md, which take
 // a few minutes: go test ./search -run 'QualityTable|SmallBudgets'
-// -sampler.quality -v. With -sampler.json FILE the medians are also
-// written as JSON (scripts/optuna_side_by_side.py reads them).
-var (
-	samplerQuality = flag.Bool("sampler.quality", false, "print the samplers' quality tables (slow)")
-	samplerJSON    = flag.String("sampler.json", "", "with -sampler.quality: also write the medians to this JSON file")
-)
+// -sampler.quality -v. (scripts/sidebyside.py sets goalsearch's samplers
+// beside Optuna's through the command line.)
+var samplerQuality = flag.Bool("sampler.quality", false, "print the samplers' quality tables (slow)")
 
 // samplerOffset is the optimum of the quality functions in coordinate i:
 // inside [-1, 1] but neither the centre (CMA-ES's initial mean, Sobol's
@@ -27,7 +22,7 @@ func samplerOffset(i int) float64 { return 0.6 * math.Cos(1.7*float64(i)+0.3) }
 
 // samplerQualityFunctions are the test functions of the quality tables,
 // all with minimum 0: at x = samplerOffset, and for direction on the ray
-// through it. scripts/optuna_side_by_side.py implements the same.
+// through it.
 var samplerQualityFunctions = []struct {
 	name string
 	f    func([]float64) float64
@@ -76,25 +71,12 @@ func (r qualityRow) String() string {
 	return fmt.Sprintf("%v (%d at a time)", r.c, r.n)
 }
 
-// qualityMedian is one entry of -sampler.json.
-type qualityMedian struct {
-	Sampler  string  `json:"sampler"`
-	Config   string  `json:"config,omitempty"`
-	PerAsk   int     `json:"per_ask"`
-	Function string  `json:"function"`
-	Dim      int     `json:"dim"`
-	Budget   int     `json:"budget"`
-	Seeds    int     `json:"seeds"`
-	Median   float64 `json:"median"`
-}
-
 // qualityTables returns, as Markdown, one table per budget of the median
 // over seeds of the best value each row finds within the budget, on each
-// quality function in [-1, 1]^d for each d of dims, and the medians.
-func qualityTables(t *testing.T, rows []qualityRow, budgets, dims []int, seeds int) (string, []qualityMedian) {
+// quality function in [-1, 1]^d for each d of dims.
+func qualityTables(t *testing.T, rows []qualityRow, budgets, dims []int, seeds int) string {
 	// med[row][budget][function][dim]
 	med := make([][][][]float64, len(rows))
-	var all []qualityMedian
 	for ri, r := range rows {
 		med[ri] = make([][][]float64, len(budgets))
 		for bi := range budgets {
@@ -118,10 +100,7 @@ func qualityTables(t *testing.T, rows []qualityRow, budgets, dims []int, seeds i
 					}
 				}
 				for bi, v := range byBudget {
-					m := median(v)
-					med[ri][bi][fi][di] = m
-					all = append(all, qualityMedian{Sampler: r.c.name, Config: r.c.cfg, PerAsk: r.n, Function: fn.name,
-						Dim: d, Budget: budgets[bi], Seeds: seeds, Median: m})
+					med[ri][bi][fi][di] = median(v)
 				}
 			}
 		}
@@ -145,7 +124,7 @@ func qualityTables(t *testing.T, rows []qualityRow, budgets, dims []int, seeds i
 			sb.WriteString("\n")
 		}
 	}
-	return sb.String(), all
+	return sb.String()
 }
 
 // median returns the median of v, which it sorts.
@@ -172,7 +151,7 @@ func TestSamplerQualityTable(t *testing.T) {
 	} {
 		rows = append(rows, qualityRow{c, 8})
 	}
-	table, _ := qualityTables(t, rows, []int{500, 1000}, []int{5, 19}, 10)
+	table := qualityTables(t, rows, []int{500, 1000}, []int{5, 19}, 10)
 	t.Log(table)
 }
 
@@ -188,17 +167,8 @@ func TestSamplerSmallBudgets(t *testing.T) {
 	for _, name := range []string{"cmaes", "ga", "de", "pso", "random", "sobol"} {
 		rows = append(rows, qualityRow{samplerCase{name, ""}, 1})
 	}
-	table, medians := qualityTables(t, rows, []int{20, 40, 100, 200}, []int{5, 19}, 10)
+	table := qualityTables(t, rows, []int{20, 40, 100, 200}, []int{5, 19}, 10)
 	t.Log(table)
-	if *samplerJSON != "" {
-		b, err := json.MarshalIndent(medians, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(*samplerJSON, append(b, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // samplerBests returns the best value of f among the first b points a

@@ -97,7 +97,7 @@ func Work(ctx context.Context, st store.Store, study string, obj Objective, smp 
 	if err != nil {
 		return Summary{}, err
 	}
-	pr, err := NewPruner(s.Pruner.Name, s.Pruner.Config, obj.Epochs())
+	pr, err := NewPruner(s.Pruner.Name, s.Pruner.Config, s.Setup.Name, obj.Epochs())
 	if err != nil {
 		return Summary{}, err
 	}

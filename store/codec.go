@@ -118,7 +118,8 @@ type trialRec struct {
 	Value           *num           `json:"value,omitempty"`
 	Final           map[string]num `json:"final,omitempty"`
 	Atoms           [][]num        `json:"atoms,omitempty"`
-	WallTimeNS      time.Duration  `json:"wall_time_ns,omitempty"`
+	WallTimeNS      time.Duration  `json:"wall_time_ns,omitempty"` // as stored: exact
+	WallSeconds     *num           `json:"wall_seconds,omitempty"` // as exported: conventional
 	Reason          string         `json:"reason,omitempty"`
 	Created         time.Time      `json:"created"`
 	Started         *time.Time     `json:"started,omitempty"`
@@ -195,6 +196,16 @@ func DecodeTrial(b []byte) (Trial, error) {
 func trialChecked(r trialRec) (Trial, error) {
 	if r.V < 1 || r.V > SchemaVersion {
 		return Trial{}, fmt.Errorf("%w: trial %d: version %d", ErrCorrupt, r.Number, r.V)
+	}
+	if r.WallSeconds != nil {
+		s := float64(*r.WallSeconds)
+		switch {
+		case r.WallTimeNS != 0:
+			return Trial{}, fmt.Errorf("%w: trial %d: both wall_seconds and wall_time_ns", ErrCorrupt, r.Number)
+		case !(s >= 0 && s < math.MaxInt64/1e9):
+			return Trial{}, fmt.Errorf("%w: trial %d: wall_seconds %v", ErrCorrupt, r.Number, s)
+		}
+		r.WallTimeNS = time.Duration(math.Round(s * 1e9))
 	}
 	t := trialFromRec(r)
 	err := t.check()
@@ -440,6 +451,37 @@ func trialToRec(t Trial) trialRec {
 		r.Atoms = append(r.Atoms, nr)
 	}
 	return r
+}
+
+// trialToExport is the record of t as export files and --json outputs
+// write it: the stored record with the wall time in seconds (a float, as
+// every duration goalsearch prints) rather than exact nanoseconds. It
+// reads back exactly for wall times below 2^52 ns (52 days).
+func trialToExport(t Trial) trialRec {
+	r := trialToRec(t)
+	if r.WallTimeNS != 0 {
+		s := num(r.WallTimeNS.Seconds())
+		r.WallSeconds, r.WallTimeNS = &s, 0
+	}
+	return r
+}
+
+// WriteTrialsJSON writes trials as an indented JSON array of the trial
+// records of an export file (see WriteJSON): snake_case fields, times in
+// RFC 3339, the wall time in seconds, NaN and infinities as strings. It is
+// what 'goalsearch trials --json' prints. It does not retain ts or w.
+func WriteTrialsJSON(w io.Writer, ts []Trial) error {
+	recs := make([]trialRec, len(ts))
+	for i, t := range ts {
+		recs[i] = trialToExport(t)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(recs); err != nil {
+		return fmt.Errorf("store: writing trials: %w", err)
+	}
+	return nil
 }
 
 func trialFromRec(r trialRec) Trial {

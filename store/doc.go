@@ -1,7 +1,8 @@
 // Package store defines how goalsearch keeps its searches: studies, their
 // trials, the sampler's state per generation and the checkpoints of running
 // trials, behind the Store interface that each backend implements:
-// boltstore, a single file for one process, and pgstore, PostgreSQL for
+// boltstore, a single file with one writing process (and any number of
+// reading ones, see boltstore.OpenReader), and pgstore, PostgreSQL for
 // workers on many machines. It depends on nothing but the standard
 // library: no training or search code.
 //

@@ -15,9 +15,11 @@ import (
 // ImportJSON can tell an export from any other JSON file.
 const dumpFormat = "goalsearch-study"
 
-// dumpRec is an export file: the study's records as the store keeps them,
-// plus the checkpoints (base64), so that an export moved to another machine
-// resumes where it stopped.
+// dumpRec is an export file: the study's records as the store keeps them
+// (but for trials' wall time, in seconds rather than the stored exact
+// nanoseconds; files written before that, with "wall_time_ns", still
+// import), plus the checkpoints (base64), so that an export moved to
+// another machine resumes where it stopped.
 type dumpRec struct {
 	Format        string       `json:"format"`
 	V             int          `json:"v"`
@@ -46,7 +48,7 @@ func WriteJSON(w io.Writer, d Dump) error {
 		Checkpoints:   []ckptRec{},
 	}
 	for _, t := range d.Trials {
-		rec.Trials = append(rec.Trials, trialToRec(t))
+		rec.Trials = append(rec.Trials, trialToExport(t))
 	}
 	for _, s := range d.SamplerStates {
 		rec.SamplerStates = append(rec.SamplerStates, samplerToRec(s))

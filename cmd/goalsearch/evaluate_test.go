@@ -43,6 +43,7 @@ func TestEvaluateCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("evaluate: exit %d: %s", code, errs)
 	}
+	checkJSONConventions(t, "evaluate --json", out)
 	var res []evalJSON
 	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res) != 1 {
 		t.Fatalf("evaluate --json: %v\n%s", err, out)
@@ -148,6 +149,7 @@ func TestEvaluatePresetsAndReproduce(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("reproduce: exit %d: %s", code, errs)
 	}
+	checkJSONConventions(t, "reproduce --json", out)
 	res = nil
 	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res) != 6 {
 		t.Fatalf("reproduce: %v\n%s", err, out)
@@ -188,6 +190,7 @@ func TestAnalyzeCommand(t *testing.T) {
 		}
 	}
 	code, out, _ = runCmd(t, "analyze", "a", "--seeds", "2", "--top", "5", "--store", db, "--json")
+	checkJSONConventions(t, "analyze --json", out)
 	var a search.Analysis
 	if code != 0 || json.Unmarshal([]byte(out), &a) != nil || len(a.Sensitivity) != 3 || a.Sparsify == nil || a.Agreement.Top != 5 {
 		t.Fatalf("analyze --json: exit %d\n%s", code, out)

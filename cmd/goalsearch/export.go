@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -17,23 +18,37 @@ type exportOptions struct {
 func newExportCmd(s streams) *cobra.Command {
 	o := &exportOptions{}
 	cmd := &cobra.Command{
-		Use:   "export STUDY [--format json|csv] [-o FILE]",
-		Short: "Write a study with all its trials as JSON (lossless) or CSV (one row per trial)",
-		Args:  exactlyOne("one study name"),
+		Use:   "export STUDY [--format json|csv|optuna-journal] [-o FILE]",
+		Short: "Write a study with all its trials as JSON (lossless), CSV (one row per trial) or an Optuna journal",
+		Long: `export writes a study with all its trials, from one consistent snapshot (also
+while a search runs on the store):
+
+  json            lossless: 'goalsearch import' reads it back, checkpoints included
+  csv             one row per trial, for spreadsheets and pandas
+  optuna-journal  Optuna's JournalFileStorage log (Optuna 3.1 or later), for
+                  optuna-dashboard and optuna.visualization: goal weights as
+                  params, the objective as the value, each epoch's validation
+                  accuracy as an intermediate value`,
+		Example: `  goalsearch export ctxlat -o ctxlat.json
+  goalsearch export ctxlat --format optuna-journal -o ctxlat.log && optuna-dashboard ctxlat.log`,
+		Args: exactlyOne("one study name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Study = args[0]
 			return runExport(cmd.Context(), o, s)
 		},
 	}
 	addStoreFlag(cmd, &o.Store)
-	cmd.Flags().StringVar(&o.Format, "format", "json", "json or csv")
+	cmd.Flags().StringVar(&o.Format, "format", "json", "json, csv or optuna-journal")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write to this file instead of standard output")
 	return cmd
 }
 
 func runExport(ctx context.Context, o *exportOptions, s streams) error {
-	if o.Format != "json" && o.Format != "csv" {
-		return usagef("--format %q: want json or csv", o.Format)
+	export, ok := map[string]func(context.Context, store.Store, string, io.Writer) error{
+		"json": store.ExportJSON, "csv": store.ExportCSV, "optuna-journal": store.ExportOptunaJournal,
+	}[o.Format]
+	if !ok {
+		return usagef("--format %q: want json, csv or optuna-journal", o.Format)
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -43,19 +58,19 @@ func runExport(ctx context.Context, o *exportOptions, s streams) error {
 		return err
 	}
 	defer st.Close()
-	w := s.Out
-	if o.Output != "" {
-		f, err := os.Create(o.Output)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
+	if o.Output == "" {
+		return export(ctx, st, o.Study, s.Out)
 	}
-	if o.Format == "csv" {
-		return store.ExportCSV(ctx, st, o.Study, w)
+	f, err := os.Create(o.Output)
+	if err != nil {
+		return err
 	}
-	return store.ExportJSON(ctx, st, o.Study, w)
+	if err := export(ctx, st, o.Study, f); err != nil {
+		f.Close()
+		os.Remove(o.Output) // no half-written export left behind
+		return err
+	}
+	return f.Close()
 }
 
 type importOptions struct {

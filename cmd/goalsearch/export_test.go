@@ -82,6 +82,42 @@ func TestExportCSV(t *testing.T) {
 	}
 }
 
+// An Optuna journal is one JSON operation per line: the study first, then
+// each trial's creation, params, intermediate values, attributes and state.
+// (store's TestOptunaJournal replays it as Optuna does; with Python,
+// scripts/check_optuna_journal.py loads it with Optuna itself.)
+func TestExportOptunaJournal(t *testing.T) {
+	db := busyStore(t)
+	file := filepath.Join(t.TempDir(), "s.log")
+	if code, out, errs := runCmd(t, "export", "s", "--store", db, "--format", "optuna-journal", "-o", file); code != 0 || out != "" {
+		t.Fatalf("export --format optuna-journal: exit %d, %q: %s", code, out, errs)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if !strings.HasPrefix(lines[0], `{"op_code":0,"worker_id":"goalsearch-export","study_name":"s","directions":[2]}`) {
+		t.Errorf("first line %s", lines[0])
+	}
+	creates := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, `{"op_code":4,`) {
+			creates++
+		}
+	}
+	if creates != 5 {
+		t.Errorf("%d trials created in the journal, want 5", creates)
+	}
+	// A missing study leaves no file behind.
+	if code, _, _ := runCmd(t, "export", "nope", "--store", db, "--format", "optuna-journal", "-o", file); code != 1 {
+		t.Errorf("export of a missing study: exit %d", code)
+	}
+	if _, err := os.Stat(file); !os.IsNotExist(err) {
+		t.Errorf("a failed export left %s: %v", file, err)
+	}
+}
+
 func TestExportImportErrors(t *testing.T) {
 	db := reportStore(t)
 	bad := filepath.Join(t.TempDir(), "bad.json")
@@ -94,7 +130,7 @@ func TestExportImportErrors(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"export", "--store", db}, 2, "want one study name"},
-		{[]string{"export", "s", "--store", db, "--format", "xml"}, 2, `--format "xml": want json or csv`},
+		{[]string{"export", "s", "--store", db, "--format", "xml"}, 2, `--format "xml": want json, csv or optuna-journal`},
 		{[]string{"export", "nope", "--store", db}, 1, `"nope"`},
 		{[]string{"export", "s", "--store", db, "-o", filepath.Join(t.TempDir(), "no", "such", "dir.json")}, 1, "no such file or directory"},
 		{[]string{"import", "--store", db}, 2, "want one JSON file"},
@@ -106,4 +142,20 @@ func TestExportImportErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, stdout %.60q, stderr %q; want %d and %q", c.args, code, out, errs, c.code, c.msg)
 		}
 	}
+}
+
+// An export written before wall times were in seconds (its trials carry
+// wall_time_ns; written by goalsearch at f5c9097) still imports, and the
+// study then prints in the current form.
+func TestImportOldExport(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	old := "../../store/testdata/export-wall_time_ns.json"
+	if code, _, errs := runCmd(t, "import", old, "--store", db); code != 0 {
+		t.Fatalf("import of an old export: exit %d: %s", code, errs)
+	}
+	code, out, _ := runCmd(t, "trials", "old", "--store", db, "--json")
+	if code != 0 || !strings.Contains(out, `"wall_seconds": 0.069301073`) || strings.Contains(out, "wall_time_ns") {
+		t.Errorf("trials --json of the imported study (exit %d):\n%.600s", code, out)
+	}
+	checkJSONConventions(t, "trials --json of an old import", out)
 }

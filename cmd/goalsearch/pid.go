@@ -58,8 +58,8 @@ type pidReport struct {
 	Atoms    []pidAtom        `json:"atoms"`
 	SumAtoms float64          `json:"sum_atoms_bits"`
 	MI       float64          `json:"mutual_information_bits"`
-	HT       float64          `json:"H_T_bits"`
-	HRes     float64          `json:"H_res_bits"`
+	HT       float64          `json:"target_entropy_bits"`
+	HRes     float64          `json:"residual_entropy_bits"`
 }
 
 type pidAtom struct {

@@ -32,6 +32,7 @@ func TestPIDCommandXOR(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
+	checkJSONConventions(t, "pid --json", out)
 	var rep pidReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)

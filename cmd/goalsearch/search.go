@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -145,9 +146,6 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 	if !exists && o.Setup == "" {
 		return usagef("study %q does not exist yet: --setup is required to create it", o.Study)
 	}
-	if exists && len(o.Enqueue) > 0 {
-		return usagef("--enqueue only applies when a study is created")
-	}
 	var known [][]float64
 	if !exists || anyChanged(o) {
 		def, err := defineStudy(o)
@@ -155,10 +153,14 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 			return err
 		}
 		study = def
-		if !exists {
-			if known, err = parseKnown(def, o.Enqueue); err != nil {
-				return err
-			}
+	}
+	if known, err = parseKnown(study, o.Enqueue); err != nil {
+		return err
+	}
+	first := 0 // the first of known not in the store yet
+	if exists && len(known) > 0 {
+		if first, err = enqueuedBefore(ctx, st, study.Name, known); err != nil {
+			return err
 		}
 	}
 	// Build everything the study needs before storing it, so that bad flags
@@ -175,7 +177,7 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 	if err != nil {
 		return configErr("--sampler-config", o.SamplerConfig, err)
 	}
-	if _, err := search.NewPruner(study.Pruner.Name, study.Pruner.Config, obj.Epochs()); err != nil {
+	if _, err := search.NewPruner(study.Pruner.Name, study.Pruner.Config, study.Setup.Name, obj.Epochs()); err != nil {
 		return configErr("--pruner-config", o.PrunerConfig, err)
 	}
 	if !exists || anyChanged(o) {
@@ -183,8 +185,8 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 			return fmt.Errorf("%w (to resume the study, give only --study and budget flags)", err)
 		}
 	}
-	for i, g := range known {
-		if _, err := st.EnqueueTrial(ctx, study.Name, store.NewTrial{Gamma: g, Seed: search.TrialSeed(study.Seed, 0, i)}); err != nil {
+	for i := first; i < len(known); i++ {
+		if _, err := st.EnqueueTrial(ctx, study.Name, store.NewTrial{Gamma: known[i], Seed: search.TrialSeed(study.Seed, 0, i)}); err != nil {
 			return err
 		}
 	}
@@ -297,6 +299,34 @@ func rawJSON(s string) json.RawMessage {
 
 // parseKnown parses the --enqueue goals, which a new study evaluates first
 // (generation 0; the sampler does not learn from them).
+// enqueuedBefore checks --enqueue against an existing study, so that the
+// command that created a study also resumes it: the goals enqueued then
+// (generation 0, trials 0, 1, ...) must be the first of known. It returns
+// how many of known are in the store already; the rest are enqueued if
+// the study was interrupted while its goals were being enqueued, before
+// any sampler proposal.
+func enqueuedBefore(ctx context.Context, st store.Store, study string, known [][]float64) (int, error) {
+	trials, err := st.Trials(ctx, study)
+	if err != nil {
+		return 0, err
+	}
+	n, proposed := 0, false
+	for _, t := range trials {
+		if t.Generation != 0 {
+			proposed = true
+			continue
+		}
+		if n >= len(known) || !slices.Equal(t.Gamma, known[n]) {
+			return 0, usagef("--enqueue: study %q was created with other enqueued goals (trial %d is %v); to resume it, give the same --enqueue goals or none", study, t.Number, t.Gamma)
+		}
+		n++
+	}
+	if n < len(known) && proposed {
+		return 0, usagef("--enqueue: study %q has %d enqueued goals and sampler proposals already; more goals can only be enqueued when a study is created", study, n)
+	}
+	return n, nil
+}
+
 func parseKnown(study store.Study, specs []string) ([][]float64, error) {
 	var out [][]float64
 	for _, spec := range specs {

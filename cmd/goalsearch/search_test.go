@@ -65,14 +65,17 @@ func killArgs(sampler string) []string {
 // the finished study equals an uninterrupted run's: the same trials in the
 // same order with the same goals, results and sampler states. It runs
 // CMA-ES (a population sampler) and TPE (which proposes while points are
-// pending), each with 2 workers.
+// pending, warm-started with enqueued goals), each with 2 workers.
 func TestSearchSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kill test runs a subprocess 20 times")
 	}
-	for _, sampler := range []string{"cmaes", "tpe"} {
-		t.Run(sampler, func(t *testing.T) { testSurvivesKill(t, killArgs(sampler)) })
-	}
+	t.Run("cmaes", func(t *testing.T) { testSurvivesKill(t, killArgs("cmaes")) })
+	// TPE warm-started with two enqueued goals, so that kills before its
+	// first saved state (while the enqueued goals run) are covered too.
+	t.Run("tpe", func(t *testing.T) {
+		testSurvivesKill(t, append(killArgs("tpe"), "--enqueue", "0.3,0.3,0.3,0.3", "--enqueue", "-0.5,0.2,0.1,0.9"))
+	})
 }
 
 func testSurvivesKill(t *testing.T, killArgs []string) {
@@ -152,9 +155,18 @@ func TestSearchCommand(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &trials) != nil || !reflect.DeepEqual(trials[0].Gamma, []float64{0.1, 0.2, 0.3}) {
 		t.Fatalf("trials: %s", out)
 	}
-	// Resuming with a larger budget needs only the name.
-	if code, _, errs := runCmd(t, "search", "--study", "demo", "--store", db, "--trials", "20"); code != 0 {
+	// Resuming with a larger budget needs only the name; the command that
+	// created the study, --enqueue included, resumes it too, but other
+	// enqueued goals are refused.
+	if code, _, errs := runCmd(t, "search", "--study", "demo", "--store", db, "--trials", "16"); code != 0 {
 		t.Fatalf("resume: exit %d: %s", code, errs)
+	}
+	if code, _, errs := runCmd(t, "search", "--study", "demo", "--store", db, "--setup", "rastrigin", "--dim", "3",
+		"--sampler", "cmaes", "--trials", "20", "--workers", "2", "--enqueue", "0.1,0.2,0.3"); code != 0 {
+		t.Fatalf("resume with the creating command: exit %d: %s", code, errs)
+	}
+	if code, _, errs := runCmd(t, "search", "--study", "demo", "--store", db, "--trials", "20", "--enqueue", "0.1,0.2,0.4"); code == 0 || !strings.Contains(errs, "other enqueued goals") {
+		t.Fatalf("resume with other enqueued goals: exit %d: %s", code, errs)
 	}
 	code, out, _ = runCmd(t, "status", "demo", "--store", db)
 	if code != 0 || !strings.Contains(out, "demo") || !strings.Contains(out, "best goal") {
@@ -205,7 +217,7 @@ func TestSearchErrors(t *testing.T) {
 	}
 }
 
-// A command on a store that a running search holds says so, and what to do.
+// A writer on a store that a running search holds says so, and what to do.
 func TestLockedStoreMessage(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "s.db")
 	held, err := boltstore.Open(db, nil)
@@ -213,7 +225,7 @@ func TestLockedStoreMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.Close()
-	code, _, errs := runCmd(t, "status", "--store", db)
+	code, _, errs := runCmd(t, "search", "--study", "x", "--setup", "sphere", "--store", db)
 	if code != 1 || !strings.Contains(errs, "is locked by another process") || !strings.Contains(errs, "probably running on it") {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

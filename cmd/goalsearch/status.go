@@ -42,13 +42,13 @@ type studyStatus struct {
 	Setup     string             `json:"setup"`
 	Sampler   string             `json:"sampler"`
 	Pruner    string             `json:"pruner,omitempty"`
-	Created   string             `json:"created"`
+	Created   time.Time          `json:"created_at"`
 	Counts    map[string]int     `json:"counts"`
 	Trials    int                `json:"trials"`
 	Best      *int               `json:"best_trial,omitempty"`
 	BestValue *float64           `json:"best_value,omitempty"`
 	BestGoal  map[string]float64 `json:"best_goal,omitempty"`
-	WallHours float64            `json:"wall_hours"`
+	WallTime  float64            `json:"wall_seconds"`
 	Workers   []workerStatus     `json:"workers,omitempty"`
 	labels    []string
 	gamma     []float64
@@ -66,13 +66,13 @@ type workerStatus struct {
 
 func summarise(study store.Study, trials []store.Trial) studyStatus {
 	ss := studyStatus{Name: study.Name, Setup: study.Setup.Name, Sampler: study.Sampler.Name, Pruner: study.Pruner.Name,
-		Created: study.CreatedAt.Format("2006-01-02 15:04"), Counts: map[string]int{}, Trials: len(trials), labels: study.Space.Labels}
+		Created: study.CreatedAt, Counts: map[string]int{}, Trials: len(trials), labels: study.Space.Labels}
 	for _, t := range trials {
 		ss.Counts[string(t.State)]++
 		if t.State == store.Running {
 			ss.Workers = append(ss.Workers, workerStatus{Worker: t.Worker, Trial: t.Number, Attempt: t.Attempt, Epoch: t.LastEpoch(), LeaseExpiry: t.LeaseExpiry})
 		}
-		ss.WallHours += t.WallTime.Hours()
+		ss.WallTime += t.WallTime.Seconds()
 		if t.State == store.Complete && (ss.BestValue == nil || *t.Value > *ss.BestValue) {
 			n, v := t.Number, *t.Value
 			ss.Best, ss.BestValue, ss.gamma = &n, &v, t.Gamma
@@ -134,7 +134,7 @@ func runStatus(ctx context.Context, o *statusOptions, s streams) error {
 			best, val = fmt.Sprintf("#%d", *ss.Best), fmt.Sprintf("%.4f", *ss.BestValue)
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%.2f\n", ss.Name, ss.Setup, ss.Sampler, ss.Trials,
-			ss.Counts["complete"], ss.Counts["pruned"], ss.Counts["failed"], ss.Counts["queued"]+ss.Counts["running"]+ss.Counts["paused"], best, val, ss.WallHours)
+			ss.Counts["complete"], ss.Counts["pruned"], ss.Counts["failed"], ss.Counts["queued"]+ss.Counts["running"]+ss.Counts["paused"], best, val, ss.WallTime/3600)
 	}
 	if err := w.Flush(); err != nil {
 		return err

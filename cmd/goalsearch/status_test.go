@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"goalsearch/store"
 	"goalsearch/store/boltstore"
@@ -148,20 +149,35 @@ func TestTrialsCommand(t *testing.T) {
 	}
 
 	code, out, _ = runCmd(t, "trials", "s", "--store", db, "--json")
-	var trials []store.Trial
+	// The trial records of an export file: snake_case, seconds, RFC 3339.
+	var trials []struct {
+		Number      int                `json:"number"`
+		State       store.TrialState   `json:"state"`
+		Value       *float64           `json:"value"`
+		Epochs      []map[string]any   `json:"epochs"`
+		Atoms       [][]float64        `json:"atoms"`
+		Final       map[string]float64 `json:"final"`
+		Worker      string             `json:"worker"`
+		WallSeconds float64            `json:"wall_seconds"`
+		Created     time.Time          `json:"created"`
+	}
 	if code != 0 || json.Unmarshal([]byte(out), &trials) != nil || len(trials) != 5 {
 		t.Fatalf("trials --json: exit %d\n%s", code, out)
 	}
 	for i, tr := range trials {
-		if tr.Number != i {
-			t.Errorf("trial %d listed as %d", i, tr.Number)
+		if tr.Number != i || tr.Created.IsZero() {
+			t.Errorf("trial %d listed as %d, created %v", i, tr.Number, tr.Created)
 		}
 	}
-	if tr := trials[1]; tr.State != store.Complete || *tr.Value != 0.93 || len(tr.Epochs) != 2 || len(tr.Atoms) != 2 || tr.Final["val_acc"] != 0.93 {
+	if tr := trials[1]; tr.State != store.Complete || *tr.Value != 0.93 || len(tr.Epochs) != 2 || tr.Epochs[1]["val_acc"] != 0.93 ||
+		len(tr.Atoms) != 2 || tr.Final["val_acc"] != 0.93 || tr.WallSeconds != 60 {
 		t.Errorf("trial 1: %+v", tr)
 	}
 	if tr := trials[3]; tr.State != store.Running || tr.Worker != "w1:42" || tr.Value != nil {
 		t.Errorf("trial 3: %+v", tr)
+	}
+	if strings.Contains(out, `"Number"`) || strings.Contains(out, "wall_time_ns") {
+		t.Errorf("trials --json has Go field names or nanoseconds:\n%.500s", out)
 	}
 }
 

@@ -23,8 +23,8 @@ func addStoreFlag(cmd *cobra.Command, path *string) {
 
 // openStore opens the store that --store names: a postgres:// or
 // postgresql:// URL opens the PostgreSQL backend (shared by any number of
-// processes), anything else a bbolt file. readOnly commands share a file
-// with other readers but not with a running search.
+// processes), anything else a bbolt file. readOnly commands read a file
+// beside the search that writes it; a file has one writer at a time.
 func openStore(path string, readOnly bool) (store.Store, error) {
 	return openStoreLease(path, readOnly, 0)
 }
@@ -42,15 +42,27 @@ func openStoreLease(path string, readOnly bool, lease time.Duration) (store.Stor
 			return nil, fmt.Errorf("no store at %s (run 'goalsearch search' first, or pass --store)", path)
 		}
 	}
-	st, err := boltstore.Open(path, &boltstore.Options{ReadOnly: readOnly})
+	if readOnly {
+		// A Reader works beside a running search: it asks the search's
+		// process, or reads the file when none has it open.
+		r, err := boltstore.OpenReader(path, nil)
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	st, err := boltstore.Open(path, nil)
 	if errors.Is(err, store.ErrLocked) {
 		// Most often a search or evaluation is running on the file: say
 		// what the user can do instead of waiting for it.
-		return nil, fmt.Errorf("%w; a goalsearch process (a search, worker or evaluation) is probably running on it: "+
-			"its progress is on its terminal, stop it with Ctrl-C to read the file, or keep studies in PostgreSQL "+
-			"(--store postgres://...) to watch them while they run", err)
+		return nil, fmt.Errorf("%w; a goalsearch process (a search, worker or evaluation) is probably running on it, "+
+			"and a file has one writer: watch it with 'goalsearch status' or 'trials', which read beside it, "+
+			"stop it with Ctrl-C, or keep studies in PostgreSQL (--store postgres://...) to run several workers", err)
 	}
-	return st, err
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // storeName is how messages name a store: the file, or the database

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
@@ -30,7 +29,7 @@ func newTrialsCmd(s streams) *cobra.Command {
 		},
 	}
 	addStoreFlag(cmd, &o.Store)
-	cmd.Flags().BoolVar(&o.JSON, "json", false, "print every trial with all its fields as JSON")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print every trial with all its fields as JSON (the trial records of an export file)")
 	return cmd
 }
 
@@ -52,9 +51,7 @@ func runTrials(ctx context.Context, o *trialsOptions, s streams) error {
 		return err
 	}
 	if o.JSON {
-		enc := json.NewEncoder(s.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(trials)
+		return store.WriteTrialsJSON(s.Out, trials)
 	}
 	// The column after the state is the sampler's generation of a search
 	// trial, and which goal of an evaluation study a run trains.

@@ -72,7 +72,8 @@ type Config struct {
 
 	// Sigma0 is the initial step size as a fraction of the box width: in
 	// coordinate i the first run starts with standard deviation
-	// Sigma0·(Upper[i]−Lower[i]). If Sigma0 is 0, 1/3 is used. It must be
+	// Sigma0·(Upper[i]−Lower[i]). If Sigma0 is 0, 1/6 is used, so that the
+	// centre ± 3σ₀ spans the box (Hansen's rule, and Optuna's default). It must be
 	// positive and finite otherwise.
 	//
 	// Internally σ₀ = Sigma0·r̄ with r̄ the geometric mean of the widths and
@@ -171,7 +172,7 @@ type Config struct {
 
 // Defaults used when a Config field is zero.
 const (
-	defaultSigma0        = 1.0 / 3
+	defaultSigma0        = 1.0 / 6
 	defaultMaxSamples    = 10
 	defaultMaxRestarts   = 9
 	defaultTolFun        = 1e-12

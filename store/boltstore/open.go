@@ -7,6 +7,12 @@
 // process runs trials of it, which is what makes RequeueRunning safe on
 // resume.
 //
+// Any number of processes read the file beside its writer through
+// OpenReader: the writer answers them on a Unix socket beside the file
+// (FILE.sock), from its own read transactions, and when no process writes
+// the file a Reader reads it directly, one call at a time. serve.go says why
+// it is done so.
+//
 // Every change is one bbolt read-write transaction; bbolt's NoSync stays
 // false, so when a method returns nil its change has been written and
 // fsync'd, and survives kill -9 or a power cut. Reads are bbolt read
@@ -61,8 +67,10 @@ type Options struct {
 	Timeout time.Duration
 
 	// ReadOnly opens an existing store for reading only, under a shared
-	// lock: several read-only processes may open it at once, but not
-	// while a writer has it. Changes return store.ErrReadOnly.
+	// lock held until Close: several read-only processes may open it at
+	// once, but not while a writer has it, and no writer can open it
+	// meanwhile. Changes return store.ErrReadOnly. To read beside a
+	// running search, use OpenReader instead.
 	ReadOnly bool
 
 	// Mode is the permission of a newly created file; 0 means 0o644.
@@ -76,6 +84,11 @@ type Store struct {
 	path     string
 	readOnly bool
 	now      func() time.Time
+
+	// srv answers readers in other processes (nil if read-only, or if the
+	// socket could not be made: serveErr says why).
+	srv      *server
+	serveErr error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -124,7 +137,9 @@ func Open(path string, opts *Options) (*Store, error) {
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, &lockedError{path: path, waited: time.Since(start).Round(100 * time.Millisecond)}
-	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum),
+		// bbolt has no error value for a file shorter than two pages.
+		err != nil && strings.HasPrefix(err.Error(), "file size too small"):
 		return nil, fmt.Errorf("%w: %s (%v)", store.ErrNotStore, path, err)
 	case err != nil && strings.Contains(err.Error(), "file size too small"):
 		return nil, fmt.Errorf("%w: %s is shorter than two pages (%v)", store.ErrNotStore, path, err)
@@ -137,6 +152,12 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err := s.initMeta(); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if !o.ReadOnly {
+		// Without the socket the store works as before, only readers in
+		// other processes get ErrLocked; so a failure here is reported by
+		// ReaderSocket, not by Open.
+		s.srv, s.serveErr = s.serve()
 	}
 	return s, nil
 }
@@ -260,9 +281,28 @@ func (s *Store) initMeta() (err error) {
 // time, also after Close.
 func (s *Store) Path() string { return s.path }
 
-// Close releases the file and its lock once transactions in progress end.
-// Later calls return store.ErrClosed; Close itself may be called again.
-func (s *Store) Close() error { return s.db.Close() }
+// ReaderSocket returns the Unix socket on which the store answers readers
+// in other processes (see OpenReader), or why it does not: it is read-only,
+// or the socket could not be made. Safe to call at any time.
+func (s *Store) ReaderSocket() (string, error) {
+	switch {
+	case s.readOnly:
+		return "", errors.New("store: a read-only store does not serve readers")
+	case s.srv == nil:
+		return "", fmt.Errorf("store: %s does not serve readers: %w", s.path, s.serveErr)
+	}
+	return s.srv.socket, nil
+}
+
+// Close stops answering readers, then releases the file and its lock once
+// transactions in progress end. Later calls return store.ErrClosed; Close
+// itself may be called again.
+func (s *Store) Close() error {
+	if s.srv != nil {
+		s.srv.close()
+	}
+	return s.db.Close()
+}
 
 // view runs fn in a read transaction, mapping bbolt's errors to the
 // store's.

@@ -136,3 +136,18 @@ func TestUnavailable(t *testing.T) {
 		t.Errorf("Open of an unreachable server: %v, want ErrUnavailable", err)
 	}
 }
+
+// TestReaders opens a second connection pool on the study schema as a
+// watching process would; PostgreSQL's reader may also write.
+func TestReaders(t *testing.T) {
+	w := pgtest.Open(t, pgstore.Options{Lease: -1})
+	dsn, schema := pgtest.DSN(t), w.Schema()
+	storetest.Readers(t, w, func(t *testing.T) store.Store {
+		r, err := pgstore.Open(ctx, dsn, &pgstore.Options{Lease: -1, Schema: schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		return r
+	}, storetest.ReadersOptions{})
+}
