@@ -188,6 +188,9 @@ func layoutSearch(d *doc, sid string, sec *Section) {
 	}
 	if s.Best != nil {
 		rows = append(rows, []cell{c("best validation"), {text: fmt.Sprintf("%s (trial %d, %s)", value(s.Best.Value, s.Synthetic), s.Best.Trial, plural(s.Best.Epochs, "epoch")), strong: true, heat: math.NaN()}})
+		if len(s.Best.Params) > 0 {
+			rows = append(rows, []cell{c("best hyperparameters"), c(strings.Join(s.Best.Params, ", "))})
+		}
 		if ev := s.Best.Eval; ev != nil {
 			rows = append(rows,
 				[]cell{c("best goal on fresh seeds"), c(fmt.Sprintf("validation %s, test %s (%s, %s)", meanStd(ev.Val), meanStd(ev.Test), plural(ev.Test.N, "seed"), ev.Study))},
@@ -289,6 +292,9 @@ func spaceText(s *summary.SearchSummary) string {
 	t := plural(len(s.Free), "free weight")
 	if len(s.Fixed) > 0 {
 		t += "; fixed " + strings.Join(s.Fixed, ", ")
+	}
+	if len(s.Params) > 0 {
+		t += "; hyperparameters " + strings.Join(s.Params, ", ")
 	}
 	return t
 }

@@ -86,9 +86,13 @@ type Analysis struct {
 	Reference summary.GoalResult `json:"reference"` // the best goal on the fresh seeds
 	// Sensitivity lists every atom in goal order, with its rank.
 	Sensitivity []AtomSensitivity `json:"sensitivity,omitempty"`
-	Sparsify    *Sparsification   `json:"sparsify,omitempty"`
-	Agreement   summary.Agreement `json:"agreement"`
-	Profiles    *Profiles         `json:"profiles,omitempty"`
+	// ParamSensitivity lists a joint search's hyperparameters in the
+	// search space's order: the best trial's value and the change when it
+	// moves to each end of its range (each other choice).
+	ParamSensitivity []ParamSensitivity `json:"param_sensitivity,omitempty"`
+	Sparsify         *Sparsification    `json:"sparsify,omitempty"`
+	Agreement        summary.Agreement  `json:"agreement"`
+	Profiles         *Profiles          `json:"profiles,omitempty"`
 	// Studies names the evaluation studies the analysis wrote to.
 	Studies []string `json:"studies"`
 	// Stopped says the analysis was interrupted; running it again resumes
@@ -101,6 +105,41 @@ type BestGoal struct {
 	Trial int       `json:"trial"`
 	Value float64   `json:"value"` // the search's validation accuracy
 	Gamma []float64 `json:"gamma"`
+}
+
+// ParamSensitivity is how the validation accuracy changes when one
+// hyperparameter of the best trial changes, the goal kept.
+type ParamSensitivity struct {
+	Key      string         `json:"key"`
+	Value    string         `json:"value"` // the best trial's
+	Variants []ParamVariant `json:"variants"`
+}
+
+// ParamVariant is one changed value, compared with the best trial's seed
+// by seed.
+type ParamVariant struct {
+	Value  string         `json:"value"`
+	Change summary.Change `json:"change"`
+}
+
+// paramVariants are the values a hyperparameter's sensitivity tries: the
+// ends of its range, or every other choice, leaving out the value itself.
+func paramVariants(p store.Param, v float64) []float64 {
+	var out []float64
+	if p.Type == store.Categorical {
+		for c := range p.Choices {
+			if float64(c) != v {
+				out = append(out, float64(c))
+			}
+		}
+		return out
+	}
+	for _, x := range []float64{p.Lower, p.Upper} {
+		if x != v {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // AtomSensitivity is how the validation accuracy changes when one weight
@@ -214,7 +253,7 @@ func Analyze(ctx context.Context, ev *Evaluator, cfg AnalyzeConfig) (*Analysis, 
 			return nil, fmt.Errorf("study %s has no complete trial %d to analyse", src.Name, *cfg.Trial)
 		}
 		t := trials[i]
-		top = []summary.EvalGoal{{Name: fmt.Sprintf("trial %d", t.Number), Gamma: slices.Clone(t.Gamma), Trial: t.Number}}
+		top = []summary.EvalGoal{{Name: fmt.Sprintf("trial %d", t.Number), Gamma: slices.Clone(t.Gamma), Params: slices.Clone(t.Params), Trial: t.Number}}
 	}
 	if len(top) == 0 {
 		return nil, fmt.Errorf("study %s has no complete trial to analyse", src.Name)
@@ -234,7 +273,10 @@ func Analyze(ctx context.Context, ev *Evaluator, cfg AnalyzeConfig) (*Analysis, 
 	plan.Config.Seeds = a.Seeds
 
 	// 1. Sensitivity.
-	ref := summary.EvalGoal{Name: "best", Gamma: best.Gamma, Trial: best.Trial}
+	// Every variant keeps the best trial's hyperparameters (nil for a
+	// goal-only search), but the hyperparameter variants below.
+	bp := best.Params
+	ref := summary.EvalGoal{Name: "best", Gamma: best.Gamma, Params: bp, Trial: best.Trial}
 	plan.Config.Goals = []summary.EvalGoal{ref}
 	type variant struct {
 		atom int
@@ -247,14 +289,28 @@ func Analyze(ctx context.Context, ev *Evaluator, cfg AnalyzeConfig) (*Analysis, 
 		}
 		w := best.Gamma[i]
 		if w != 0 {
-			plan.Config.Goals = append(plan.Config.Goals, summary.EvalGoal{Name: summary.ZeroedName(ref.Name, l), Gamma: with(best.Gamma, i, 0), Trial: best.Trial, Atom: l, Delta: -w})
+			plan.Config.Goals = append(plan.Config.Goals, summary.EvalGoal{Name: summary.ZeroedName(ref.Name, l), Gamma: with(best.Gamma, i, 0), Params: bp, Trial: best.Trial, Atom: l, Delta: -w})
 			vars = append(vars, variant{i, '0'})
 		}
 		if cfg.Delta > 0 {
 			plan.Config.Goals = append(plan.Config.Goals,
-				summary.EvalGoal{Name: summary.MovedName(ref.Name, l, cfg.Delta), Gamma: with(best.Gamma, i, w+cfg.Delta), Trial: best.Trial, Atom: l, Delta: cfg.Delta},
-				summary.EvalGoal{Name: summary.MovedName(ref.Name, l, -cfg.Delta), Gamma: with(best.Gamma, i, w-cfg.Delta), Trial: best.Trial, Atom: l, Delta: -cfg.Delta})
+				summary.EvalGoal{Name: summary.MovedName(ref.Name, l, cfg.Delta), Gamma: with(best.Gamma, i, w+cfg.Delta), Params: bp, Trial: best.Trial, Atom: l, Delta: cfg.Delta},
+				summary.EvalGoal{Name: summary.MovedName(ref.Name, l, -cfg.Delta), Gamma: with(best.Gamma, i, w-cfg.Delta), Params: bp, Trial: best.Trial, Atom: l, Delta: -cfg.Delta})
 			vars = append(vars, variant{i, '+'}, variant{i, '-'})
+		}
+	}
+	// Each hyperparameter of a joint search moved to the ends of its range
+	// (a categorical one to each other choice), the goal kept.
+	type pvariant struct{ param, goal int }
+	var pvars []pvariant
+	for k, p := range src.Space.Params {
+		for _, v := range paramVariants(p, bp[k]) {
+			vals := slices.Clone(bp)
+			vals[k] = v
+			plan.Config.Goals = append(plan.Config.Goals, summary.EvalGoal{
+				Name: fmt.Sprintf("%s, %s = %s", ref.Name, p.Key, store.ParamText(p, v)), Gamma: best.Gamma, Params: vals,
+				Trial: best.Trial, Atom: p.Key, Delta: v - bp[k]})
+			pvars = append(pvars, pvariant{k, len(plan.Config.Goals) - 1})
 		}
 	}
 	plan.Config.Note = fmt.Sprintf("best goal of %s (trial %d); every searched weight set to 0 and changed by ±%v", src.Name, best.Trial, cfg.Delta)
@@ -276,6 +332,15 @@ func Analyze(ctx context.Context, ev *Evaluator, cfg AnalyzeConfig) (*Analysis, 
 		as := AtomSensitivity{Atom: l, Weight: best.Gamma[i]}
 		_, as.Fixed = src.Space.FixedAt(i)
 		a.Sensitivity = append(a.Sensitivity, as)
+	}
+	for k, p := range src.Space.Params {
+		a.ParamSensitivity = append(a.ParamSensitivity, ParamSensitivity{Key: p.Key, Value: store.ParamText(p, bp[k])})
+	}
+	for _, v := range pvars {
+		c := summary.Paired(refStats, res.Eval.Goals[res.Goals[v.goal]])
+		g := plan.Config.Goals[v.goal]
+		ps := &a.ParamSensitivity[v.param]
+		ps.Variants = append(ps.Variants, ParamVariant{Value: store.ParamText(src.Space.Params[v.param], g.Params[v.param]), Change: c})
 	}
 	for k, v := range vars {
 		c := summary.Paired(refStats, res.Eval.Goals[res.Goals[k+1]])
@@ -386,7 +451,13 @@ func naiveProfile(ctx context.Context, ev *Evaluator, base EvalPlan, gamma []flo
 			}
 		}
 	}
-	plan.Config.Goals = []summary.EvalGoal{{Name: name, Gamma: gamma, Trial: -1}}
+	// With the best trial's hyperparameters in a joint search: the
+	// heuristic goal under the same settings.
+	var params []float64
+	if len(base.Config.Goals) > 0 {
+		params = base.Config.Goals[0].Params
+	}
+	plan.Config.Goals = []summary.EvalGoal{{Name: name, Gamma: gamma, Params: params, Trial: -1}}
 	res, err := ev.Evaluate(ctx, plan)
 	if err != nil {
 		return nil, false, err
@@ -404,7 +475,8 @@ func sparsify(ctx context.Context, ev *Evaluator, base EvalPlan, cfg AnalyzeConf
 	plan.Config.Note = fmt.Sprintf("greedy zeroing of the least important weights of the best goal of %s (trial %d) while the mean validation accuracy stays within %v of the full goal's; the last accepted goal rounded to multiples of %v",
 		a.Study, a.Best.Trial, cfg.Tolerance, cfg.Round)
 	plan.Config.Extra = []string{summary.ExtraEntry(summary.ExtraTolerance, cfg.Tolerance), summary.ExtraEntry(summary.ExtraRound, cfg.Round)}
-	ref := summary.EvalGoal{Name: "best", Gamma: a.Best.Gamma, Trial: a.Best.Trial}
+	bp := base.Config.Goals[0].Params // the best trial's hyperparameters
+	ref := summary.EvalGoal{Name: "best", Gamma: a.Best.Gamma, Params: bp, Trial: a.Best.Trial}
 
 	// The order: free atoms with a non-zero weight, least important first.
 	var order []int
@@ -421,7 +493,7 @@ func sparsify(ctx context.Context, ev *Evaluator, base EvalPlan, cfg AnalyzeConf
 	for k, i := range order {
 		cand := with(cur, i, 0)
 		atom := a.Labels[i]
-		g := summary.EvalGoal{Name: summary.StepName(k+1, atom, terms(cand)), Gamma: cand, Trial: a.Best.Trial}
+		g := summary.EvalGoal{Name: summary.StepName(k+1, atom, terms(cand)), Gamma: cand, Params: bp, Trial: a.Best.Trial}
 		plan.Config.Goals = []summary.EvalGoal{ref, g}
 		res, err := ev.Evaluate(ctx, plan)
 		if err != nil {
@@ -446,7 +518,7 @@ func sparsify(ctx context.Context, ev *Evaluator, base EvalPlan, cfg AnalyzeConf
 	sp.Greedy = cur
 	sp.SparseGamma = roundGoal(cur, cfg.Round)
 	sp.Terms = terms(sp.SparseGamma)
-	sparse := summary.EvalGoal{Name: summary.SparseName(sp.Terms), Gamma: sp.SparseGamma, Trial: a.Best.Trial}
+	sparse := summary.EvalGoal{Name: summary.SparseName(sp.Terms), Gamma: sp.SparseGamma, Params: bp, Trial: a.Best.Trial}
 	plan.Config.Goals = []summary.EvalGoal{ref, sparse}
 	res, err := ev.Evaluate(ctx, plan)
 	if err != nil {

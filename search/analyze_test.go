@@ -167,7 +167,7 @@ func TestAnalyzeTrainer(t *testing.T) {
 	}
 	st.EnqueueTrial(ctx, "ctx", store.NewTrial{Gamma: []float64{0.2, 0, 1, 0, 0}})
 	data := tinyData(t)
-	obj, _ := NewEvalObjective(s.Setup, 1, data)
+	obj, _ := NewEvalObjective(s.Setup, nil, 1, data)
 	if _, err := Run(ctx, st, "ctx", obj, doneSampler{}, Options{}); err != nil {
 		t.Fatal(err)
 	}

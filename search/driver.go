@@ -470,7 +470,8 @@ func advance(ctx context.Context, st store.Store, study store.Study, space *Spac
 	gen := a.gen + 1
 	nts := make([]store.NewTrial, len(pts))
 	for i, x := range pts {
-		nts[i] = store.NewTrial{Gamma: space.Gamma(x), Seed: TrialSeed(study.Seed, gen, i), Generation: gen}
+		g, ps := space.Trial(x)
+		nts[i] = store.NewTrial{Gamma: g, Params: ps, Seed: TrialSeed(study.Seed, gen, i), Generation: gen}
 	}
 	return st.PutSamplerState(ctx, study.Name, store.SamplerState{Generation: gen, Version: state.Version, Data: state.Data}, nts)
 }
@@ -487,7 +488,7 @@ func warmStart(ws asktell.WarmStarter, space *Space, trials []store.Trial) error
 	var xs [][]float64
 	for _, t := range trials {
 		if t.Generation == 0 {
-			xs = append(xs, space.Point(t.Gamma))
+			xs = append(xs, space.Point(t.Gamma, t.Params))
 		}
 	}
 	if len(xs) == 0 {
@@ -514,7 +515,7 @@ func TrialSeed(studySeed uint64, generation, index int) uint64 {
 func (d *driver) start(ctx context.Context, t store.Trial) {
 	d.running[t.Number] = t
 	d.emit(Event{Kind: TrialStarted, Trial: t})
-	spec := TrialSpec{Number: t.Number, Gamma: t.Gamma, Seed: t.Seed, Epochs: t.Budget}
+	spec := TrialSpec{Number: t.Number, Gamma: t.Gamma, Params: t.Params, Seed: t.Seed, Epochs: t.Budget}
 	if spec.Epochs == 0 {
 		spec.Epochs = d.obj.Epochs()
 	}

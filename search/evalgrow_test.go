@@ -52,7 +52,7 @@ func TestEvalGrowsWhileWorkersRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj, err := NewEvalObjective(study.Setup, 1, nil)
+	obj, err := NewEvalObjective(study.Setup, nil, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

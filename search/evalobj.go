@@ -25,7 +25,10 @@ import (
 // instead of loading the setup's data set (tests inject small ones); a
 // trainer setup's data is loaded here, before any trial starts, so that a
 // missing data set is an error of the command rather than a failed trial.
-func NewEvalObjective(setup store.Setup, threads int, data *dataset.Dataset) (Objective, error) {
+//
+// params are the study's hyperparameters, which each trial sets (a joint
+// search's goals are evaluated with their trials' values).
+func NewEvalObjective(setup store.Setup, params []store.Param, threads int, data *dataset.Dataset) (Objective, error) {
 	if setups.IsSynthetic(setup.Name) {
 		var cfg setups.SyntheticConfig
 		if err := json.Unmarshal(setup.Config, &cfg); err != nil {
@@ -53,7 +56,7 @@ func NewEvalObjective(setup store.Setup, threads int, data *dataset.Dataset) (Ob
 			return nil, err
 		}
 	}
-	return &trainerEval{cfg: cfg, setup: s, threads: max(threads, 1), data: data}, nil
+	return &trainerEval{cfg: cfg, setup: s, threads: max(threads, 1), data: data, params: params}, nil
 }
 
 // syntheticEval adds a fake test accuracy to a synthetic objective, so that
@@ -94,15 +97,27 @@ type trainerEval struct {
 	setup   trainer.Setup
 	threads int
 	data    *dataset.Dataset
+	params  []store.Param
 }
 
 func (o *trainerEval) Epochs() int { return o.cfg.Epochs }
 
 func (o *trainerEval) Run(ctx context.Context, spec TrialSpec, report func(EpochReport) error) (Outcome, error) {
-	tc := trainer.Config{
-		Setup: o.setup, Seed: spec.Seed, Hidden: o.cfg.Hidden, Epochs: spec.Epochs,
-		TrainLimit: o.cfg.TrainLimit, LateralFanIn: o.cfg.FanIn, Threads: o.threads,
+	cfg := o.cfg
+	if len(o.params) > 0 {
+		full, err := FullNetworkConfig(cfg)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if cfg, err = ApplyParams(full, o.params, spec.Params); err != nil {
+			return Outcome{}, err
+		}
 	}
+	tc, err := TrainerConfig(cfg)
+	if err != nil {
+		return Outcome{}, err
+	}
+	tc.Seed, tc.Epochs, tc.Threads = spec.Seed, spec.Epochs, o.threads
 	if o.setup.TakesGoal() {
 		tc.Goal = spec.Gamma
 	}

@@ -33,6 +33,9 @@ type EvalPlan struct {
 	// synthetic setup, a setups.SyntheticConfig. Nil means summary.EvalStudy's
 	// setups.NetworkConfig{Setup, Hidden, Epochs}.
 	SetupConfig json.RawMessage
+	// Params are the hyperparameters of a joint search's goals
+	// (summary.EvalGoal.Params); nil for goals alone.
+	Params []store.Param
 }
 
 // evalSeedRoot roots the evaluation seeds ("evaluate" in ASCII).
@@ -76,7 +79,10 @@ func PlanFromStudy(src store.Study, kind string, hidden, epochs int) (EvalPlan, 
 	if summary.IsEvalStudy(src) {
 		return EvalPlan{}, fmt.Errorf("study %s is an evaluation study, not a search", src.Name)
 	}
-	p := EvalPlan{Config: summary.EvalConfig{Kind: kind, Group: src.Name, Setup: src.Setup.Name}, Labels: slices.Clone(src.Space.Labels)}
+	// A joint search's goals are evaluated with their trials'
+	// hyperparameters: the evaluation study has the same ones.
+	p := EvalPlan{Config: summary.EvalConfig{Kind: kind, Group: src.Name, Setup: src.Setup.Name}, Labels: slices.Clone(src.Space.Labels),
+		Params: slices.Clone(src.Space.Params)}
 	if setups.IsSynthetic(src.Setup.Name) {
 		var cfg setups.SyntheticConfig
 		if err := json.Unmarshal(src.Setup.Config, &cfg); err != nil {
@@ -133,17 +139,17 @@ func TopGoals(trials []store.Trial, k int) []summary.EvalGoal {
 		}
 		dup := false
 		for _, g := range out {
-			dup = dup || slices.Equal(g.Gamma, t.Gamma)
+			dup = dup || (slices.Equal(g.Gamma, t.Gamma) && slices.Equal(g.Params, t.Params))
 		}
 		if !dup {
-			out = append(out, summary.EvalGoal{Name: fmt.Sprintf("trial %d", t.Number), Gamma: slices.Clone(t.Gamma), Trial: t.Number})
+			out = append(out, summary.EvalGoal{Name: fmt.Sprintf("trial %d", t.Number), Gamma: slices.Clone(t.Gamma), Params: slices.Clone(t.Params), Trial: t.Number})
 		}
 	}
 	return out
 }
 
 func sameGoal(a, b summary.EvalGoal) bool {
-	return a.Name == b.Name && a.Atom == b.Atom && a.Delta == b.Delta && slices.Equal(a.Gamma, b.Gamma)
+	return a.Name == b.Name && a.Atom == b.Atom && a.Delta == b.Delta && slices.Equal(a.Gamma, b.Gamma) && slices.Equal(a.Params, b.Params)
 }
 
 // PrepareEval makes the plan's evaluation study hold the plan's goals and
@@ -181,6 +187,12 @@ func PrepareEval(ctx context.Context, st store.Store, plan EvalPlan) (store.Stud
 	}
 	if plan.SetupConfig != nil {
 		want.Setup.Config = plan.SetupConfig
+	}
+	want.Space.Params = plan.Params
+	for _, g := range plan.Config.Goals {
+		if len(g.Params) != len(plan.Params) {
+			return store.Study{}, nil, fmt.Errorf("goal %s has %d hyperparameter values; the evaluation has %d hyperparameters", g.Name, len(g.Params), len(plan.Params))
+		}
 	}
 	var stored store.Study
 	// Each round reads the study and its trials and amends them; a round
@@ -238,6 +250,8 @@ func growEval(ctx context.Context, st store.Store, stored, want store.Study, cfg
 	case stored.Setup.Name != want.Setup.Name || !jsonEqual(stored.Setup.Config, want.Setup.Config):
 		return fmt.Errorf("%w: evaluation study %s was trained with setup %s %s, not %s",
 			store.ErrStudyExists, stored.Name, stored.Setup.Name, stored.Setup.Config, want.Setup.Config)
+	case len(stored.Space.Params) != len(want.Space.Params):
+		return fmt.Errorf("%w: evaluation study %s has %d hyperparameters, not %d", store.ErrStudyExists, stored.Name, len(stored.Space.Params), len(want.Space.Params))
 	case !slices.Equal(stored.Space.Labels, want.Space.Labels):
 		return fmt.Errorf("%w: evaluation study %s has goal labels %v, not %v", store.ErrStudyExists, stored.Name, stored.Space.Labels, want.Space.Labels)
 	}
@@ -296,7 +310,9 @@ func growEval(ctx context.Context, st store.Store, stored, want store.Study, cfg
 			if gamma == nil {
 				gamma = []float64{0} // a baseline's one-label space
 			}
-			enqueue = append(enqueue, summary.NewEvalTrial(gi, gamma, seed))
+			nt := summary.NewEvalTrial(gi, gamma, seed)
+			nt.Params = slices.Clone(g.Params)
+			enqueue = append(enqueue, nt)
 		}
 	}
 	if len(enqueue) == 0 && jsonEqual(b, stored.Sampler.Config) {
@@ -373,7 +389,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, plan EvalPlan) (EvalResult, er
 			want.Setup.Config = plan.SetupConfig
 		}
 		if _, err := e.Store.Study(ctx, want.Name); errors.Is(err, store.ErrStudyNotFound) && !e.Stopped() {
-			if _, err := e.objective(want.Setup); err != nil {
+			if _, err := e.objective(want.Setup, plan.Params); err != nil {
 				return r, err
 			}
 		}
@@ -400,7 +416,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, plan EvalPlan) (EvalResult, er
 	case e.Stopped():
 		r.Summary.Stopped = true
 	default:
-		obj, err := e.objective(study.Setup)
+		obj, err := e.objective(study.Setup, study.Space.Params)
 		if err != nil {
 			return r, err
 		}
@@ -423,12 +439,12 @@ func (e *Evaluator) Evaluate(ctx context.Context, plan EvalPlan) (EvalResult, er
 	return r, nil
 }
 
-func (e *Evaluator) objective(setup store.Setup) (Objective, error) {
+func (e *Evaluator) objective(setup store.Setup, params []store.Param) (Objective, error) {
 	if e.Objective != nil {
 		return e.Objective(setup)
 	}
 	if setups.IsSynthetic(setup.Name) || e.Data != nil {
-		return NewEvalObjective(setup, e.Threads, e.Data)
+		return NewEvalObjective(setup, params, e.Threads, e.Data)
 	}
 	var cfg setups.NetworkConfig
 	if err := json.Unmarshal(setup.Config, &cfg); err != nil {
@@ -445,7 +461,7 @@ func (e *Evaluator) objective(setup store.Setup) (Objective, error) {
 		}
 		e.data[cfg.Data] = data
 	}
-	return NewEvalObjective(setup, e.Threads, data)
+	return NewEvalObjective(setup, params, e.Threads, data)
 }
 
 // NewEvalSampler returns the sampler of an evaluation study, for running

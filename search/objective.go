@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ type Objective interface {
 type TrialSpec struct {
 	Number     int
 	Gamma      []float64
+	Params     []float64 // the values of the study's hyperparameters (store.Trial.Params)
 	Seed       uint64
 	Epochs     int    // train up to this epoch
 	Checkpoint []byte // nil: start from scratch
@@ -132,7 +134,9 @@ type syntheticCheckpoint struct {
 
 // Run computes the function, sleeping Sleep/Epochs per epoch.
 func (s *Synthetic) Run(ctx context.Context, spec TrialSpec, report func(EpochReport) error) (Outcome, error) {
-	fx := s.f(spec.Gamma)
+	// A synthetic study's hyperparameters are further coordinates of the
+	// function, so that mixed searches can be tested without a network.
+	fx := s.f(append(slices.Clone(spec.Gamma), spec.Params...))
 	noise := 0.0
 	if s.Cfg.Noise > 0 {
 		noise = s.Cfg.Noise * rand.New(rand.NewPCG(spec.Seed, 0x5eed)).NormFloat64()

@@ -2,6 +2,7 @@ package search
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"goalsearch/search/asktell"
 )
@@ -42,8 +43,41 @@ type SamplerState struct {
 }
 
 // Box is the region samplers search: one interval per free coordinate.
+// Kinds, if not nil, says for each coordinate whether it is continuous, an
+// integer or a choice (Space.Box explains the encoding); Names names each
+// coordinate for error messages. Both are nil for a goal-only search.
 type Box struct {
 	Lower, Upper []float64
+	Kinds        []CoordKind
+	Names        []string
+}
+
+// A CoordKind is what a coordinate of a box stands for.
+type CoordKind int
+
+const (
+	// Continuous coordinates take any value of their interval.
+	Continuous CoordKind = iota
+	// Integer coordinates are rounded to the nearest integer.
+	Integer
+	// Choice coordinates on [0, n] stand for one of n unordered choices,
+	// the integer part of the value; distances between them mean nothing.
+	Choice
+)
+
+// choices returns the names of the box's choice coordinates.
+func (b Box) choices() []string {
+	var out []string
+	for i, k := range b.Kinds {
+		if k == Choice {
+			name := fmt.Sprintf("coordinate %d", i+1)
+			if i < len(b.Names) {
+				name = b.Names[i]
+			}
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // Dim is the number of coordinates.

@@ -35,7 +35,16 @@ var samplerConstructors = map[string]func(box Box, cfg json.RawMessage, seed uin
 		if err := decodeStrict(raw, &c); err != nil {
 			return nil, err
 		}
-		o, err := tpe.New(box.Lower, box.Upper, c, seed)
+		var choices []int
+		for j, k := range box.Kinds {
+			if choices == nil {
+				choices = make([]int, box.Dim())
+			}
+			if k == Choice {
+				choices[j] = int(box.Upper[j])
+			}
+		}
+		o, err := tpe.NewWithChoices(box.Lower, box.Upper, choices, c, seed)
 		return wrap("tpe", tpe.StateVersion, o, err)
 	},
 	"ga": func(box Box, raw json.RawMessage, seed uint64) (Sampler, error) {
@@ -65,6 +74,11 @@ var samplerConstructors = map[string]func(box Box, cfg json.RawMessage, seed uin
 	"random": newRandomSampler,
 	"sobol":  newSobolSampler,
 }
+
+// choiceSamplers are the samplers that search categorical coordinates: TPE
+// models each choice separately, random and Sobol draw the choices
+// uniformly. The others move through distances that a choice lacks.
+var choiceSamplers = map[string]bool{"tpe": true, "random": true, "sobol": true}
 
 // Samplers returns the names NewSampler accepts, sorted.
 func Samplers() []string {
@@ -97,7 +111,11 @@ func NewSampler(name string, box Box, cfg json.RawMessage, seed uint64) (Sampler
 	if err := checkSamplerBox(box); err != nil {
 		return nil, fmt.Errorf("search: sampler %s: %w", name, err)
 	}
-	box = Box{Lower: slices.Clone(box.Lower), Upper: slices.Clone(box.Upper)}
+	if cs := box.choices(); len(cs) > 0 && !choiceSamplers[name] {
+		return nil, fmt.Errorf("search: sampler %s searches continuous coordinates and cannot search the categorical hyperparameter %s: use tpe, random or sobol, or make it an int or float",
+			name, strings.Join(cs, ", "))
+	}
+	box = Box{Lower: slices.Clone(box.Lower), Upper: slices.Clone(box.Upper), Kinds: slices.Clone(box.Kinds), Names: slices.Clone(box.Names)}
 	s, err := mk(box, cfg, seed)
 	if err != nil {
 		return nil, fmt.Errorf("search: sampler %s: %w", name, err)

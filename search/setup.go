@@ -3,19 +3,26 @@ package search
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"goalsearch/setups"
 	"goalsearch/store"
 	"goalsearch/summary"
 )
 
-// NewObjective returns the objective of a study's setup; threads is the
+// NewObjective returns the objective of a study's setup whose trials set
+// the hyperparameters params (the search space's Params); threads is the
 // number of threads one trial may use.
-func NewObjective(setup store.Setup, threads int) (Objective, error) {
+func NewObjective(setup store.Setup, params []store.Param, threads int) (Objective, error) {
 	if setups.IsSynthetic(setup.Name) {
 		var cfg setups.SyntheticConfig
 		if err := json.Unmarshal(setup.Config, &cfg); err != nil {
 			return nil, fmt.Errorf("setup %s: %w", setup.Name, err)
+		}
+		for _, p := range params {
+			if !strings.HasPrefix(p.Key, "synthetic.") {
+				return nil, fmt.Errorf("hyperparameter %s: a synthetic setup's hyperparameters are further coordinates named synthetic.NAME", p.Key)
+			}
 		}
 		return NewSynthetic(setup.Name, cfg)
 	}
@@ -23,7 +30,7 @@ func NewObjective(setup store.Setup, threads int) (Objective, error) {
 	if err := json.Unmarshal(setup.Config, &cfg); err != nil {
 		return nil, fmt.Errorf("setup %s: %w", setup.Name, err)
 	}
-	return newTrainerObjective(cfg, threads)
+	return newTrainerObjective(cfg, params, threads)
 }
 
 // ForStudy returns the objective and sampler that run a stored study: a
@@ -33,13 +40,13 @@ func NewObjective(setup store.Setup, threads int) (Objective, error) {
 // threads is the number of threads one trial may use.
 func ForStudy(study store.Study, threads int) (Objective, Sampler, error) {
 	if summary.IsEvalStudy(study) {
-		obj, err := NewEvalObjective(study.Setup, threads, nil)
+		obj, err := NewEvalObjective(study.Setup, study.Space.Params, threads, nil)
 		if err != nil {
 			return nil, nil, err
 		}
 		return obj, NewEvalSampler(), nil
 	}
-	obj, err := NewObjective(study.Setup, threads)
+	obj, err := NewObjective(study.Setup, study.Space.Params, threads)
 	if err != nil {
 		return nil, nil, err
 	}

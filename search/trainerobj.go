@@ -2,8 +2,11 @@ package search
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 
 	"goalsearch/setups"
@@ -20,13 +23,14 @@ type trainerObjective struct {
 	cfg     setups.NetworkConfig
 	setup   trainer.Setup
 	threads int
+	params  []store.Param // the study's hyperparameters, set per trial
 
 	once sync.Once
 	data *dataset.Dataset
 	err  error
 }
 
-func newTrainerObjective(cfg setups.NetworkConfig, threads int) (Objective, error) {
+func newTrainerObjective(cfg setups.NetworkConfig, params []store.Param, threads int) (Objective, error) {
 	s, err := trainer.ParseSetup(cfg.Setup)
 	if err != nil {
 		return nil, err
@@ -37,7 +41,63 @@ func newTrainerObjective(cfg setups.NetworkConfig, threads int) (Objective, erro
 	if cfg.Epochs < 1 || cfg.Hidden < 1 {
 		return nil, fmt.Errorf("setup %s: %d epochs and %d hidden neurons; want at least 1 of each", cfg.Setup, cfg.Epochs, cfg.Hidden)
 	}
-	return &trainerObjective{cfg: cfg, setup: s, threads: max(threads, 1)}, nil
+	if _, err := TrainerConfig(cfg); err != nil {
+		return nil, err
+	}
+	return &trainerObjective{cfg: cfg, setup: s, threads: max(threads, 1), params: params}, nil
+}
+
+// withParams returns the network configuration with a trial's
+// hyperparameters set.
+func (o *trainerObjective) withParams(vals []float64) (setups.NetworkConfig, error) {
+	if len(o.params) == 0 {
+		return o.cfg, nil
+	}
+	// A parameter sets one field of a layer's settings; the others keep
+	// the paper's values, which the stored configuration leaves out.
+	full, err := FullNetworkConfig(o.cfg)
+	if err != nil {
+		return o.cfg, err
+	}
+	return ApplyParams(full, o.params, vals)
+}
+
+// ApplyParams sets each hyperparameter's value (a categorical one's choice)
+// at its key path below "network.".
+func ApplyParams(cfg setups.NetworkConfig, ps []store.Param, vals []float64) (setups.NetworkConfig, error) {
+	if len(vals) != len(ps) {
+		return cfg, fmt.Errorf("%d hyperparameter values for %d hyperparameters", len(vals), len(ps))
+	}
+	for i, p := range ps {
+		path, ok := strings.CutPrefix(p.Key, "network.")
+		if !ok {
+			return cfg, fmt.Errorf("hyperparameter %s: a network setup's hyperparameters are under network.", p.Key)
+		}
+		v, err := ParamJSON(p, vals[i])
+		if err != nil {
+			return cfg, err
+		}
+		if cfg, err = cfg.With(path, v); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
+
+// ParamJSON returns a parameter's value as the JSON value it sets: the
+// number, an integer for an int parameter, the choice of a categorical one.
+func ParamJSON(p store.Param, v float64) (json.RawMessage, error) {
+	switch p.Type {
+	case store.Categorical:
+		k := int(v)
+		if k < 0 || k >= len(p.Choices) || float64(k) != v {
+			return nil, fmt.Errorf("hyperparameter %s: choice %v of %d", p.Key, v, len(p.Choices))
+		}
+		return p.Choices[k], nil
+	case store.Int:
+		return json.RawMessage(strconv.FormatInt(int64(v), 10)), nil
+	}
+	return json.Marshal(v)
 }
 
 func (o *trainerObjective) Epochs() int { return o.cfg.Epochs }
@@ -53,10 +113,15 @@ func (o *trainerObjective) Run(ctx context.Context, spec TrialSpec, report func(
 	if err != nil {
 		return Outcome{}, err
 	}
-	tc := trainer.Config{
-		Setup: o.setup, Goal: spec.Gamma, Seed: spec.Seed, Hidden: o.cfg.Hidden, Epochs: spec.Epochs,
-		TrainLimit: o.cfg.TrainLimit, LateralFanIn: o.cfg.FanIn, Threads: o.threads, NoTest: true,
+	cfg, err := o.withParams(spec.Params)
+	if err != nil {
+		return Outcome{}, err
 	}
+	tc, err := TrainerConfig(cfg)
+	if err != nil {
+		return Outcome{}, err
+	}
+	tc.Goal, tc.Seed, tc.Epochs, tc.Threads, tc.NoTest = spec.Gamma, spec.Seed, spec.Epochs, o.threads, true
 	last, err := trainTrial(ctx, tc, data, spec, report)
 	if err != nil {
 		return Outcome{}, err

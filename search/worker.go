@@ -603,7 +603,7 @@ func (w *worker) run(ctx context.Context, t store.Trial) error {
 	}()
 	w.emit(Event{Kind: TrialStarted, Trial: t})
 	claim := t.Claim()
-	spec := TrialSpec{Number: t.Number, Gamma: t.Gamma, Seed: t.Seed, Epochs: t.Budget}
+	spec := TrialSpec{Number: t.Number, Gamma: t.Gamma, Params: t.Params, Seed: t.Seed, Epochs: t.Budget}
 	if spec.Epochs == 0 {
 		spec.Epochs = w.obj.Epochs()
 	}

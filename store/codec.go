@@ -76,20 +76,30 @@ type spaceRec struct {
 	Upper    []float64          `json:"upper"`
 	Fixed    map[string]float64 `json:"fixed,omitempty"`
 	UnitNorm bool               `json:"unit_norm,omitempty"`
+	Params   []paramRec         `json:"params,omitempty"`
+}
+
+type paramRec struct {
+	Key     string            `json:"key"`
+	Type    ParamType         `json:"type"`
+	Lower   float64           `json:"lower,omitempty"`
+	Upper   float64           `json:"upper,omitempty"`
+	Choices []json.RawMessage `json:"choices,omitempty"`
 }
 
 type studyRec struct {
-	V             int        `json:"v"`
-	Name          string     `json:"name"`
-	Setup         configRec  `json:"setup"`
-	Space         spaceRec   `json:"space"`
-	Metric        string     `json:"metric"`
-	Direction     Direction  `json:"direction"`
-	Sampler       configRec  `json:"sampler"`
-	Pruner        *configRec `json:"pruner,omitempty"`
-	Seed          uint64     `json:"seed"`
-	CreatedAt     time.Time  `json:"created_at"`
-	SchemaVersion int        `json:"schema_version"`
+	V             int             `json:"v"`
+	Name          string          `json:"name"`
+	Setup         configRec       `json:"setup"`
+	Space         spaceRec        `json:"space"`
+	Metric        string          `json:"metric"`
+	Direction     Direction       `json:"direction"`
+	Sampler       configRec       `json:"sampler"`
+	Pruner        *configRec      `json:"pruner,omitempty"`
+	Seed          uint64          `json:"seed"`
+	CreatedAt     time.Time       `json:"created_at"`
+	SchemaVersion int             `json:"schema_version"`
+	Experiment    json.RawMessage `json:"experiment,omitempty"`
 }
 
 type epochRec struct {
@@ -107,6 +117,7 @@ type trialRec struct {
 	Number          int            `json:"number"`
 	State           TrialState     `json:"state"`
 	Gamma           []float64      `json:"gamma"`
+	Params          []float64      `json:"params,omitempty"`
 	Seed            uint64         `json:"seed"`
 	Generation      int            `json:"generation,omitempty"`
 	Budget          int            `json:"budget,omitempty"`
@@ -379,9 +390,17 @@ func studyToRec(s Study) studyRec {
 		CreatedAt: stamp(s.CreatedAt),
 
 		SchemaVersion: s.SchemaVersion,
+		Experiment:    normJSON(s.Experiment),
 	}
 	if len(r.Space.Fixed) == 0 {
 		r.Space.Fixed = nil
+	}
+	for _, p := range s.Space.Params {
+		pr := paramRec{Key: p.Key, Type: p.Type, Lower: p.Lower, Upper: p.Upper}
+		for _, c := range p.Choices {
+			pr.Choices = append(pr.Choices, normJSON(c))
+		}
+		r.Space.Params = append(r.Space.Params, pr)
 	}
 	if s.Pruner.Name != "" {
 		p := configToRec(s.Pruner.Name, s.Pruner.Config)
@@ -401,9 +420,17 @@ func studyFromRec(r studyRec) Study {
 		CreatedAt: stamp(r.CreatedAt),
 
 		SchemaVersion: r.SchemaVersion,
+		Experiment:    normJSON(r.Experiment),
 	}
 	if len(r.Space.Fixed) > 0 {
 		s.Space.Fixed = r.Space.Fixed
+	}
+	for _, p := range r.Space.Params {
+		sp := Param{Key: p.Key, Type: p.Type, Lower: p.Lower, Upper: p.Upper}
+		for _, c := range p.Choices {
+			sp.Choices = append(sp.Choices, normJSON(c))
+		}
+		s.Space.Params = append(s.Space.Params, sp)
 	}
 	if r.Pruner != nil {
 		s.Pruner = PrunerConfig{Name: r.Pruner.Name, Config: normJSON(r.Pruner.Config)}
@@ -417,6 +444,7 @@ func trialToRec(t Trial) trialRec {
 		Number:          t.Number,
 		State:           t.State,
 		Gamma:           t.Gamma,
+		Params:          t.Params,
 		Seed:            t.Seed,
 		Generation:      t.Generation,
 		Budget:          t.Budget,
@@ -489,6 +517,7 @@ func trialFromRec(r trialRec) Trial {
 		Number:          r.Number,
 		State:           r.State,
 		Gamma:           nilIfEmpty(r.Gamma),
+		Params:          nilIfEmpty(r.Params),
 		Seed:            r.Seed,
 		Generation:      r.Generation,
 		Budget:          r.Budget,

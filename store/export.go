@@ -112,7 +112,9 @@ func ReadJSON(r io.Reader) (Dump, error) {
 
 // WriteCSV writes one row per trial, in number order, for spreadsheets and
 // pandas: number, state, generation, seed, value, one column per goal
-// coordinate named by its search-space label, epochs (the last reported
+// coordinate named by its search-space label, one column per
+// hyperparameter named by its key path (a categorical one's choice, as
+// written in the experiment), epochs (the last reported
 // epoch), wall_seconds, one final_<name> column per final metric any trial
 // has (sorted by name), and reason. Empty cells mean "none"; floats are
 // written exactly ("NaN", "+Inf" and "-Inf" included). It does not retain
@@ -129,6 +131,9 @@ func WriteCSV(w io.Writer, d Dump) error {
 	slices.Sort(finals)
 	header := []string{"number", "state", "generation", "seed", "value"}
 	header = append(header, d.Study.Space.Labels...)
+	for _, p := range d.Study.Space.Params {
+		header = append(header, p.Key)
+	}
 	header = append(header, "epochs", "wall_seconds")
 	for _, k := range finals {
 		header = append(header, "final_"+k)
@@ -151,6 +156,13 @@ func WriteCSV(w io.Writer, d Dump) error {
 		for _, g := range t.Gamma {
 			row = append(row, formatFloat(g))
 		}
+		for i, p := range d.Study.Space.Params {
+			cell := ""
+			if i < len(t.Params) {
+				cell = ParamText(p, t.Params[i])
+			}
+			row = append(row, cell)
+		}
 		row = append(row, strconv.Itoa(t.LastEpoch()), formatFloat(t.WallTime.Seconds()))
 		for _, k := range finals {
 			cell := ""
@@ -169,6 +181,24 @@ func WriteCSV(w io.Writer, d Dump) error {
 		return fmt.Errorf("store: writing CSV of %q: %w", d.Study.Name, err)
 	}
 	return nil
+}
+
+// ParamText returns a trial's value v of hyperparameter p as text: the
+// number, or a categorical parameter's choice (a string without quotes,
+// anything else as JSON).
+func ParamText(p Param, v float64) string {
+	if p.Type != Categorical {
+		return formatFloat(v)
+	}
+	k := int(v)
+	if k < 0 || k >= len(p.Choices) {
+		return formatFloat(v)
+	}
+	var str string
+	if json.Unmarshal(p.Choices[k], &str) == nil {
+		return str
+	}
+	return string(p.Choices[k])
 }
 
 // formatFloat writes the shortest decimal that parses back to x.

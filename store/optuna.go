@@ -98,6 +98,42 @@ func optunaDistribution(low, high float64) (string, error) {
 	return string(b), err
 }
 
+// optunaParamDistribution is distribution_to_json of a hyperparameter's
+// distribution: FloatDistribution (log for a log-float), IntDistribution or
+// CategoricalDistribution, whose internal value is the choice's index, as a
+// trial records it.
+func optunaParamDistribution(p Param) (string, error) {
+	type dist struct {
+		Name       string `json:"name"`
+		Attributes any    `json:"attributes"`
+	}
+	var v dist
+	switch p.Type {
+	case Float, LogFloat:
+		v = dist{"FloatDistribution", struct {
+			Step *float64 `json:"step"`
+			Low  pyFloat  `json:"low"`
+			High pyFloat  `json:"high"`
+			Log  bool     `json:"log"`
+		}{Low: pyFloat(p.Lower), High: pyFloat(p.Upper), Log: p.Type == LogFloat}}
+	case Int:
+		v = dist{"IntDistribution", struct {
+			Log  bool  `json:"log"`
+			Step int64 `json:"step"`
+			Low  int64 `json:"low"`
+			High int64 `json:"high"`
+		}{Step: 1, Low: int64(p.Lower), High: int64(p.Upper)}}
+	case Categorical:
+		v = dist{"CategoricalDistribution", struct {
+			Choices []json.RawMessage `json:"choices"`
+		}{p.Choices}}
+	default:
+		return "", fmt.Errorf("hyperparameter %s of type %q", p.Key, p.Type)
+	}
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
 // WriteOptunaJournal writes d as an Optuna journal file, for
 // optuna.storages.JournalFileStorage (Optuna 3.1 or later) and so for
 // optuna-dashboard and optuna.visualization:
@@ -108,7 +144,10 @@ func optunaDistribution(low, high float64) (string, error) {
 //   - every trial in number order (Optuna numbers them the same), with one
 //     parameter per searched goal coordinate, named by its label, as a
 //     FloatDistribution over the coordinate's bounds (fixed coordinates are
-//     in the study's "search_space" attribute, not parameters);
+//     in the study's "search_space" attribute, not parameters), then one
+//     per hyperparameter, named by its key path, with its distribution
+//     (FloatDistribution, log for a log-float; IntDistribution;
+//     CategoricalDistribution);
 //   - each epoch's validation accuracy as the intermediate value of step
 //     epoch, the objective value as the trial's value;
 //   - the states: queued as WAITING, running and paused as RUNNING,
@@ -172,13 +211,33 @@ func WriteOptunaJournal(w io.Writer, d Dump) error {
 		}
 	}
 	studyAttr("seed", study.Seed)
-	studyAttr("search_space", map[string]any{"labels": study.Space.Labels, "lower": floatsPy(study.Space.Lower),
-		"upper": floatsPy(study.Space.Upper), "fixed": study.Space.Fixed, "unit_norm": study.Space.UnitNorm})
+	space := map[string]any{"labels": study.Space.Labels, "lower": floatsPy(study.Space.Lower),
+		"upper": floatsPy(study.Space.Upper), "fixed": study.Space.Fixed, "unit_norm": study.Space.UnitNorm}
+	if len(study.Space.Params) > 0 {
+		var ps []map[string]any
+		for _, p := range study.Space.Params {
+			m := map[string]any{"key": p.Key, "type": p.Type}
+			if p.Type == Categorical {
+				m["choices"] = p.Choices
+			} else {
+				m["lower"], m["upper"] = pyFloat(p.Lower), pyFloat(p.Upper)
+			}
+			ps = append(ps, m)
+		}
+		space["params"] = ps
+	}
+	studyAttr("search_space", space)
 	studyAttr("created_at", study.CreatedAt.Format(time.RFC3339))
 
 	dists := make([]string, study.Space.Dim())
 	for i := range dists {
 		if dists[i], err = optunaDistribution(study.Space.Lower[i], study.Space.Upper[i]); err != nil {
+			return fmt.Errorf("store: writing Optuna journal of %q: %w", study.Name, err)
+		}
+	}
+	pdists := make([]string, len(study.Space.Params))
+	for i, p := range study.Space.Params {
+		if pdists[i], err = optunaParamDistribution(p); err != nil {
 			return fmt.Errorf("store: writing Optuna journal of %q: %w", study.Name, err)
 		}
 	}
@@ -216,6 +275,18 @@ func WriteOptunaJournal(w io.Writer, d Dump) error {
 				ParamValue pyFloat `json:"param_value_internal"`
 				Dist       string  `json:"distribution"`
 			}{h(optunaSetTrialParam), id, label, pyFloat(t.Gamma[i]), dists[i]})
+		}
+		for i, p := range study.Space.Params {
+			if i >= len(t.Params) {
+				break
+			}
+			emit(struct {
+				head
+				TrialID    int     `json:"trial_id"`
+				ParamName  string  `json:"param_name"`
+				ParamValue pyFloat `json:"param_value_internal"`
+				Dist       string  `json:"distribution"`
+			}{h(optunaSetTrialParam), id, p.Key, pyFloat(t.Params[i]), pdists[i]})
 		}
 		for _, m := range t.Epochs {
 			if math.IsNaN(m.ValAcc) || math.IsInf(m.ValAcc, 0) {

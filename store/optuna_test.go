@@ -100,7 +100,7 @@ func replayOptuna(t *testing.T, journal []byte) (name string, directions []any, 
 			if err := json.Unmarshal([]byte(op["distribution"].(string)), &dist); err != nil {
 				t.Fatalf("line %d: distribution is not a JSON string: %v", i+1, err)
 			}
-			if dist["name"] != "FloatDistribution" {
+			if n := dist["name"]; n != "FloatDistribution" && n != "IntDistribution" && n != "CategoricalDistribution" {
 				t.Fatalf("line %d: distribution %v", i+1, dist)
 			}
 			p := op["param_name"].(string)
@@ -218,5 +218,39 @@ func TestOptunaJournal(t *testing.T) {
 	d.Trials = d.Trials[1:]
 	if err := WriteOptunaJournal(&bytes.Buffer{}, d); err == nil {
 		t.Error("a dump starting at trial 1 was written")
+	}
+}
+
+// A joint search's hyperparameters are Optuna parameters with Optuna's
+// distributions: log-float as a log FloatDistribution, int as an
+// IntDistribution, categorical by choice index.
+func TestOptunaJournalParams(t *testing.T) {
+	s := testStudy()
+	s.Space.Params = []Param{
+		{Key: "network.hidden_layer.adam.lr", Type: LogFloat, Lower: 1e-4, Upper: 1e-2},
+		{Key: "network.hidden_layer.binning.bins", Type: Int, Lower: 4, Upper: 40},
+		{Key: "network.hidden_layer.binning.kind", Type: Categorical, Choices: []json.RawMessage{json.RawMessage(`"fixed"`), json.RawMessage(`"adaptive"`)}},
+	}
+	d := Dump{Study: s, Trials: testTrials()[:1]}
+	d.Trials[0].Number = 0
+	d.Trials[0].Params = []float64{0.003, 17, 1}
+	var buf bytes.Buffer
+	if err := WriteOptunaJournal(&buf, d); err != nil {
+		t.Fatal(err)
+	}
+	_, _, attrs, trials := replayOptuna(t, buf.Bytes())
+	tr := trials[0]
+	if tr.params["network.hidden_layer.adam.lr"] != 0.003 || tr.params["network.hidden_layer.binning.bins"] != 17 || tr.params["network.hidden_layer.binning.kind"] != 1 {
+		t.Fatalf("params %v", tr.params)
+	}
+	lr, bins, kind := tr.dists["network.hidden_layer.adam.lr"], tr.dists["network.hidden_layer.binning.bins"], tr.dists["network.hidden_layer.binning.kind"]
+	if lr["log"] != true || lr["low"] != 0.0001 || bins["step"] != 1.0 || bins["high"] != 40.0 {
+		t.Fatalf("distributions %v %v", lr, bins)
+	}
+	if ch, _ := kind["choices"].([]any); len(ch) != 2 || ch[1] != "adaptive" {
+		t.Fatalf("categorical distribution %v", kind)
+	}
+	if ps, _ := attrs["search_space"].(map[string]any)["params"].([]any); len(ps) != 3 {
+		t.Fatalf("search_space attribute %v", attrs["search_space"])
 	}
 }

@@ -47,6 +47,14 @@ type Study struct {
 	// SchemaVersion is the SchemaVersion of the build that created the
 	// study, set by the store.
 	SchemaVersion int
+
+	// Experiment is the resolved experiment the study was created from
+	// (JSON, opaque to the store), so that the study can be printed as a
+	// file that recreates it. It is metadata, not part of the definition:
+	// CreateStudy does not compare it, and a study re-created with the
+	// same definition keeps the stored one. Nil for studies made without
+	// one.
+	Experiment json.RawMessage
 }
 
 // Setup names the training setup of a study. Config is opaque to the store;
@@ -99,7 +107,40 @@ type SearchSpace struct {
 	// lies within its bounds. Nil means none is fixed.
 	Fixed map[string]float64
 	// UnitNorm says the sampler scales every proposal to Euclidean norm 1.
+	// It applies to the goal weights only, never to Params.
 	UnitNorm bool
+	// Params are the hyperparameters searched beside the goal weights, in
+	// the order of Trial.Params. Nil for a goal-only search.
+	Params []Param
+}
+
+// ParamType is how a hyperparameter is searched.
+type ParamType string
+
+// The hyperparameter types.
+const (
+	// Float is a real number in [Lower, Upper].
+	Float ParamType = "float"
+	// LogFloat is a positive real number in [Lower, Upper], searched on a
+	// log scale (0 < Lower).
+	LogFloat ParamType = "log-float"
+	// Int is an integer in [Lower, Upper].
+	Int ParamType = "int"
+	// Categorical is one of Choices; a trial records the choice's index.
+	Categorical ParamType = "categorical"
+)
+
+// A Param is one searched hyperparameter: the key path of the setting it
+// sets (e.g. "network.hidden_layer.adam.lr") and its range.
+type Param struct {
+	Key  string
+	Type ParamType
+	// Lower and Upper bound Float, LogFloat and Int parameters (integral
+	// for Int); zero for Categorical.
+	Lower, Upper float64
+	// Choices are the JSON values of a Categorical parameter (at least
+	// one); nil otherwise.
+	Choices []json.RawMessage
 }
 
 // Dim returns the number of coordinates of a goal vector.
@@ -161,6 +202,10 @@ type Trial struct {
 	// Gamma is the goal vector, one weight per coordinate of the study's
 	// search space.
 	Gamma []float64
+	// Params are the values of the search space's Params, in their order
+	// (a Categorical parameter's value is the index of its choice); nil
+	// for a goal-only search.
+	Params []float64
 	// Seed seeds the trial's network initialisation and data order.
 	Seed uint64
 	// Generation is the sampler generation that proposed the trial (0 for
@@ -243,6 +288,7 @@ type Amendment struct {
 // NewTrial is what a sampler proposes: a trial to enqueue.
 type NewTrial struct {
 	Gamma      []float64
+	Params     []float64
 	Seed       uint64
 	Generation int
 	Budget     int

@@ -119,6 +119,73 @@ func (s SearchSpace) check() error {
 			return fmt.Errorf("fixed %s = %v is outside [%v, %v]", l, v, s.Lower[i], s.Upper[i])
 		}
 	}
+	keys := map[string]bool{}
+	for i, p := range s.Params {
+		if p.Key == "" || !utf8.ValidString(p.Key) || keys[p.Key] {
+			return fmt.Errorf("parameter %d has an empty, invalid or repeated key %q", i, p.Key)
+		}
+		keys[p.Key] = true
+		if err := p.check(); err != nil {
+			return fmt.Errorf("parameter %s: %v", p.Key, err)
+		}
+	}
+	return nil
+}
+
+func (p Param) check() error {
+	switch p.Type {
+	case Float, LogFloat, Int:
+		if !finite(p.Lower) || !finite(p.Upper) || !(p.Lower < p.Upper) {
+			return fmt.Errorf("bounds [%v, %v]; want finite lower < upper", p.Lower, p.Upper)
+		}
+		if p.Type == LogFloat && p.Lower <= 0 {
+			return fmt.Errorf("log-float lower bound %v; want > 0", p.Lower)
+		}
+		if p.Type == Int && (p.Lower != math.Trunc(p.Lower) || p.Upper != math.Trunc(p.Upper)) {
+			return fmt.Errorf("int bounds [%v, %v] are not integers", p.Lower, p.Upper)
+		}
+		if len(p.Choices) > 0 {
+			return errors.New("choices on a numeric parameter")
+		}
+	case Categorical:
+		if len(p.Choices) == 0 {
+			return errors.New("no choices")
+		}
+		for i, c := range p.Choices {
+			if !json.Valid(c) {
+				return fmt.Errorf("choice %d is not JSON", i)
+			}
+		}
+		if p.Lower != 0 || p.Upper != 0 {
+			return errors.New("bounds on a categorical parameter")
+		}
+	default:
+		return fmt.Errorf("type %q; want float, log-float, int or categorical", p.Type)
+	}
+	return nil
+}
+
+// checkParams reports whether vals are values of the parameters ps.
+func checkParams(ps []Param, vals []float64) error {
+	if len(vals) != len(ps) {
+		return fmt.Errorf("%d parameter values, the search space has %d parameters", len(vals), len(ps))
+	}
+	for i, p := range ps {
+		v := vals[i]
+		if !finite(v) {
+			return fmt.Errorf("parameter %s is %v", p.Key, v)
+		}
+		switch p.Type {
+		case Int:
+			if v != math.Trunc(v) {
+				return fmt.Errorf("int parameter %s is %v", p.Key, v)
+			}
+		case Categorical:
+			if v != math.Trunc(v) || v < 0 || int(v) >= len(p.Choices) {
+				return fmt.Errorf("categorical parameter %s has choice index %v of %d", p.Key, v, len(p.Choices))
+			}
+		}
+	}
 	return nil
 }
 
@@ -141,6 +208,11 @@ func (t Trial) check() error {
 	}
 	if err := checkGamma(t.Gamma); err != nil {
 		return err
+	}
+	for i, v := range t.Params {
+		if !finite(v) {
+			return fmt.Errorf("params[%d] is %v", i, v)
+		}
 	}
 	if t.Generation < 0 || t.Budget < 0 || t.Attempt < 0 || t.WallTime < 0 || t.CheckpointEpoch < 0 {
 		return errors.New("negative generation, budget, attempt, wall time or checkpoint epoch")
@@ -252,6 +324,9 @@ func ValidateNewTrial(sp SearchSpace, t NewTrial) error {
 	err := checkGamma(t.Gamma)
 	if err == nil && len(t.Gamma) != sp.Dim() {
 		err = fmt.Errorf("gamma has %d entries, the search space %d", len(t.Gamma), sp.Dim())
+	}
+	if err == nil {
+		err = checkParams(sp.Params, t.Params)
 	}
 	if err == nil && (t.Generation < 0 || t.Budget < 0) {
 		err = errors.New("negative generation or budget")

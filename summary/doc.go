@@ -17,6 +17,9 @@
 //     and the heuristic goal, every evaluated goal against the heuristic
 //     goal and the paper's values (package setups), the best goals of
 //     several searches.
+//   - StudyImportance says how much of a search's variation each weight
+//     explains on its own (an fANOVA main effect from the trials alone),
+//     where Sensitivity needs an evaluation study.
 //   - MeasureFidelity says how well each early epoch ranks a study's trials
 //     as the final epoch does (Spearman, top-10 % overlap): what the first
 //     rung of a multi-fidelity pruner can be.

@@ -68,6 +68,10 @@ type EvalGoal struct {
 	// Gamma is the goal vector in the setup's goal order; nil for a
 	// baseline.
 	Gamma []float64 `json:"gamma,omitempty"`
+	// Params are a joint search's trial's hyperparameter values
+	// (store.Trial.Params), with which the goal is evaluated; nil
+	// otherwise.
+	Params []float64 `json:"params,omitempty"`
 	// Trial is the source trial's number, -1 if the goal did not come from
 	// a trial.
 	Trial int `json:"trial"`

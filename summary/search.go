@@ -3,9 +3,11 @@ package summary
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"goalsearch/setups"
@@ -49,6 +51,9 @@ type SearchSummary struct {
 	Fixed  []string
 	// Free are the indices of the coordinates that were searched.
 	Free []int
+	// Params describe the hyperparameters searched beside the goal, as
+	// "key (type, range)"; nil for a goal-only search.
+	Params []string
 
 	Counts   Counts
 	WallTime time.Duration // summed over trials
@@ -73,10 +78,13 @@ type SearchSummary struct {
 
 // An Entry is one complete trial on the leaderboard.
 type Entry struct {
-	Rank     int // 1 for the best
-	Trial    int
-	Value    float64
-	Gamma    []float64
+	Rank  int // 1 for the best
+	Trial int
+	Value float64
+	Gamma []float64
+	// Params are the trial's hyperparameters as "key=value", in the
+	// search space's order; nil for a goal-only search.
+	Params   []string
 	Epochs   int
 	WallTime time.Duration
 	// Eval is the re-training of this goal on fresh seeds, if any
@@ -196,6 +204,18 @@ func Search(study store.Study, trials []store.Trial, leaderboard, curves int) *S
 		}
 	}
 
+	for _, p := range study.Space.Params {
+		r := fmt.Sprintf("[%s, %s]", strconv.FormatFloat(p.Lower, 'g', -1, 64), strconv.FormatFloat(p.Upper, 'g', -1, 64))
+		if p.Type == store.Categorical {
+			var cs []string
+			for i := range p.Choices {
+				cs = append(cs, store.ParamText(p, float64(i)))
+			}
+			r = "{" + strings.Join(cs, ", ") + "}"
+		}
+		s.Params = append(s.Params, fmt.Sprintf("%s (%s, %s)", p.Key, p.Type, r))
+	}
+
 	best := math.NaN()
 	for _, t := range trials {
 		s.WallTime += t.WallTime
@@ -215,6 +235,7 @@ func Search(study store.Study, trials []store.Trial, leaderboard, curves int) *S
 	for i, t := range complete[:min(len(complete), leaderboard)] {
 		s.Leaderboard = append(s.Leaderboard, Entry{
 			Rank: i + 1, Trial: t.Number, Value: *t.Value, Gamma: slices.Clone(t.Gamma), Epochs: t.LastEpoch(), WallTime: t.WallTime,
+			Params: paramTexts(study.Space.Params, t.Params),
 		})
 		if i < curves {
 			s.Curves = append(s.Curves, trialCurve(t))
@@ -275,4 +296,15 @@ func trialCurve(t store.Trial) Curve {
 		c.Test = nil
 	}
 	return c
+}
+
+// paramTexts writes a trial's hyperparameters as "key=value".
+func paramTexts(ps []store.Param, vals []float64) []string {
+	var out []string
+	for i, p := range ps {
+		if i < len(vals) {
+			out = append(out, p.Key+"="+store.ParamText(p, vals[i]))
+		}
+	}
+	return out
 }

@@ -146,6 +146,24 @@ func printAnalysis(w io.Writer, a *search.Analysis) error {
 		}
 	}
 
+	if len(a.ParamSensitivity) > 0 {
+		fmt.Fprintf(w, "\nhyperparameters: mean change of validation accuracy (paired over the seeds) when one moves to the end of its range (another choice), the goal kept\n")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "hyperparameter	best trial's	changed to	change")
+		for _, ps := range a.ParamSensitivity {
+			for i, v := range ps.Variants {
+				key, val := ps.Key, ps.Value
+				if i > 0 {
+					key, val = "", ""
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", key, val, v.Value, change(&v.Change))
+			}
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+
 	if sp := a.Sparsify; sp != nil {
 		fmt.Fprintf(w, "\nsparsification: zero the least important weights while the mean validation accuracy stays within %v of the full goal's (%.4f)\n", sp.Tolerance, sp.Reference)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

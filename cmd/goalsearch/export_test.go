@@ -133,7 +133,7 @@ func TestExportImportErrors(t *testing.T) {
 		{[]string{"export", "s", "--store", db, "--format", "xml"}, 2, `--format "xml": want json, csv or optuna-journal`},
 		{[]string{"export", "nope", "--store", db}, 1, `"nope"`},
 		{[]string{"export", "s", "--store", db, "-o", filepath.Join(t.TempDir(), "no", "such", "dir.json")}, 1, "no such file or directory"},
-		{[]string{"import", "--store", db}, 2, "want one JSON file"},
+		{[]string{"import", "--store", db}, 2, "want one JSON export or YAML goal file"},
 		{[]string{"import", filepath.Join(t.TempDir(), "missing.json"), "--store", db}, 1, "missing.json"},
 		{[]string{"import", bad, "--store", db}, 1, "bad.json"},
 	} {

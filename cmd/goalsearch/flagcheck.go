@@ -27,6 +27,8 @@ func checkSearchFlags(o *searchOptions) error {
 		return usagef("--lateral-fanin %d: want 0 (all) or more", o.FanIn)
 	case o.Hidden < 1:
 		return usagef("--hidden %d: want at least 1", o.Hidden)
+	case o.Pruner == "none" && o.PrunerConfig != "":
+		return usagef("--pruner-config %s: the none pruner takes no settings (give --pruner asha or median)", o.PrunerConfig)
 	}
 	return nil
 }

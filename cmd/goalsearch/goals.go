@@ -12,8 +12,9 @@ import (
 )
 
 type goalsOptions struct {
-	Name string
-	JSON bool
+	Name   string
+	JSON   bool
+	Format string // table, json or hydra
 }
 
 func newGoalsCmd(s streams) *cobra.Command {
@@ -26,7 +27,8 @@ implementation, embedded in goalsearch as presets named SETUP/NAME ('naive'
 is the paper's heuristic goal for that setup). With a preset name it prints
 the vector, one weight per atom, in goal order.` + borrowedPresets(),
 		Example: `  goalsearch goals
-  goalsearch goals context-lateral/opt_1_100_tpe`,
+  goalsearch goals context-lateral/opt_1_100_tpe
+  goalsearch goals context-lateral/opt_1_100_tpe --format hydra > conf/goals/infomorphic_context_lateral/opt_1_100_tpe.yaml`,
 		Args: atMostOne("one preset name"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -36,6 +38,7 @@ the vector, one weight per atom, in goal order.` + borrowedPresets(),
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON for scripts")
+	cmd.Flags().StringVar(&opts.Format, "format", "table", "table, json, or hydra: the reference implementation's Hydra goal config (conf/goals/<model>/<name>.yaml), which --goal FILE.yaml reads back")
 	return cmd
 }
 
@@ -47,6 +50,27 @@ type goalJSON struct {
 }
 
 func runGoals(opts *goalsOptions, s streams) error {
+	switch opts.Format {
+	case "table", "":
+	case "json":
+		opts.JSON = true
+	case "hydra":
+		if opts.Name == "" {
+			return usagef("--format hydra writes one goal: give a preset name ('goalsearch goals' lists them)")
+		}
+		p, ok := goals.Lookup(opts.Name, "")
+		if !ok || p.FullName() != opts.Name {
+			return usagef("no preset %q; 'goalsearch goals' lists them", opts.Name)
+		}
+		b, err := goals.Hydra(p.Name, p.Setup, p.Gamma)
+		if err != nil {
+			return err
+		}
+		_, err = s.Out.Write(b)
+		return err
+	default:
+		return usagef("--format %q: want table, json or hydra", opts.Format)
+	}
 	var list []goalJSON
 	for _, p := range goals.Presets() {
 		if opts.Name != "" && p.FullName() != opts.Name {

@@ -71,7 +71,7 @@ inputs and output, and searches the space of goal vectors.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newPIDCmd(s), newGoalsCmd(s), newTrainCmd(s), newSearchCmd(s), newStatusCmd(s), newTrialsCmd(s), newExportCmd(s), newImportCmd(s), newWorkerCmd(s), newMigrateCmd(s))
 	root.AddCommand(newEvaluateCmd(s), newAnalyzeCmd(s), newReproduceCmd(s))
-	root.AddCommand(newReportCmd(s), newFidelityCmd(s))
+	root.AddCommand(newReportCmd(s), newFidelityCmd(s), newDashboardCmd(s))
 	return root
 }
 

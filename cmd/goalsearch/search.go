@@ -15,11 +15,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"goalsearch/dashboard"
+	"goalsearch/experiment"
 	"goalsearch/search"
 	"goalsearch/setups"
 	"goalsearch/store"
 	"goalsearch/trainer"
-	"goalsearch/trainer/goals"
 )
 
 type searchOptions struct {
@@ -48,6 +49,10 @@ type searchOptions struct {
 	FanIn         int
 	Lease         time.Duration
 	JSON          bool
+	Dashboard     string
+	Token         string
+	File          string   // the experiment file, -f
+	Args          []string // key=value overrides of the experiment
 
 	changed func(flag string) bool // whether a flag was given
 }
@@ -61,7 +66,7 @@ var definitionFlags = []string{"setup", "dim", "sampler", "sampler-config", "pru
 func newSearchCmd(s streams) *cobra.Command {
 	o := &searchOptions{}
 	cmd := &cobra.Command{
-		Use:   "search --study NAME --setup SETUP [flags]",
+		Use:   "search (--study NAME --setup SETUP | -f EXPERIMENT.yaml) [KEY=VALUE...] [flags]",
 		Short: "Search for goal vectors, or resume a search",
 		Long: `search runs a goal search: a sampler proposes goal vectors, each trial trains
 the setup's network with one and records its validation accuracy, and every
@@ -75,19 +80,27 @@ The setups are the networks (MNIST):
 and the synthetic test functions, with --dim D:
 
 ` + setupList(setups.Synthetic) + `
+An experiment file (-f) describes the whole search, goal weights and
+hyperparameters (docs/experiments.md); KEY=VALUE arguments and the flags
+override its values, with the same checks. 'goalsearch status NAME
+--config' prints a study's experiment.
+
 Ctrl-C once stops after the running trials' current epoch (they continue
 from there next time); twice aborts them.`,
-		Example: `  goalsearch search --study demo --setup sphere --dim 5 --sampler cmaes --trials 60 --workers 2
+		Example: `  goalsearch search -f docs/examples/joint.yaml network.hidden_layer.adam.lr=0.003 sampler.name=tpe
+  goalsearch search --study demo --setup sphere --dim 5 --sampler cmaes --trials 60 --workers 2
   goalsearch search --study ctxlat --setup context-lateral --sampler cmaes --trials 8 --epochs 2 --workers 2
   goalsearch search --study ctxlat --trials 16     # resume with a larger budget`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
 			o.changed = func(f string) bool { return cmd.Flags().Changed(f) }
+			o.Args = args
 			return runSearch(cmd.Context(), o, s)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Study, "study", "", "the study's name (required)")
+	f.StringVar(&o.Study, "study", "", "the study's name (required, unless the experiment file names it)")
+	f.StringVarP(&o.File, "file", "f", "", "an experiment file (YAML, docs/experiments.md); flags and KEY=VALUE arguments override its values")
 	addStoreFlag(cmd, &o.Store)
 	f.StringVar(&o.Setup, "setup", "", "what each trial trains: a network setup or a synthetic function")
 	f.IntVar(&o.Dim, "dim", 5, "number of coordinates of a synthetic setup")
@@ -113,24 +126,44 @@ from there next time); twice aborts them.`,
 	f.IntVar(&o.FanIn, "lateral-fanin", 0, "network setups: lateral partners per hidden neuron (0 = all)")
 	f.DurationVar(&o.Lease, "lease", 0, "PostgreSQL stores: how long a trial stays leased without a heartbeat (default 1m); the same as the workers'")
 	f.BoolVar(&o.JSON, "json", false, "print the summary as JSON")
+	f.StringVar(&o.Dashboard, "dashboard", "", "serve the live dashboard of the store at HOST:PORT while the search runs (e.g. 127.0.0.1:8080)")
+	f.StringVar(&o.Token, "dashboard-token", "", "a secret every dashboard request must carry; needed beyond loopback (default $"+tokenEnv+")")
 	return cmd
 }
 
 func runSearch(ctx context.Context, o *searchOptions, s streams) error {
-	if o.Study == "" {
-		return usagef("--study is required")
-	}
-	if o.Workers < 1 || o.Trials < 1 {
-		return usagef("--workers %d, --trials %d: want at least 1 worker and a budget of at least 1 trial (stop a run early with --time or Ctrl-C)", o.Workers, o.Trials)
+	if o.Threads < 0 || o.Workers < 1 || o.Trials < 0 {
+		return usagef("--workers %d, --trials %d, --threads %d: want at least 1 worker, a non-negative budget and threads", o.Workers, o.Trials, o.Threads)
 	}
 	if err := checkSearchFlags(o); err != nil {
 		return err
 	}
-	if o.Threads == 0 {
-		o.Threads = max(1, runtime.NumCPU()/o.Workers)
+	if o.Dashboard != "" {
+		if o.Token == "" {
+			o.Token = os.Getenv(tokenEnv)
+		}
+		if err := dashboard.CheckAddr(o.Dashboard, o.Token); err != nil {
+			return usagef("--dashboard %w%s", err, tokenHint(err, "--dashboard-token"))
+		}
 	}
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	overrides, err := searchOverrides(o)
+	if err != nil {
+		return err
+	}
+	define := o.File != "" || len(o.Args) > 0 || anyChanged(o)
+	var res experiment.Resolved
+	name := o.Study
+	if define {
+		if res, err = loadExperiment(o.File, overrides); err != nil {
+			return err
+		}
+		name = res.Study.Name
+	}
+	if name == "" {
+		return usagef("--study is required (or study: in the experiment file)")
 	}
 	st, err := openStoreLease(o.Store, false, o.Lease)
 	if err != nil {
@@ -138,24 +171,45 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 	}
 	defer st.Close()
 
-	study, err := st.Study(ctx, o.Study)
+	study, err := st.Study(ctx, name)
 	exists := err == nil
 	if err != nil && !errors.Is(err, store.ErrStudyNotFound) {
 		return err
 	}
-	if !exists && o.Setup == "" {
-		return usagef("study %q does not exist yet: --setup is required to create it", o.Study)
+	if !exists && !define {
+		return usagef("study %q does not exist yet: --setup is required to create it (or -f FILE)", name)
 	}
-	var known [][]float64
-	if !exists || anyChanged(o) {
-		def, err := defineStudy(o)
-		if err != nil {
-			return err
+	// What this run spends: the file's (or the flags') budget, or, when
+	// resuming by name, the stored experiment's unless a flag says more.
+	trials, limit, workers := o.Trials, o.Time, o.Workers
+	known := res.Known
+	switch {
+	case define:
+		study = res.Study
+		trials, limit, workers = res.Experiment.Budget.Trials, res.Time, res.Experiment.Workers
+	case len(study.Experiment) > 0:
+		if e, err := experiment.FromJSON(study.Experiment); err == nil {
+			if !o.changed("trials") {
+				trials = e.Budget.Trials
+			}
+			if !o.changed("workers") {
+				workers = e.Workers
+			}
 		}
-		study = def
 	}
-	if known, err = parseKnown(study, o.Enqueue); err != nil {
-		return err
+	if trials == 0 && limit == 0 {
+		return usagef("a budget of 0 trials and no time limit would run for ever: give --trials N (or budget.trials), or --time")
+	}
+	if exists && !define {
+		// --study NAME --enqueue G...: the goals the study was created
+		// with, as the command that created it gives them again.
+		for i, spec := range o.Enqueue {
+			nt, err := experiment.KnownTrial(study, spec, i)
+			if err != nil {
+				return usagef("--enqueue %s: %v", spec, err)
+			}
+			known = append(known, nt)
+		}
 	}
 	first := 0 // the first of known not in the store yet
 	if exists && len(known) > 0 {
@@ -163,9 +217,13 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 			return err
 		}
 	}
-	// Build everything the study needs before storing it, so that bad flags
-	// never leave a study behind.
-	obj, err := search.NewObjective(study.Setup, o.Threads)
+	threads := o.Threads
+	if threads == 0 {
+		threads = max(1, runtime.NumCPU()/workers)
+	}
+	// Build everything the study needs before storing it, so that bad input
+	// never leaves a study behind.
+	obj, err := search.NewObjective(study.Setup, study.Space.Params, threads)
 	if err != nil {
 		return err
 	}
@@ -180,15 +238,25 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 	if _, err := search.NewPruner(study.Pruner.Name, study.Pruner.Config, study.Setup.Name, obj.Epochs()); err != nil {
 		return configErr("--pruner-config", o.PrunerConfig, err)
 	}
-	if !exists || anyChanged(o) {
+	if define {
 		if study, err = st.CreateStudy(ctx, study); err != nil {
 			return fmt.Errorf("%w (to resume the study, give only --study and budget flags)", err)
 		}
 	}
-	for i := first; i < len(known); i++ {
-		if _, err := st.EnqueueTrial(ctx, study.Name, store.NewTrial{Gamma: known[i], Seed: search.TrialSeed(study.Seed, 0, i)}); err != nil {
+	for _, nt := range known[first:] {
+		if _, err := st.EnqueueTrial(ctx, study.Name, nt); err != nil {
 			return err
 		}
+	}
+
+	if o.Dashboard != "" {
+		// Served from this process, from the store it has open: one
+		// process to start, and no socket between the page and the store.
+		stopDashboard, err := startDashboard(s, st, o.Store, o.Dashboard, o.Token)
+		if err != nil {
+			return err
+		}
+		defer stopDashboard()
 	}
 
 	// Ctrl-C once: stop softly; twice: abort.
@@ -196,9 +264,9 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 	defer release()
 
 	host, _ := os.Hostname()
-	prog := newSearchProgress(s, study, o.Trials)
+	prog := newSearchProgress(s, study, trials)
 	sum, err := runDriver(ctx, st, study.Name, obj, smp, search.Options{
-		Slots: o.Workers, Trials: o.Trials, Time: o.Time, Stop: stop,
+		Slots: workers, Trials: trials, Time: limit, Stop: stop,
 		Name: fmt.Sprintf("%s:%d", host, os.Getpid()), Observer: prog.observe,
 	})
 	prog.close()
@@ -217,148 +285,104 @@ func anyChanged(o *searchOptions) bool {
 	return false
 }
 
-// defineStudy builds the study definition from the flags.
-func defineStudy(o *searchOptions) (store.Study, error) {
-	def := store.Study{
-		Name:      o.Study,
-		Objective: store.Objective{Metric: "val_acc", Direction: store.Maximize},
-		Sampler:   store.SamplerConfig{Name: o.Sampler, Config: rawJSON(o.SamplerConfig)},
-		Seed:      o.Seed,
-	}
-	if o.Pruner != "none" {
-		def.Pruner = store.PrunerConfig{Name: o.Pruner, Config: rawJSON(o.PrunerConfig)}
-	} else if o.PrunerConfig != "" {
-		return def, usagef("--pruner-config %s: the none pruner takes no settings (give --pruner %s)", o.PrunerConfig, strings.Join(search.Pruners(), " or "))
-	}
-	if len(o.Bounds) != 2 || !(o.Bounds[0] < o.Bounds[1]) {
-		return def, usagef("--bounds %v: want lower,upper with lower < upper", o.Bounds)
-	}
-	var labels []string
-	switch {
-	case setups.IsSynthetic(o.Setup):
-		epochs := max(o.Epochs, 1)
-		cfg := setups.SyntheticConfig{Dim: o.Dim, Epochs: epochs, Noise: o.Noise, Sleep: o.Sleep}
-		if o.Dim < 1 {
-			return def, usagef("--dim %d: want at least 1", o.Dim)
-		}
-		b, _ := json.Marshal(cfg)
-		def.Setup = store.Setup{Name: o.Setup, Config: b}
-		for i := 1; i <= o.Dim; i++ {
-			labels = append(labels, fmt.Sprintf("x%d", i))
-		}
-	default:
-		l, err := goals.Labels(o.Setup)
+// loadExperiment reads an experiment file (none if path is empty), applies
+// the overrides and resolves it: the one path by which files, key=value
+// arguments and flags define a study. Errors name the key path, and the
+// flag too if one set it.
+func loadExperiment(path string, overrides []experiment.Override) (experiment.Resolved, error) {
+	var file []byte
+	if path != "" {
+		b, err := os.ReadFile(path)
 		if err != nil {
-			return def, usagef("--setup %q: want one of %s, or a synthetic setup (%s)", o.Setup, strings.Join(goals.Setups(), ", "), strings.Join(setups.Names(setups.Synthetic), ", "))
+			return experiment.Resolved{}, usagef("-f %s: %v", path, err)
 		}
-		labels = l
-		epochs := o.Epochs
-		if epochs == 0 {
-			epochs = setups.PaperEpochs
+		file = b
+	}
+	e, err := experiment.Load(file, overrides)
+	if err == nil {
+		var res experiment.Resolved
+		if res, err = experiment.Resolve(e); err == nil {
+			return res, nil
 		}
-		cfg := setups.NetworkConfig{Setup: o.Setup, Hidden: o.Hidden, Epochs: epochs, Data: o.Data, TrainLimit: o.TrainLimit, FanIn: o.FanIn}
-		b, _ := json.Marshal(cfg)
-		def.Setup = store.Setup{Name: o.Setup, Config: b}
 	}
-	def.Space = store.SearchSpace{Labels: labels, UnitNorm: o.UnitNorm}
-	for range labels {
-		def.Space.Lower = append(def.Space.Lower, o.Bounds[0])
-		def.Space.Upper = append(def.Space.Upper, o.Bounds[1])
+	var pe *experiment.PathError
+	if errors.As(err, &pe) {
+		for _, o := range overrides {
+			if o.Flag != "" && (pe.Path == o.Path || strings.HasPrefix(pe.Path, o.Path+".")) {
+				pe.Path += " (--" + o.Flag + ")"
+				break
+			}
+		}
 	}
-	fix := o.Fix
-	if fix == nil && !setups.IsSynthetic(o.Setup) && len(labels) == 19 {
-		fix = []string{"H_res=0"} // the paper's trivariate search
+	switch {
+	case path != "":
+		return experiment.Resolved{}, fmt.Errorf("%s: %w", path, err)
+	case pe != nil && (strings.HasPrefix(pe.Path, "sampler.") || strings.HasPrefix(pe.Path, "pruner.")):
+		// The sampler's and pruner's own checks, as before experiments.
+		return experiment.Resolved{}, err
 	}
-	for _, f := range fix {
+	return experiment.Resolved{}, usagef("%v", err)
+}
+
+// searchOverrides turns the flags that were given, then the key=value
+// arguments, into overrides of the experiment: flags are shorthands for
+// key paths.
+func searchOverrides(o *searchOptions) ([]experiment.Override, error) {
+	changed := func(f string) bool { return o.changed != nil && o.changed(f) }
+	var out []experiment.Override
+	set := func(flag, path, value string) {
+		if changed(flag) {
+			out = append(out, experiment.Override{Path: path, Value: value, Flag: flag})
+		}
+	}
+	q := strconv.Quote
+	num := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	set("study", "study", q(o.Study))
+	set("setup", "network.setup", q(o.Setup))
+	set("dim", "synthetic.dim", strconv.Itoa(o.Dim))
+	set("sampler", "sampler.name", q(o.Sampler))
+	set("sampler-config", "sampler.settings", o.SamplerConfig)
+	set("pruner", "pruner.name", q(o.Pruner))
+	set("pruner-config", "pruner.settings", o.PrunerConfig)
+	set("trials", "budget.trials", strconv.Itoa(o.Trials))
+	set("epochs", "network.epochs", strconv.Itoa(o.Epochs))
+	set("workers", "workers", strconv.Itoa(o.Workers))
+	set("seed", "seed", strconv.FormatUint(o.Seed, 10))
+	set("time", "budget.time", q(o.Time.String()))
+	set("unit-norm", "space.unit_norm", strconv.FormatBool(o.UnitNorm))
+	if len(o.Bounds) != 2 {
+		if changed("bounds") {
+			return nil, usagef("--bounds %v: want lower,upper with lower < upper", o.Bounds)
+		}
+	} else {
+		set("bounds", "space.bounds", "["+num(o.Bounds[0])+", "+num(o.Bounds[1])+"]")
+	}
+	set("noise", "synthetic.noise", num(o.Noise))
+	set("sleep", "synthetic.sleep", q(o.Sleep.String()))
+	set("hidden", "network.hidden", strconv.Itoa(o.Hidden))
+	set("data", "network.data", q(o.Data))
+	set("train-limit", "network.train_limit", strconv.Itoa(o.TrainLimit))
+	set("lateral-fanin", "network.lateral_fanin", strconv.Itoa(o.FanIn))
+	for _, f := range o.Fix {
 		l, v, ok := strings.Cut(f, "=")
 		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if !ok || err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-			return def, usagef("--fix %q: want LABEL=VALUE, e.g. H_res=0", f)
+			return nil, usagef("--fix %q: want LABEL=VALUE, e.g. H_res=0", f)
 		}
-		found := false
-		for _, lab := range labels {
-			found = found || lab == strings.TrimSpace(l)
-		}
-		if !found {
-			return def, usagef("--fix %q: no atom %q; the atoms are %s", f, l, strings.Join(labels, " "))
-		}
-		if def.Space.Fixed == nil {
-			def.Space.Fixed = map[string]float64{}
-		}
-		def.Space.Fixed[strings.TrimSpace(l)] = x
+		out = append(out, experiment.Override{Path: "space.entries", Append: true, Flag: "fix",
+			Value: fmt.Sprintf("{goal: %s, fixed: %s}", q(strings.TrimSpace(l)), num(x))})
 	}
-	return def, nil
-}
-
-func rawJSON(s string) json.RawMessage {
-	if s == "" {
-		return nil
+	for _, g := range o.Enqueue {
+		out = append(out, experiment.Override{Path: "enqueue", Append: true, Value: q(g), Flag: "enqueue"})
 	}
-	return json.RawMessage(s)
-}
-
-// parseKnown parses the --enqueue goals, which a new study evaluates first
-// (generation 0; the sampler does not learn from them).
-// enqueuedBefore checks --enqueue against an existing study, so that the
-// command that created a study also resumes it: the goals enqueued then
-// (generation 0, trials 0, 1, ...) must be the first of known. It returns
-// how many of known are in the store already; the rest are enqueued if
-// the study was interrupted while its goals were being enqueued, before
-// any sampler proposal.
-func enqueuedBefore(ctx context.Context, st store.Store, study string, known [][]float64) (int, error) {
-	trials, err := st.Trials(ctx, study)
-	if err != nil {
-		return 0, err
-	}
-	n, proposed := 0, false
-	for _, t := range trials {
-		if t.Generation != 0 {
-			proposed = true
-			continue
-		}
-		if n >= len(known) || !slices.Equal(t.Gamma, known[n]) {
-			return 0, usagef("--enqueue: study %q was created with other enqueued goals (trial %d is %v); to resume it, give the same --enqueue goals or none", study, t.Number, t.Gamma)
-		}
-		n++
-	}
-	if n < len(known) && proposed {
-		return 0, usagef("--enqueue: study %q has %d enqueued goals and sampler proposals already; more goals can only be enqueued when a study is created", study, n)
-	}
-	return n, nil
-}
-
-func parseKnown(study store.Study, specs []string) ([][]float64, error) {
-	var out [][]float64
-	for _, spec := range specs {
-		var g []float64
-		var err error
-		if setups.IsSynthetic(study.Setup.Name) {
-			g, err = parseVector(spec, study.Space.Dim())
-		} else {
-			g, err = goals.Parse(spec, study.Setup.Name)
-		}
+	for _, a := range o.Args {
+		ov, err := experiment.ParseOverride(a)
 		if err != nil {
-			return nil, usagef("--enqueue %s: %v", spec, err)
+			return nil, usagef("%v", err)
 		}
-		out = append(out, g)
+		out = append(out, ov)
 	}
 	return out, nil
-}
-
-func parseVector(spec string, dim int) ([]float64, error) {
-	parts := strings.Split(spec, ",")
-	if len(parts) != dim {
-		return nil, fmt.Errorf("%d numbers, want %d", len(parts), dim)
-	}
-	g := make([]float64, dim)
-	for i, p := range parts {
-		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("weight %d %q is not a finite number", i+1, p)
-		}
-		g[i] = v
-	}
-	return g, nil
 }
 
 type searchSummaryJSON struct {
@@ -372,6 +396,7 @@ type searchSummaryJSON struct {
 	Best        *int               `json:"best_trial,omitempty"`
 	BestValue   *float64           `json:"best_value,omitempty"`
 	BestGoal    map[string]float64 `json:"best_goal,omitempty"`
+	BestParams  map[string]any     `json:"best_params,omitempty"`
 }
 
 func printSearchSummary(s streams, o *searchOptions, study store.Study, sum search.Summary) error {
@@ -382,6 +407,13 @@ func printSearchSummary(s streams, o *searchOptions, study store.Study, sum sear
 		out.BestGoal = map[string]float64{}
 		for i, l := range study.Space.Labels {
 			out.BestGoal[l] = sum.Best.Gamma[i]
+		}
+		for i, p := range study.Space.Params {
+			if out.BestParams == nil {
+				out.BestParams = map[string]any{}
+			}
+			v, _ := search.ParamJSON(p, sum.Best.Params[i])
+			out.BestParams[p.Key] = json.RawMessage(v)
 		}
 	}
 	if o.JSON {
@@ -401,8 +433,24 @@ func printSearchSummary(s streams, o *searchOptions, study store.Study, sum sear
 	if sum.Best != nil {
 		fmt.Fprintf(s.Out, "best: trial %d, %s %.4f\n  goal: %s\n", sum.Best.Number, study.Objective.Metric, *sum.Best.Value,
 			formatGoal(study.Space.Labels, sum.Best.Gamma))
+		if len(study.Space.Params) > 0 {
+			fmt.Fprintf(s.Out, "  hyperparameters: %s\n", formatParams(study.Space.Params, sum.Best.Params))
+		}
 	}
 	return nil
+}
+
+// formatParams writes a trial's hyperparameters by key path.
+func formatParams(ps []store.Param, vals []float64) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		v := "?"
+		if i < len(vals) {
+			v = store.ParamText(p, vals[i])
+		}
+		parts[i] = p.Key + "=" + v
+	}
+	return strings.Join(parts, " ")
 }
 
 func formatGoal(labels []string, g []float64) string {
@@ -411,4 +459,48 @@ func formatGoal(labels []string, g []float64) string {
 		parts[i] = fmt.Sprintf("%s %+.3f", labels[i], g[i])
 	}
 	return strings.Join(parts, "  ")
+}
+
+func parseVector(spec string, dim int) ([]float64, error) {
+	parts := strings.Split(spec, ",")
+	if len(parts) != dim {
+		return nil, fmt.Errorf("%d numbers, want %d", len(parts), dim)
+	}
+	g := make([]float64, dim)
+	for i, p := range parts {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("weight %d %q is not a finite number", i+1, p)
+		}
+		g[i] = v
+	}
+	return g, nil
+}
+
+// enqueuedBefore checks --enqueue against an existing study, so that the
+// command that created a study also resumes it: the goals enqueued then
+// (generation 0, trials 0, 1, ...) must be the first of known. It returns
+// how many of known are in the store already; the rest are enqueued if
+// the study was interrupted while its goals were being enqueued, before
+// any sampler proposal.
+func enqueuedBefore(ctx context.Context, st store.Store, study string, known []store.NewTrial) (int, error) {
+	trials, err := st.Trials(ctx, study)
+	if err != nil {
+		return 0, err
+	}
+	n, proposed := 0, false
+	for _, t := range trials {
+		if t.Generation != 0 {
+			proposed = true
+			continue
+		}
+		if n >= len(known) || !slices.Equal(t.Gamma, known[n].Gamma) {
+			return 0, usagef("--enqueue: study %q was created with other enqueued goals (trial %d is %v); to resume it, give the same --enqueue goals or none", study, t.Number, t.Gamma)
+		}
+		n++
+	}
+	if n < len(known) && proposed {
+		return 0, usagef("--enqueue: study %q has %d enqueued goals and sampler proposals already; more goals can only be enqueued when a study is created", study, n)
+	}
+	return n, nil
 }

@@ -195,7 +195,7 @@ func TestSearchErrors(t *testing.T) {
 	}{
 		{[]string{"search", "--setup", "sphere"}, 2, "--study is required"},
 		{[]string{"search", "--study", "x"}, 2, "--setup is required"},
-		{[]string{"search", "--study", "x", "--setup", "mnist-magic"}, 2, `--setup "mnist-magic"`},
+		{[]string{"search", "--study", "x", "--setup", "mnist-magic"}, 2, `network.setup (--setup): "mnist-magic"`},
 		{[]string{"search", "--study", "x", "--setup", "sphere", "--sampler", "bayes"}, 1, `unknown sampler "bayes"`},
 		{[]string{"search", "--study", "x", "--setup", "sphere", "--sampler", "tpe", "--sampler-config", `{"n_startup":3}`}, 1, "n_startup"},
 		{[]string{"search", "--study", "x", "--setup", "sphere", "--pruner", "asha", "--pruner-config", `{"etta":3}`}, 1, "etta"},

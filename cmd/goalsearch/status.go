@@ -9,13 +9,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"goalsearch/experiment"
 	"goalsearch/store"
 )
 
 type statusOptions struct {
-	Store string
-	Study string
-	JSON  bool
+	Store  string
+	Study  string
+	JSON   bool
+	Config bool // print the study's experiment file
 }
 
 func newStatusCmd(s streams) *cobra.Command {
@@ -33,6 +35,7 @@ func newStatusCmd(s streams) *cobra.Command {
 	}
 	addStoreFlag(cmd, &o.Store)
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON for scripts")
+	cmd.Flags().BoolVar(&o.Config, "config", false, "print the study's experiment as a YAML file that recreates it (search -f FILE study=NEW)")
 	return cmd
 }
 
@@ -96,6 +99,9 @@ func runStatus(ctx context.Context, o *statusOptions, s streams) error {
 		return err
 	}
 	defer st.Close()
+	if o.Config {
+		return printStudyConfig(ctx, st, o.Study, s)
+	}
 	var studies []store.Study
 	if o.Study != "" {
 		one, err := st.Study(ctx, o.Study)
@@ -168,4 +174,37 @@ func runStatus(ctx context.Context, o *statusOptions, s streams) error {
 		return w.Flush()
 	}
 	return nil
+}
+
+// printStudyConfig prints a study's experiment as YAML.
+func printStudyConfig(ctx context.Context, st store.Store, name string, s streams) error {
+	if name == "" {
+		return usagef("--config needs a study name")
+	}
+	study, err := st.Study(ctx, name)
+	if err != nil {
+		return err
+	}
+	trials, err := st.Trials(ctx, name)
+	if err != nil {
+		return err
+	}
+	finished := 0
+	for _, t := range trials {
+		if t.State.Finished() {
+			finished++
+		}
+	}
+	e, err := experiment.OfStudy(study, finished)
+	if err != nil {
+		return err
+	}
+	b, err := experiment.Marshal(e)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Out, "# study %s, created %s; run again under a new name with\n#   goalsearch search -f FILE study=NEW\n",
+		study.Name, study.CreatedAt.Format(time.RFC3339))
+	_, err = s.Out.Write(b)
+	return err
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +19,8 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
+	"goalsearch/experiment"
+	"goalsearch/search"
 	"goalsearch/setups"
 	"goalsearch/trainer"
 	"goalsearch/trainer/dataset"
@@ -40,6 +43,12 @@ type trainOptions struct {
 	// NeuronAtoms keeps every neuron's atoms in the JSON output; they make
 	// it about a hundred times larger, so they are left out by default.
 	NeuronAtoms bool
+
+	// File is an experiment file whose network is trained (-f); Args are
+	// key=value overrides of it. Flags that were given override both.
+	File    string
+	Args    []string
+	changed func(flag string) bool
 
 	// progressTTY says whether ErrOut is a terminal (a live progress bar)
 	// or not (one line per epoch). Set by the command from the stream;
@@ -71,10 +80,13 @@ them (--json also has the plain fractions). The training accuracy is measured
 with the label given as context. Ctrl-C stops after printing the epochs that
 finished.`,
 		Example: `  goalsearch train --setup context --goal naive --epochs 3
+  goalsearch train -f docs/examples/joint.yaml network.hidden_layer.adam.lr=0.004 --goal context-lateral/naive
   goalsearch train --setup context-lateral --goal opt_1_100_tpe --hidden 100 --threads 2
   goalsearch train --setup backprop --train-limit 2000 --eval-limit 1000 --json`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Args = args
+			opts.changed = func(f string) bool { return cmd.Flags().Changed(f) }
 			opts.progressTTY = isTerminal(s.ErrOut)
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -89,6 +101,7 @@ finished.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Setup, "setup", "", "network: "+setupNames())
+	f.StringVarP(&opts.File, "file", "f", "", "an experiment file (docs/experiments.md): train its network, with its first enqueued goal unless --goal is given; flags and KEY=VALUE arguments override it")
 	f.StringVar(&opts.Goal, "goal", "", "hidden-layer goal: preset, comma-separated weights, or YAML file")
 	f.IntVar(&opts.Hidden, "hidden", trainer.DefaultHidden, "hidden neurons")
 	f.IntVar(&opts.Epochs, "epochs", trainer.DefaultEpochs, "training epochs after the initial evaluation (epoch 0)")
@@ -177,6 +190,9 @@ type trainData struct {
 // trainConfig checks the options that do not need the data and turns them
 // into a trainer.Config. Every error is a usage error.
 func trainConfig(opts *trainOptions) (trainer.Config, []string, error) {
+	if opts.File != "" || len(opts.Args) > 0 {
+		return trainExperiment(opts)
+	}
 	if opts.Setup == "" {
 		return trainer.Config{}, nil, usagef("--setup is required (%s)", setupNames())
 	}
@@ -440,4 +456,80 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// trainExperiment is trainConfig for -f: the experiment's network, read
+// and checked as search reads it, with the flags that were given as
+// overrides of it.
+func trainExperiment(opts *trainOptions) (trainer.Config, []string, error) {
+	changed := func(f string) bool { return opts.changed != nil && opts.changed(f) }
+	var ovs []experiment.Override
+	set := func(flag, path, value string) {
+		if changed(flag) {
+			ovs = append(ovs, experiment.Override{Path: path, Value: value, Flag: flag})
+		}
+	}
+	set("setup", "network.setup", strconv.Quote(opts.Setup))
+	set("hidden", "network.hidden", strconv.Itoa(opts.Hidden))
+	set("epochs", "network.epochs", strconv.Itoa(opts.Epochs))
+	set("batch", "network.batch", strconv.Itoa(opts.Batch))
+	set("data", "network.data", strconv.Quote(opts.Data))
+	set("train-limit", "network.train_limit", strconv.Itoa(opts.TrainLimit))
+	set("lateral-fanin", "network.lateral_fanin", strconv.Itoa(opts.FanIn))
+	for _, a := range opts.Args {
+		ov, err := experiment.ParseOverride(a)
+		if err != nil {
+			return trainer.Config{}, nil, usagef("%v", err)
+		}
+		ovs = append(ovs, ov)
+	}
+	var file []byte
+	if opts.File != "" {
+		b, err := os.ReadFile(opts.File)
+		if err != nil {
+			return trainer.Config{}, nil, usagef("-f %s: %v", opts.File, err)
+		}
+		file = b
+	}
+	e, err := experiment.Load(file, ovs)
+	if err != nil {
+		return trainer.Config{}, nil, usageError{err}
+	}
+	n := e.Network
+	if n.Setup == "" || setups.IsSynthetic(n.Setup) {
+		return trainer.Config{}, nil, usagef("network.setup %q: want a network (%s)", n.Setup, setupNames())
+	}
+	if err := experiment.CheckNetwork(n); err != nil {
+		return trainer.Config{}, nil, usageError{err}
+	}
+	cfg, err := search.TrainerConfig(n)
+	if err != nil {
+		return cfg, nil, usageError{err}
+	}
+	cfg.Seed, cfg.Threads, cfg.ValLimit, cfg.TestLimit = opts.Seed, opts.Threads, opts.EvalLimit, opts.EvalLimit
+	opts.Data = n.Data
+	if opts.Threads < 1 || opts.EvalLimit < 0 {
+		return cfg, nil, usagef("--threads %d, --eval-limit %d: want at least 1 thread and a non-negative limit", opts.Threads, opts.EvalLimit)
+	}
+	var labels []string
+	if cfg.Setup.TakesGoal() {
+		spec := opts.Goal
+		if spec == "" && len(e.Enqueue) > 0 {
+			spec = e.Enqueue[0]
+		}
+		if spec == "" {
+			return cfg, nil, usagef("--goal is required (or enqueue: in the experiment file) for setup %s", cfg.Setup)
+		}
+		opts.Goal = spec
+		if cfg.Goal, err = goals.Parse(spec, string(cfg.Setup)); err != nil {
+			return cfg, nil, usageError{err}
+		}
+		labels, _ = goals.Labels(string(cfg.Setup))
+	} else if opts.Goal != "" {
+		return cfg, nil, usagef("--goal: setup %s is a baseline and takes no goal", cfg.Setup)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, nil, usageError{err}
+	}
+	return cfg, labels, nil
 }

@@ -67,6 +67,9 @@ func runTrials(ctx context.Context, o *trialsOptions, s streams) error {
 			val = fmt.Sprintf("%.4f", *t.Value)
 		}
 		detail := formatGoal(study.Space.Labels, t.Gamma)
+		if len(study.Space.Params) > 0 {
+			detail += "  |  " + formatParams(study.Space.Params, t.Params)
+		}
 		if t.Reason != "" {
 			detail = t.Reason
 		}

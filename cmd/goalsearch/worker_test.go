@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"goalsearch/experiment"
 	"net/url"
 	"os"
 	"os/exec"
@@ -46,11 +47,16 @@ const workerTrials = "21"
 // running it.
 func createStudy(t *testing.T, dsn string) {
 	t.Helper()
-	o := &searchOptions{Study: "w", Setup: "sphere", Dim: 3, Sampler: "cmaes", Pruner: "none", Epochs: 3, Sleep: 300 * time.Millisecond, Seed: 5, Bounds: []float64{-1, 1}}
-	def, err := defineStudy(o)
+	var ovs []experiment.Override
+	for _, kv := range []string{"study=w", "network.setup=sphere", "synthetic.dim=3", "sampler.name=cmaes", "network.epochs=3", "synthetic.sleep=300ms", "seed=5"} {
+		ov, _ := experiment.ParseOverride(kv)
+		ovs = append(ovs, ov)
+	}
+	res, err := loadExperiment("", ovs)
 	if err != nil {
 		t.Fatal(err)
 	}
+	def := res.Study
 	st, err := pgstore.Open(context.Background(), dsn, nil)
 	if err != nil {
 		t.Fatal(err)

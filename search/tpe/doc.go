@@ -42,6 +42,18 @@
 // per-kernel bandwidths of Optuna's univariate estimator, which the
 // multivariate one replaces by the rule above.
 //
+// # Categorical coordinates
+//
+// NewWithChoices marks coordinates that hold one of n unordered choices
+// (a hyperparameter such as the binning kind). Such a coordinate leaves
+// the Gaussian product: each point's kernel puts probability
+// (1 + w/k)/(1 + n·w/k) on the point's choice and (w/k)/(1 + n·w/k) on each
+// other one (w the prior weight, k the kernels), the prior kernel 1/n on
+// each, as Optuna's categorical distributions do; candidates draw their
+// choice from the kernel they came from and hold the choice's centre.
+// Integer and log-scaled hyperparameters are continuous coordinates to
+// TPE (package search rounds and exponentiates them).
+//
 // # Ranking: failures, pruned points, pending points
 //
 // Points are ranked by asktell.Compare, ties by point number: complete

@@ -153,10 +153,13 @@ type State struct {
 	Version int `json:"version"`
 	// Lower, Upper, Seed and Config (resolved) identify the Optimizer; a
 	// State is only restored into one that agrees on all of them.
-	Lower  []float64 `json:"lower"`
-	Upper  []float64 `json:"upper"`
-	Seed   uint64    `json:"seed"`
-	Config Config    `json:"config"`
+	Lower []float64 `json:"lower"`
+	Upper []float64 `json:"upper"`
+	// Choices gives the number of choices of each categorical
+	// coordinate, 0 for a continuous one; nil if none is categorical.
+	Choices []int  `json:"choices,omitempty"`
+	Seed    uint64 `json:"seed"`
+	Config  Config `json:"config"`
 	// Points are every point asked, by number, with their results.
 	Points []Point `json:"points"`
 	// RNG is the state of the PCG as written by rand.PCG.MarshalBinary.
@@ -187,6 +190,7 @@ type Optimizer struct {
 	// Settings.
 	cfg          Config // resolved
 	lower, upper []float64
+	choices      []int // per coordinate: its number of choices, 0 if continuous; nil if none
 	seed         uint64
 
 	// Everything that changes.
@@ -205,6 +209,29 @@ const pcgStream = 0x9e3779b97f4a7c15
 // upper[i]), configured by cfg, drawing every random number from seed. It
 // returns an error wrapping ErrConfig for an invalid box or Config.
 func New(lower, upper []float64, cfg Config, seed uint64) (*Optimizer, error) {
+	return NewWithChoices(lower, upper, nil, cfg, seed)
+}
+
+// NewWithChoices is New for a box some of whose coordinates are
+// categorical: choices[j] > 0 says coordinate j holds one of choices[j]
+// unordered values, its box interval must then be [0, choices[j]], and the
+// choice of a value x is ⌊x⌋ (a proposal holds the choice's centre,
+// choice + ½). TPE models such a coordinate by a categorical distribution
+// per kernel, as Optuna does: each observed choice gets weight 1 plus
+// PriorWeight/(kernels) spread over every choice, the prior kernel is
+// uniform. A nil choices is New.
+func NewWithChoices(lower, upper []float64, choices []int, cfg Config, seed uint64) (*Optimizer, error) {
+	if choices != nil && len(choices) != len(lower) {
+		return nil, fmt.Errorf("%w: %d choice counts for %d coordinates", ErrConfig, len(choices), len(lower))
+	}
+	for j, n := range choices {
+		if n < 0 || (n > 0 && (lower[j] != 0 || upper[j] != float64(n))) {
+			return nil, fmt.Errorf("%w: coordinate %d of %d choices has the interval [%v, %v], want [0, %d]", ErrConfig, j, n, lower[j], upper[j], n)
+		}
+	}
+	if !slices.ContainsFunc(choices, func(n int) bool { return n > 0 }) {
+		choices = nil
+	}
 	if len(lower) == 0 || len(lower) != len(upper) {
 		return nil, fmt.Errorf("%w: box with %d lower and %d upper bounds", ErrConfig, len(lower), len(upper))
 	}
@@ -220,7 +247,7 @@ func New(lower, upper []float64, cfg Config, seed uint64) (*Optimizer, error) {
 	}
 	pcg := rand.NewPCG(seed, pcgStream)
 	return &Optimizer{
-		cfg: r, lower: slices.Clone(lower), upper: slices.Clone(upper), seed: seed,
+		cfg: r, lower: slices.Clone(lower), upper: slices.Clone(upper), choices: slices.Clone(choices), seed: seed,
 		pcg: pcg, rng: rand.New(pcg),
 	}, nil
 }
@@ -316,6 +343,7 @@ func (o *Optimizer) State() State {
 		Version: StateVersion,
 		Lower:   slices.Clone(o.lower),
 		Upper:   slices.Clone(o.upper),
+		Choices: slices.Clone(o.choices),
 		Seed:    o.seed,
 		Config:  o.cfg,
 		Points:  slices.Clone(o.points),
@@ -337,7 +365,7 @@ func (o *Optimizer) Restore(s State) error {
 	if s.Version != StateVersion {
 		return bad("version %d, want %d", s.Version, StateVersion)
 	}
-	if !floatbits.Equal(s.Lower, o.lower) || !floatbits.Equal(s.Upper, o.upper) {
+	if !floatbits.Equal(s.Lower, o.lower) || !floatbits.Equal(s.Upper, o.upper) || !slices.Equal(s.Choices, o.choices) {
 		return bad("box differs")
 	}
 	if s.Seed != o.seed {
@@ -379,8 +407,18 @@ func (o *Optimizer) uniform() []float64 {
 		lo, hi := o.lower[i], o.upper[i]
 		// lo + u(hi−lo) with u < 1 can round up to hi, never beyond.
 		x[i] = math.Min(lo+o.rng.Float64()*(hi-lo), hi)
+		if o.isChoice(i) {
+			x[i] = o.choiceOf(i, x[i]) + 0.5
+		}
 	}
 	return x
+}
+
+func (o *Optimizer) isChoice(j int) bool { return o.choices != nil && o.choices[j] > 0 }
+
+// choiceOf is the choice a value of categorical coordinate j stands for.
+func (o *Optimizer) choiceOf(j int, v float64) float64 {
+	return math.Min(math.Max(math.Floor(v), 0), float64(o.choices[j]-1))
 }
 
 // gamma is the number of good points among n.
@@ -460,14 +498,27 @@ type mixture struct {
 	cum          []float64
 	scratch      []float64
 	uniform      bool // no kernel at all: the uniform density on the box
+	// choices is the Optimizer's (nil: every coordinate continuous);
+	// catOff[j] is where coordinate j's choices start in each kernel's row
+	// of catLogP, the log probabilities of the choices, nCat choices per
+	// kernel in all.
+	choices []int
+	catOff  []int
+	nCat    int
+	catLogP []float64
 }
 
 // fit sets m to the estimator of the points ks (in point order), with the
 // prior kernel unless Config.PriorWeight is negative.
 func (o *Optimizer) fit(m *mixture, ks []int) {
 	d := len(o.lower)
-	m.lower, m.upper = o.lower, o.upper
-	m.mu, m.isig, m.logc, m.cum = m.mu[:0], m.isig[:0], m.logc[:0], m.cum[:0]
+	m.lower, m.upper, m.choices = o.lower, o.upper, o.choices
+	m.mu, m.isig, m.logc, m.cum, m.catLogP = m.mu[:0], m.isig[:0], m.logc[:0], m.cum[:0], m.catLogP[:0]
+	m.catOff, m.nCat = m.catOff[:0], 0
+	for j := range o.choices {
+		m.catOff = append(m.catOff, m.nCat)
+		m.nCat += o.choices[j]
+	}
 	prior := o.cfg.PriorWeight > 0
 	nk := len(ks)
 	if prior {
@@ -517,6 +568,9 @@ func (o *Optimizer) fit(m *mixture, ks []int) {
 		width := o.upper[j] - o.lower[j]
 		obsSig[j] = math.Min(math.Max(scale*width, clip*width), width)
 		priorSig[j] = width
+		if o.isChoice(j) {
+			continue // its density is the categorical one below
+		}
 		obsLogSig += math.Log(obsSig[j]) + logSqrt2Pi
 		priorLogSig += math.Log(priorSig[j]) + logSqrt2Pi
 	}
@@ -534,6 +588,38 @@ func (o *Optimizer) fit(m *mixture, ks []int) {
 			mu := lo + (hi-lo)/2
 			if i < nObs {
 				mu = o.points[ks[i]].X[j]
+			}
+			if o.isChoice(j) {
+				// A zero inverse bandwidth takes the coordinate out of
+				// the Gaussian part; its row of choice probabilities
+				// is Optuna's: prior weight / kernels on every choice,
+				// 1 more on the observed one (the prior kernel's row
+				// is uniform).
+				nc := o.choices[j]
+				row := make([]float64, nc)
+				for c := range row {
+					row[c] = o.cfg.PriorWeight / float64(nk)
+					if !prior {
+						row[c] = 0
+					}
+				}
+				if i < nObs {
+					row[int(o.choiceOf(j, mu))]++
+				} else {
+					for c := range row {
+						row[c] = 1
+					}
+				}
+				var sum float64
+				for _, r := range row {
+					sum += r
+				}
+				for _, r := range row {
+					m.catLogP = append(m.catLogP, math.Log(r/sum))
+				}
+				m.mu = append(m.mu, mu)
+				m.isig = append(m.isig, 0)
+				continue
 			}
 			m.mu = append(m.mu, mu)
 			m.isig = append(m.isig, 1/sig[j])
@@ -559,6 +645,9 @@ func (m *mixture) sample(rng *rand.Rand, x []float64) {
 		for j := range x {
 			lo, hi := m.lower[j], m.upper[j]
 			x[j] = math.Min(lo+rng.Float64()*(hi-lo), hi)
+			if m.choices != nil && m.choices[j] > 0 {
+				x[j] = math.Min(math.Floor(x[j]), float64(m.choices[j]-1)) + 0.5
+			}
 		}
 		return
 	}
@@ -566,6 +655,17 @@ func (m *mixture) sample(rng *rand.Rand, x []float64) {
 	i, _ := slices.BinarySearch(m.cum, u)
 	i = min(i, len(m.logc)-1)
 	for j := range x {
+		if m.choices != nil && m.choices[j] > 0 {
+			row := m.catLogP[i*m.nCat+m.catOff[j] : i*m.nCat+m.catOff[j]+m.choices[j]]
+			u, c := rng.Float64(), 0
+			for acc := 0.0; c < len(row)-1; c++ {
+				if acc += math.Exp(row[c]); u < acc {
+					break
+				}
+			}
+			x[j] = float64(c) + 0.5
+			continue
+		}
 		mu, sig := m.mu[i*d+j], 1/m.isig[i*d+j]
 		lo, hi := m.lower[j], m.upper[j]
 		pa, pb := normCDF((lo-mu)/sig), normCDF((hi-mu)/sig)
@@ -601,6 +701,12 @@ func (m *mixture) logPDF(x []float64) float64 {
 			s += z * z
 		}
 		l := m.logc[i] - 0.5*s
+		for j, n := range m.choices {
+			if n > 0 {
+				c := int(math.Min(math.Max(math.Floor(x[j]), 0), float64(n-1)))
+				l += m.catLogP[i*m.nCat+m.catOff[j]+c]
+			}
+		}
 		lp[i] = l
 		maxLP = math.Max(maxLP, l)
 	}

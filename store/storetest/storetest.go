@@ -54,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 		{"FloatExactness", testFloatExactness},
 		{"ExportImport", testExportImport},
 		{"ExportCSV", testExportCSV},
+		{"Params", testParams},
 		{"Close", testClose},
 		{"Cancelled", testCancelled},
 		{"Randomized", func(t *testing.T, s store.Store) { Randomized(t, s, RandomOptions{}) }},

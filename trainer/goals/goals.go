@@ -123,7 +123,9 @@ func presetSetup(setup string) string {
 //   - comma-separated numbers, one per atom in goal order, then H_res;
 //   - a YAML file (ending .yaml or .yml) holding either `gamma: [...]`
 //     or `atoms: {"{F}{C}": 1, ...}` keyed by labels, with source names or
-//     numbers, unlisted atoms 0; an optional `setup:` must match.
+//     numbers, unlisted atoms 0; an optional `setup:` must match;
+//   - or one of the reference's Hydra configs (a goal file of its
+//     conf/goals/, see Hydra): the hidden layer's gamma.
 //
 // Errors name the setup's expected atoms.
 func Parse(spec, setup string) ([]float64, error) {
@@ -190,6 +192,10 @@ func parseFile(path, setup string, labels []string, expect func() string) ([]flo
 
 // parseYAML reads a goal file's contents b; path names it in errors.
 func parseYAML(b []byte, path, setup string, labels []string, expect func() string) ([]float64, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err == nil && isHydra(&doc) {
+		return parseHydra(path, &doc, setup)
+	}
 	var f struct {
 		Setup string             `yaml:"setup"`
 		Gamma []float64          `yaml:"gamma"`

@@ -9,6 +9,7 @@ package rules
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -27,6 +28,7 @@ func NewStudy(s store.Study, now time.Time) (store.Study, error) {
 	s.Setup.Config = store.NormalizeJSON(s.Setup.Config)
 	s.Sampler.Config = store.NormalizeJSON(s.Sampler.Config)
 	s.Pruner.Config = store.NormalizeJSON(s.Pruner.Config)
+	s.Experiment = store.NormalizeJSON(s.Experiment)
 	s.CreatedAt = store.Stamp(now)
 	s.SchemaVersion = store.SchemaVersion
 	return s, nil
@@ -48,6 +50,8 @@ func SameDefinition(stored, asked store.Study) error {
 		field = "fixed coordinates"
 	case a.Space.UnitNorm != b.Space.UnitNorm:
 		field = "unit-norm setting"
+	case !slices.EqualFunc(a.Space.Params, b.Space.Params, sameParam):
+		field = "hyperparameter space"
 	case a.Objective != b.Objective:
 		field = "objective"
 	case a.Sampler.Name != b.Sampler.Name || !jsonEqual(a.Sampler.Config, b.Sampler.Config):
@@ -89,6 +93,7 @@ func NewTrial(study store.Study, number int, nt store.NewTrial, now time.Time) (
 		Number:     number,
 		State:      store.Queued,
 		Gamma:      slices.Clone(nt.Gamma),
+		Params:     slices.Clone(nt.Params),
 		Seed:       nt.Seed,
 		Generation: nt.Generation,
 		Budget:     nt.Budget,
@@ -259,7 +264,7 @@ func SameSamplerState(stored store.SamplerState, trials []store.Trial, st store.
 		what = fmt.Sprintf("%d trials, not %d", len(trials), len(enqueue))
 	default:
 		for i, t := range trials {
-			if !floatsEqual(t.Gamma, enqueue[i].Gamma) || t.Seed != enqueue[i].Seed {
+			if !floatsEqual(t.Gamma, enqueue[i].Gamma) || !floatsEqual(t.Params, enqueue[i].Params) || t.Seed != enqueue[i].Seed {
 				what = fmt.Sprintf("a different trial %d", t.Number)
 				break
 			}
@@ -296,6 +301,9 @@ func ValidateDump(d store.Dump) error {
 		}
 		if len(t.Gamma) != d.Study.Space.Dim() {
 			return bad("trial %d has %d coordinates, the search space %d", t.Number, len(t.Gamma), d.Study.Space.Dim())
+		}
+		if len(t.Params) != len(d.Study.Space.Params) {
+			return bad("trial %d has %d parameter values, the search space %d parameters", t.Number, len(t.Params), len(d.Study.Space.Params))
 		}
 		if t.CheckpointEpoch > 0 {
 			ckptOf[t.Number] = t.CheckpointEpoch
@@ -343,5 +351,10 @@ func jsonEqual(a, b []byte) bool {
 // floatsEqual compares bit patterns, so that -0 differs from 0 and a stored
 // value must be exactly what was asked.
 func floatsEqual(a, b []float64) bool { return slices.EqualFunc(a, b, sameFloat) }
+
+func sameParam(a, b store.Param) bool {
+	return a.Key == b.Key && a.Type == b.Type && sameFloat(a.Lower, b.Lower) && sameFloat(a.Upper, b.Upper) &&
+		slices.EqualFunc(a.Choices, b.Choices, func(x, y json.RawMessage) bool { return jsonEqual(x, y) })
+}
 
 func sameFloat(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }
