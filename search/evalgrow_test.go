@@ -52,10 +52,14 @@ func TestEvalGrowsWhileWorkersRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj, err := NewEvalObjective(study.Setup, nil, 1, nil)
+	inner, err := NewEvalObjective(study.Setup, nil, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The first trials wait, running, until the growing is done, so that
+	// it happens while trials run however slow the machine is.
+	gate := make(chan struct{})
+	obj := gated{inner, gate}
 
 	work := func(name string) error {
 		_, err := Work(ctx, st, study.Name, obj, NewEvalSampler(), WorkerOptions{Slots: 2, Name: name, Poll: time.Millisecond})
@@ -66,8 +70,10 @@ func TestEvalGrowsWhileWorkersRun(t *testing.T) {
 	for i := range errs {
 		wg.Go(func() { errs[i] = work(fmt.Sprintf("w%d", i)) })
 	}
-	// Wait until a trial runs, then grow from two "processes", each a few
-	// times, counting the growths that happened while trials ran.
+	// Wait until a trial runs (held by the gate), then grow from two
+	// "processes", each a few times, counting the growths that happened
+	// while trials ran.
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		live, err := st.LiveTrials(ctx, study.Name, 0)
 		if err != nil {
@@ -75,6 +81,10 @@ func TestEvalGrowsWhileWorkersRun(t *testing.T) {
 		}
 		if running(live) > 0 {
 			break
+		}
+		if time.Now().After(deadline) {
+			close(gate)
+			t.Fatal("no trial started within 30 s")
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -98,6 +108,7 @@ func TestEvalGrowsWhileWorkersRun(t *testing.T) {
 		})
 	}
 	gw.Wait()
+	close(gate)
 	wg.Wait()
 	if err := errors.Join(append(errs, growErrs...)...); err != nil {
 		t.Fatal(err)
@@ -148,6 +159,22 @@ func TestEvalGrowsWhileWorkersRun(t *testing.T) {
 	if len(trials) != 25 {
 		t.Errorf("%d trials, want 5 goals × 5 seeds", len(trials))
 	}
+}
+
+// gated is an objective whose trials wait for gate to close before they
+// run.
+type gated struct {
+	Objective
+	gate chan struct{}
+}
+
+func (g gated) Run(ctx context.Context, spec TrialSpec, report func(EpochReport) error) (Outcome, error) {
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return Outcome{}, ctx.Err()
+	}
+	return g.Objective.Run(ctx, spec, report)
 }
 
 func running(ts []store.Trial) int {
