@@ -74,7 +74,16 @@ func FidelitySVG(title string, series []FidelitySeries) ([]byte, error) {
 				p.Legend.Add(part.name, l)
 			}
 		}
-		if lo <= hi {
+		// A log axis needs a positive range even when nothing was drawn
+		// (too few trials for a correlation) or only one epoch was.
+		if lo > hi {
+			lo, hi = 1, math.Max(2, float64(final))
+		}
+		if lo == hi {
+			hi = 2 * lo
+		}
+		p.X.Min, p.X.Max = lo, hi
+		{
 			ref, err := line(plotter.XYs{{X: lo, Y: 0.9}, {X: hi, Y: 0.9}}, color.Gray{0x88}, 0.8, 2, 2)
 			if err != nil {
 				return nil, err

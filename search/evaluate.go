@@ -163,9 +163,10 @@ func sameGoal(a, b summary.EvalGoal) bool {
 //
 // The epochs and the setup configuration of an existing study cannot
 // change (its runs would not be comparable); that is an error naming them.
-// Growing a study rewrites its definition with Store.Import in one
-// transaction, so it must not run while another process works on the
-// study (the bbolt store's lock guarantees that).
+// The new goals and seeds and their trials are written in one step
+// (Store.AmendStudy) against the study as read, which touches no trial, so
+// a study may grow while workers run it; of processes growing it at once,
+// each adds what the others did not.
 func PrepareEval(ctx context.Context, st store.Store, plan EvalPlan) (store.Study, []int, error) {
 	// A goal or seed asked for twice is evaluated once.
 	asked, seeds := plan.Config.Goals, plan.Config.Seeds
@@ -193,18 +194,35 @@ func PrepareEval(ctx context.Context, st store.Store, plan EvalPlan) (store.Stud
 			return store.Study{}, nil, fmt.Errorf("goal %s has %d hyperparameter values; the evaluation has %d hyperparameters", g.Name, len(g.Params), len(plan.Params))
 		}
 	}
-	stored, err := st.Study(ctx, want.Name)
-	switch {
-	case errors.Is(err, store.ErrStudyNotFound):
-		if stored, err = st.CreateStudy(ctx, want); err != nil {
+	var stored store.Study
+	// Each round reads the study and its trials and amends them; a round
+	// fails only if another process changed the study in between, and
+	// then the next one sees its change.
+	const rounds = 20
+	for round := 1; ; round++ {
+		stored, err = st.Study(ctx, want.Name)
+		if errors.Is(err, store.ErrStudyNotFound) {
+			// Its trials are enqueued as an existing study's are. If
+			// another process created it first with other goals, the
+			// next round grows that one.
+			stored, err = st.CreateStudy(ctx, want)
+			if errors.Is(err, store.ErrStudyExists) && round < rounds {
+				continue
+			}
+		}
+		if err != nil {
 			return stored, nil, err
 		}
-	case err != nil:
+		err = growEval(ctx, st, stored, want, plan.Config)
+		if !errors.Is(err, store.ErrStudyChanged) || round == rounds {
+			break
+		}
+	}
+	if err != nil {
 		return stored, nil, err
-	default:
-		if stored, err = growEval(ctx, st, stored, want, plan.Config); err != nil {
-			return stored, nil, err
-		}
+	}
+	if stored, err = st.Study(ctx, want.Name); err != nil {
+		return stored, nil, err
 	}
 	cfg, err := summary.ReadEvalConfig(stored)
 	if err != nil {
@@ -214,55 +232,39 @@ func PrepareEval(ctx context.Context, st store.Store, plan EvalPlan) (store.Stud
 	for i, g := range asked {
 		idx[i] = slices.IndexFunc(cfg.Goals, func(h summary.EvalGoal) bool { return sameGoal(g, h) })
 	}
-	trials, err := st.Trials(ctx, stored.Name)
-	if err != nil {
-		return stored, nil, err
-	}
-	type key struct {
-		goal int
-		seed uint64
-	}
-	have := map[key]bool{}
-	for _, t := range trials {
-		have[key{summary.GoalIndex(t), t.Seed}] = true
-	}
-	// Seed by seed, so that a run stopped early has results for every goal.
-	for _, seed := range cfg.Seeds {
-		for gi, g := range cfg.Goals {
-			if have[key{gi, seed}] {
-				continue
-			}
-			gamma := g.Gamma
-			if gamma == nil {
-				gamma = []float64{0} // a baseline's one-label space
-			}
-			nt := summary.NewEvalTrial(gi, gamma, seed)
-			nt.Params = slices.Clone(g.Params)
-			if _, err := st.EnqueueTrial(ctx, stored.Name, nt); err != nil {
-				return stored, nil, err
-			}
-		}
-	}
 	return stored, idx, nil
 }
 
-// growEval adds the goals and seeds of cfg to the stored evaluation study.
-func growEval(ctx context.Context, st store.Store, stored, want store.Study, cfg summary.EvalConfig) (store.Study, error) {
+// growEval adds the goals and seeds of cfg to the stored evaluation study
+// and enqueues every goal×seed trial it lacks, in one Store.AmendStudy
+// against the study and trials as read now.
+func growEval(ctx context.Context, st store.Store, stored, want store.Study, cfg summary.EvalConfig) error {
 	old, err := summary.ReadEvalConfig(stored)
 	if err != nil {
-		return stored, err
+		return err
 	}
 	switch {
 	case old.Epochs != cfg.Epochs:
-		return stored, fmt.Errorf("%w: evaluation study %s holds runs of %d epochs, not %d (give --epochs %d, or delete the study)",
+		return fmt.Errorf("%w: evaluation study %s holds runs of %d epochs, not %d (give --epochs %d, or delete the study)",
 			store.ErrStudyExists, stored.Name, old.Epochs, cfg.Epochs, old.Epochs)
 	case stored.Setup.Name != want.Setup.Name || !jsonEqual(stored.Setup.Config, want.Setup.Config):
-		return stored, fmt.Errorf("%w: evaluation study %s was trained with setup %s %s, not %s",
+		return fmt.Errorf("%w: evaluation study %s was trained with setup %s %s, not %s",
 			store.ErrStudyExists, stored.Name, stored.Setup.Name, stored.Setup.Config, want.Setup.Config)
 	case len(stored.Space.Params) != len(want.Space.Params):
-		return stored, fmt.Errorf("%w: evaluation study %s has %d hyperparameters, not %d", store.ErrStudyExists, stored.Name, len(stored.Space.Params), len(want.Space.Params))
+		return fmt.Errorf("%w: evaluation study %s has %d hyperparameters, not %d", store.ErrStudyExists, stored.Name, len(stored.Space.Params), len(want.Space.Params))
 	case !slices.Equal(stored.Space.Labels, want.Space.Labels):
-		return stored, fmt.Errorf("%w: evaluation study %s has goal labels %v, not %v", store.ErrStudyExists, stored.Name, stored.Space.Labels, want.Space.Labels)
+		return fmt.Errorf("%w: evaluation study %s has goal labels %v, not %v", store.ErrStudyExists, stored.Name, stored.Space.Labels, want.Space.Labels)
+	}
+	// The trials are read after the study: a trial enqueued by an
+	// amendment in between is then seen, and an amendment after the
+	// reading makes this one fail (its Next is old), never duplicate it.
+	trials, err := st.Trials(ctx, stored.Name)
+	if err != nil {
+		return err
+	}
+	next := 0
+	if len(trials) > 0 {
+		next = trials[len(trials)-1].Number + 1
 	}
 	merged := old
 	merged.Seeds = slices.Clone(old.Seeds)
@@ -287,27 +289,37 @@ func growEval(ctx context.Context, st store.Store, stored, want store.Study, cfg
 	}
 	b, err := json.Marshal(merged)
 	if err != nil {
-		return stored, err
+		return err
 	}
-	if jsonEqual(b, stored.Sampler.Config) {
-		return stored, nil
+	type key struct {
+		goal int
+		seed uint64
 	}
-	// The store has no call to change a study's definition, so the study is
-	// written back whole, trials and checkpoints included, in the one
-	// transaction of Import. Running trials (left by a killed process) are
-	// requeued first, as the driver would.
-	if _, err := st.RequeueRunning(ctx, stored.Name); err != nil {
-		return stored, err
+	have := map[key]bool{}
+	for _, t := range trials {
+		have[key{summary.GoalIndex(t), t.Seed}] = true
 	}
-	d, err := st.Export(ctx, stored.Name)
-	if err != nil {
-		return stored, err
+	// Seed by seed, so that a run stopped early has results for every goal.
+	var enqueue []store.NewTrial
+	for _, seed := range merged.Seeds {
+		for gi, g := range merged.Goals {
+			if have[key{gi, seed}] {
+				continue
+			}
+			gamma := g.Gamma
+			if gamma == nil {
+				gamma = []float64{0} // a baseline's one-label space
+			}
+			nt := summary.NewEvalTrial(gi, gamma, seed)
+			nt.Params = slices.Clone(g.Params)
+			enqueue = append(enqueue, nt)
+		}
 	}
-	d.Study.Sampler.Config = b
-	if err := st.Import(ctx, d, true); err != nil {
-		return stored, err
+	if len(enqueue) == 0 && jsonEqual(b, stored.Sampler.Config) {
+		return nil
 	}
-	return st.Study(ctx, stored.Name)
+	_, err = st.AmendStudy(ctx, stored.Name, store.Amendment{Was: stored.Sampler.Config, Next: next, Config: b, Enqueue: enqueue})
+	return err
 }
 
 func jsonEqual(a, b json.RawMessage) bool {
@@ -368,9 +380,20 @@ func (e *Evaluator) Stopped() bool {
 // Evaluate prepares the plan's study (PrepareEval) and runs every trial it
 // has not finished. When Stop is closed it returns with Summary.Stopped set,
 // the study resumable; so it does, without training, if Stop was closed
-// before.
+// before. A study that does not exist yet is created only once its
+// objective (and data set) loaded, so bad data leave no study behind.
 func (e *Evaluator) Evaluate(ctx context.Context, plan EvalPlan) (EvalResult, error) {
 	var r EvalResult
+	if want, err := summary.EvalStudy(plan.Config, plan.Labels); err == nil {
+		if plan.SetupConfig != nil {
+			want.Setup.Config = plan.SetupConfig
+		}
+		if _, err := e.Store.Study(ctx, want.Name); errors.Is(err, store.ErrStudyNotFound) && !e.Stopped() {
+			if _, err := e.objective(want.Setup, plan.Params); err != nil {
+				return r, err
+			}
+		}
+	}
 	study, idx, err := PrepareEval(ctx, e.Store, plan)
 	if err != nil {
 		return r, err

@@ -25,6 +25,8 @@ var (
 	ErrStudyNotFound = errors.New("store: study not found")
 	// ErrStudyExists means a study of that name exists with a different definition (CreateStudy) or at all (Import without Replace).
 	ErrStudyExists = errors.New("store: study already exists")
+	// ErrStudyChanged means AmendStudy found the study changed since the caller read it (its sampler config or its number of trials).
+	ErrStudyChanged = errors.New("store: study changed since it was read")
 	// ErrInvalidStudy means a study definition breaks a rule of Study.Validate.
 	ErrInvalidStudy = errors.New("store: invalid study")
 )

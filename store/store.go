@@ -38,6 +38,18 @@ type Store interface {
 	// Concurrency-safe; durable on nil error.
 	DeleteStudy(ctx context.Context, name string) error
 
+	// AmendStudy replaces the study's Sampler.Config with a.Config and
+	// enqueues a.Enqueue (numbered from a.Next on), in one transaction,
+	// provided the study is still as the caller read it: Sampler.Config
+	// equal to a.Was as JSON and a.Next the next trial number. Otherwise it returns
+	// ErrStudyChanged and changes nothing: the caller reads the study
+	// again and retries. Nothing else of the definition changes and no
+	// trial is touched, so workers may run the study meanwhile (this is
+	// how an evaluation study gains goals and seeds while workers run it).
+	// Returns copies; concurrency-safe (of concurrent amendments from one
+	// reading, one succeeds); durable on nil error.
+	AmendStudy(ctx context.Context, study string, a Amendment) ([]Trial, error)
+
 	// EnqueueTrial adds a queued trial with the next number, which is
 	// assigned atomically: concurrent calls get distinct, consecutive
 	// numbers. The gamma must have the search space's dimension and finite

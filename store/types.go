@@ -272,6 +272,19 @@ type Claim struct {
 	Attempt int
 }
 
+// Amendment is a change of a study's sampler configuration with the trials
+// it adds (Store.AmendStudy), made against the study as the caller read it.
+type Amendment struct {
+	// Was is the Sampler.Config the caller read, Next the number of the
+	// next trial as it read the trials: the last one's plus one, 0 for
+	// none.
+	Was  json.RawMessage
+	Next int
+	// Config replaces Sampler.Config; Enqueue are queued after it.
+	Config  json.RawMessage
+	Enqueue []NewTrial
+}
+
 // NewTrial is what a sampler proposes: a trial to enqueue.
 type NewTrial struct {
 	Gamma      []float64

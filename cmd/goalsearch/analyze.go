@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 
@@ -79,8 +80,9 @@ about (1 + 3 × searched weights + a few) × seeds runs (a third of that with
 }
 
 func runAnalyze(ctx context.Context, o *analyzeOptions, s streams) error {
-	if o.Seeds < 1 || o.Epochs < 0 || o.Tolerance < 0 || o.Delta < 0 || !(o.Round > 0) || o.Top < 1 || o.Workers < 1 || o.Threads < 0 {
-		return usagef("--seeds %d, --epochs %d, --tolerance %v, --delta %v, --round %v, --top %d, --workers %d: want positive numbers (tolerance, delta and epochs may be 0)",
+	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	if o.Seeds < 1 || o.Epochs < 0 || !(o.Tolerance >= 0) || !(o.Delta >= 0) || !(o.Round > 0) || !finite(o.Tolerance) || !finite(o.Delta) || !finite(o.Round) || o.Top < 1 || o.Workers < 1 || o.Threads < 0 {
+		return usagef("--seeds %d, --epochs %d, --tolerance %v, --delta %v, --round %v, --top %d, --workers %d: want finite positive numbers (tolerance, delta and epochs may be 0)",
 			o.Seeds, o.Epochs, o.Tolerance, o.Delta, o.Round, o.Top, o.Workers)
 	}
 	if ctx == nil {

@@ -119,6 +119,9 @@ func runEvaluate(ctx context.Context, o *evaluateOptions, s streams) error {
 			return usagef("--hidden %d: want at least 1", h)
 		}
 	}
+	if o.TrainLimit < 0 {
+		return usagef("--train-limit %d: want 0 (all) or a positive number of images", o.TrainLimit)
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}

@@ -48,7 +48,12 @@ goals that never learn (chance accuracy) are easy to rank at any epoch and
 inflate the correlation of the rest.`,
 		Example: `  goalsearch fidelity fid --final 100
   goalsearch fidelity fid fid-search --final 100 --min-final 0.5 --json`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("want at least one STUDY")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Studies = args
 			return runFidelity(cmd.Context(), o, s)
@@ -70,6 +75,14 @@ func runFidelity(ctx context.Context, o *fidelityOptions, s streams) error {
 	}
 	if math.IsNaN(o.MinFinal) {
 		return usagef("--min-final NaN: want a number")
+	}
+	if o.Final < 0 {
+		return usagef("--final %d: want 0 (the longest curve) or a positive epoch", o.Final)
+	}
+	for _, e := range o.Epochs {
+		if e < 0 {
+			return usagef("--epochs %v: want epochs of 0 or more", o.Epochs)
+		}
 	}
 	st, err := openStore(o.Store, true)
 	if err != nil {

@@ -54,6 +54,13 @@ func runMigrate(ctx context.Context, o *migrateOptions, s streams) error {
 		return err
 	}
 	defer src.Close()
+	// Every named study must exist before the destination is opened
+	// (which creates a file).
+	for _, name := range o.Studies {
+		if _, err := src.Study(ctx, name); err != nil {
+			return fmt.Errorf("--study %s: %w", name, err)
+		}
+	}
 	dst, err := openStore(o.To, false)
 	if err != nil {
 		return err

@@ -58,8 +58,11 @@ studies.`),
 }
 
 func runReproduce(ctx context.Context, o *reproduceOptions, s streams) error {
-	if o.Seeds < 1 || o.Epochs < 1 || o.Workers < 1 || o.Threads < 0 || o.TrainLimit < 0 || len(o.Hidden) == 0 {
+	if o.Seeds < 1 || o.Epochs < 1 || o.Workers < 1 || len(o.Hidden) == 0 {
 		return usagef("--seeds %d, --epochs %d, --workers %d, --hidden %v: want at least 1 of each", o.Seeds, o.Epochs, o.Workers, o.Hidden)
+	}
+	if o.Threads < 0 || o.TrainLimit < 0 {
+		return usagef("--threads %d, --train-limit %d: want 0 (the default) or more", o.Threads, o.TrainLimit)
 	}
 	for _, h := range o.Hidden {
 		if h < 1 {

@@ -135,6 +135,9 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 	if o.Threads < 0 || o.Workers < 1 || o.Trials < 0 {
 		return usagef("--workers %d, --trials %d, --threads %d: want at least 1 worker, a non-negative budget and threads", o.Workers, o.Trials, o.Threads)
 	}
+	if err := checkSearchFlags(o); err != nil {
+		return err
+	}
 	if o.Dashboard != "" {
 		if o.Token == "" {
 			o.Token = os.Getenv(tokenEnv)
@@ -194,6 +197,9 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 			}
 		}
 	}
+	if trials == 0 && limit == 0 {
+		return usagef("a budget of 0 trials and no time limit would run for ever: give --trials N (or budget.trials), or --time")
+	}
 	if exists && !define {
 		// --study NAME --enqueue G...: the goals the study was created
 		// with, as the command that created it gives them again.
@@ -227,10 +233,10 @@ func runSearch(ctx context.Context, o *searchOptions, s streams) error {
 	}
 	smp, err := search.NewSampler(study.Sampler.Name, space.Box(), study.Sampler.Config, study.Seed)
 	if err != nil {
-		return err
+		return configErr("--sampler-config", o.SamplerConfig, err)
 	}
 	if _, err := search.NewPruner(study.Pruner.Name, study.Pruner.Config, study.Setup.Name, obj.Epochs()); err != nil {
-		return err
+		return configErr("--pruner-config", o.PrunerConfig, err)
 	}
 	if define {
 		if study, err = st.CreateStudy(ctx, study); err != nil {

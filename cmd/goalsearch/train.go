@@ -214,8 +214,10 @@ func trainConfig(opts *trainOptions) (trainer.Config, []string, error) {
 		return cfg, nil, usagef("--batch %d: want at least 1", opts.Batch)
 	case opts.Threads < 1:
 		return cfg, nil, usagef("--threads %d: want at least 1", opts.Threads)
-	case opts.TrainLimit < 0 || opts.EvalLimit < 0:
-		return cfg, nil, usagef("--train-limit and --eval-limit must be 0 (all) or positive")
+	case opts.TrainLimit < 0:
+		return cfg, nil, usagef("--train-limit %d: want 0 (all) or a positive number of images", opts.TrainLimit)
+	case opts.EvalLimit < 0:
+		return cfg, nil, usagef("--eval-limit %d: want 0 (all) or a positive number of images", opts.EvalLimit)
 	case opts.FanIn < 0 || opts.FanIn >= opts.Hidden:
 		return cfg, nil, usagef("--lateral-fanin %d: want 0 (all) or 1 to %d (fewer than --hidden)", opts.FanIn, opts.Hidden-1)
 	}

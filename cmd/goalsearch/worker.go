@@ -82,6 +82,9 @@ func runWorker(ctx context.Context, o *workerOptions, s streams) error {
 	if o.Slots < 1 || o.GenSize < 1 || o.Trials < 0 {
 		return usagef("--slots %d, --generation-size %d, --trials %d: want at least 1 slot and 1 point per generation, and a non-negative budget", o.Slots, o.GenSize, o.Trials)
 	}
+	if err := checkWorkerFlags(o); err != nil {
+		return err
+	}
 	if o.Threads == 0 {
 		o.Threads = max(1, runtime.NumCPU()/o.Slots)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
@@ -326,6 +327,50 @@ func (s *Store) studyAndDef(tx *bolt.Tx, study string) (*studyTx, store.Study, e
 	}
 	def, err := st.study()
 	return st, def, err
+}
+
+// AmendStudy implements store.Store: the check, the new definition and the
+// trials are one write transaction. Returns copies; safe for concurrent use;
+// durable on nil error.
+func (s *Store) AmendStudy(ctx context.Context, study string, a store.Amendment) ([]store.Trial, error) {
+	var out []store.Trial
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		st, def, err := s.studyAndDef(tx, study)
+		if err != nil {
+			return err
+		}
+		n, err := st.next()
+		if err != nil {
+			return err
+		}
+		amended, err := rules.Amend(def, n, a)
+		if err != nil {
+			return err
+		}
+		enc, err := store.EncodeStudy(amended)
+		if err != nil {
+			return err
+		}
+		if err := st.b.Put(kStudy, enc); err != nil {
+			return err
+		}
+		now := s.now()
+		for i, nt := range a.Enqueue {
+			t, err := rules.NewTrial(amended, n+i, nt, now)
+			if err != nil {
+				return err
+			}
+			if t, err = st.put(t, ""); err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // StartTrial implements store.Store. Returns a copy; safe for concurrent
@@ -784,6 +829,18 @@ func (s *Store) Import(ctx context.Context, d store.Dump, replace bool) error {
 // use; reads one snapshot.
 func (s *Store) Check(ctx context.Context) error {
 	return s.view(ctx, func(tx *bolt.Tx) error {
+		// bbolt checks in a goroutine of its own, where a fault on a
+		// damaged page cannot be recovered: read every key and value
+		// here first, where it can (see recoverDamage).
+		var sum byte
+		if err := tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			x, err := walk(b, tx.Size(), 1)
+			sum ^= touch(name) ^ x
+			return err
+		}); err != nil {
+			return fmt.Errorf("%w: %s: %w", store.ErrCorrupt, s.path, err)
+		}
+		sink.Store(uint32(sum))
 		var errs []error
 		for err := range tx.Check() {
 			errs = append(errs, err)
@@ -799,6 +856,51 @@ func (s *Store) Check(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// maxDepth is the deepest nesting of buckets in the layout
+// (studies/<name>/<index>), with room to spare; a damaged page can make a
+// bucket its own ancestor.
+const maxDepth = 8
+
+// walk reads every key and value of b (at nesting depth) and its nested
+// buckets, returning their bytes' xor, or an error for what no sound file
+// holds: records larger than the file, buckets nested too deep.
+func walk(b *bolt.Bucket, size int64, depth int) (byte, error) {
+	if depth > maxDepth {
+		return 0, fmt.Errorf("buckets nested more than %d deep", maxDepth)
+	}
+	var sum byte
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if int64(len(k))+int64(len(v)) > size {
+			return 0, fmt.Errorf("a record of %d bytes in a file of %d", len(k)+len(v), size)
+		}
+		sum ^= touch(k)
+		if v == nil {
+			if nb := b.Bucket(k); nb != nil {
+				x, err := walk(nb, size, depth+1)
+				if err != nil {
+					return 0, err
+				}
+				sum ^= x
+			}
+			continue
+		}
+		sum ^= touch(v)
+	}
+	return sum, nil
+}
+
+// sink keeps walk's reads from being optimised away.
+var sink atomic.Uint32
+
+func touch(b []byte) byte {
+	var sum byte
+	for _, x := range b {
+		sum ^= x
+	}
+	return sum
 }
 
 func checkStudy(tx *bolt.Tx, name string) error {

@@ -18,6 +18,11 @@
 // fsync'd, and survives kill -9 or a power cut. Reads are bbolt read
 // transactions and run in parallel with each other and with one writer.
 //
+// bbolt panics on a damaged file (a page of the wrong type, a fault past
+// the end of a truncated file); Open and every method turn those panics
+// into store.ErrCorrupt naming the file, and a damaged file is never
+// written to.
+//
 // Layout (all keys of numbered things are 8-byte big-endian, so cursors
 // visit them in numeric order):
 //
@@ -36,6 +41,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -122,8 +129,11 @@ func Open(path string, opts *Options) (*Store, error) {
 	if mode == 0 {
 		mode = 0o644
 	}
+	if err := preflight(path); err != nil {
+		return nil, err
+	}
 	start := time.Now()
-	db, err := bolt.Open(path, mode, &bolt.Options{Timeout: timeout, ReadOnly: o.ReadOnly})
+	db, err := openBolt(path, mode, &bolt.Options{Timeout: timeout, ReadOnly: o.ReadOnly})
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, &lockedError{path: path, waited: time.Since(start).Round(100 * time.Millisecond)}
@@ -131,8 +141,12 @@ func Open(path string, opts *Options) (*Store, error) {
 		// bbolt has no error value for a file shorter than two pages.
 		err != nil && strings.HasPrefix(err.Error(), "file size too small"):
 		return nil, fmt.Errorf("%w: %s (%v)", store.ErrNotStore, path, err)
-	case err != nil:
+	case err != nil && strings.Contains(err.Error(), "file size too small"):
+		return nil, fmt.Errorf("%w: %s is shorter than two pages (%v)", store.ErrNotStore, path, err)
+	case err != nil && !errors.Is(err, store.ErrCorrupt):
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
+	case err != nil:
+		return nil, err
 	}
 	s := &Store{db: db, path: path, readOnly: o.ReadOnly, now: time.Now}
 	if err := s.initMeta(); err != nil {
@@ -148,12 +162,74 @@ func Open(path string, opts *Options) (*Store, error) {
 	return s, nil
 }
 
+// openBolt is bolt.Open, with bbolt's panics on a damaged file turned into
+// ErrCorrupt; the file it opened (and its lock) is then closed.
+func openBolt(path string, mode os.FileMode, o *bolt.Options) (db *bolt.DB, err error) {
+	var file *os.File
+	o.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		f, err := os.OpenFile(name, flag, perm)
+		file = f
+		return f, err
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if !fromBolt(r) {
+				panic(r)
+			}
+			if file != nil {
+				file.Close()
+			}
+			db, err = nil, damaged(path, r)
+		}
+	}()
+	return bolt.Open(path, mode, o)
+}
+
+// damaged is the error of a damaged file.
+func damaged(path string, why any) error {
+	return fmt.Errorf("%w: %s is damaged (%v); restore it from a backup or an export", store.ErrCorrupt, path, why)
+}
+
+// fromBolt reports whether the panic being recovered, with value r, was
+// raised in bbolt or is a memory fault (reading a mapped page past the end
+// of a truncated file). Other panics are goalsearch's own bugs and go on.
+func fromBolt(r any) bool {
+	if e, ok := r.(runtime.Error); ok && strings.Contains(e.Error(), "fault") {
+		return true
+	}
+	pc := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(3, pc)])
+	for {
+		f, more := frames.Next()
+		if strings.HasPrefix(f.Function, "go.etcd.io/bbolt.") {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
+// recoverDamage, deferred by a method, turns a bbolt panic into ErrCorrupt
+// in *err.
+func (s *Store) recoverDamage(err *error) {
+	if r := recover(); r != nil {
+		if !fromBolt(r) {
+			panic(r)
+		}
+		*err = damaged(s.path, r)
+	}
+}
+
 // initMeta checks the file's format and schema, writing them into a new
 // file, so that a newer or foreign file is refused before any record is
 // read.
-func (s *Store) initMeta() error {
+func (s *Store) initMeta() (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverDamage(&err)
 	fresh := false
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bMeta)
 		if meta == nil {
 			empty := true
@@ -230,19 +306,24 @@ func (s *Store) Close() error {
 
 // view runs fn in a read transaction, mapping bbolt's errors to the
 // store's.
-func (s *Store) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+func (s *Store) view(ctx context.Context, fn func(tx *bolt.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverDamage(&err)
 	return mapErr(s.db.View(fn))
 }
 
 // update runs fn in a read-write transaction, committed (and fsync'd) if
 // fn returns nil and rolled back otherwise.
-func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+// bbolt's Update rolls back when fn panics, before recoverDamage sees it.
+func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverDamage(&err)
 	return mapErr(s.db.Update(fn))
 }
 

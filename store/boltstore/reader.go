@@ -230,6 +230,11 @@ func (r *Reader) CreateStudy(context.Context, store.Study) (store.Study, error) 
 // DeleteStudy returns store.ErrReadOnly.
 func (r *Reader) DeleteStudy(context.Context, string) error { return r.readOnly("DeleteStudy") }
 
+// AmendStudy returns store.ErrReadOnly.
+func (r *Reader) AmendStudy(context.Context, string, store.Amendment) ([]store.Trial, error) {
+	return nil, r.readOnly("AmendStudy")
+}
+
 // EnqueueTrial returns store.ErrReadOnly.
 func (r *Reader) EnqueueTrial(context.Context, string, store.NewTrial) (store.Trial, error) {
 	return store.Trial{}, r.readOnly("EnqueueTrial")

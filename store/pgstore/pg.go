@@ -257,6 +257,49 @@ func (s *Store) EnqueueTrial(ctx context.Context, study string, nt store.NewTria
 	return out, err
 }
 
+// AmendStudy implements store.Store: the study row is locked (FOR UPDATE)
+// while the check, the new definition and the trials are written, so it is
+// serialised with enqueues and other amendments. Returns copies; safe for
+// concurrent use; durable on nil error.
+func (s *Store) AmendStudy(ctx context.Context, study string, a store.Amendment) ([]store.Trial, error) {
+	var out []store.Trial
+	err := s.tx(ctx, pgx.ReadCommitted, func(tx pgx.Tx) error {
+		out = nil // a retried transaction starts again
+		def, next, err := studyDef(ctx, tx, study, true)
+		if err != nil {
+			return err
+		}
+		amended, err := rules.Amend(def, next, a)
+		if err != nil {
+			return err
+		}
+		enc, err := store.EncodeStudy(amended)
+		if err != nil {
+			return err
+		}
+		now, err := clock(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for i, nt := range a.Enqueue {
+			t, err := rules.NewTrial(amended, next+i, nt, now)
+			if err != nil {
+				return err
+			}
+			if t, err = put(ctx, tx, t, true); err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		_, err = tx.Exec(ctx, `UPDATE studies SET rec = $2, next_trial = $3 WHERE name = $1`, study, enc, next+len(a.Enqueue))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // start starts trial t (locked by the caller) and leases it.
 func (s *Store) start(ctx context.Context, tx pgx.Tx, t store.Trial, worker string) (store.Trial, error) {
 	now, err := clock(ctx, tx)

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeleteStudy", testDeleteStudy},
 		{"EnqueueOrder", testEnqueueOrder},
 		{"ConcurrentEnqueue", testConcurrentEnqueue},
+		{"AmendStudy", testAmendStudy},
 		{"ConcurrentClaim", testConcurrentClaim},
 		{"Lifecycle", testLifecycle},
 		{"FinishedImmutable", testFinishedImmutable},
@@ -453,6 +454,91 @@ func testConcurrentEnqueue(t *testing.T, s store.Store) {
 		if !slices.Contains(numbers[tr.Seed], tr.Number) {
 			t.Errorf("trial %d has the seed of worker %d, which did not enqueue it", tr.Number, tr.Seed)
 		}
+	}
+}
+
+// testAmendStudy: an amendment changes the sampler config and enqueues in
+// one step, only against the study as read, and leaves running trials and
+// their claims alone; of concurrent amendments from one reading, one wins.
+func testAmendStudy(t *testing.T, s store.Store) {
+	def := mustCreate(t, s, "s")
+	mustEnqueue(t, s, "s", 0)
+	mustEnqueue(t, s, "s", 1)
+	running := mustStart(t, s, "s", 1)
+	before, err := s.Export(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	newCfg := json.RawMessage(`{"population":8,"goals":[1,2]}`)
+	add := []store.NewTrial{{Gamma: gamma(2), Seed: 7}, {Gamma: gamma(3), Seed: 8, Budget: 3}}
+	for _, tc := range []struct {
+		what string
+		a    store.Amendment
+		want error
+	}{
+		{"an amendment from an old config", store.Amendment{Was: json.RawMessage(`{"population":9}`), Next: 2, Config: newCfg}, store.ErrStudyChanged},
+		{"an amendment from an old trial count", store.Amendment{Was: def.Sampler.Config, Next: 1, Config: newCfg, Enqueue: add}, store.ErrStudyChanged},
+		{"a config that is not JSON", store.Amendment{Was: def.Sampler.Config, Next: 2, Config: json.RawMessage(`{`)}, store.ErrInvalidStudy},
+		{"a trial of the wrong dimension", store.Amendment{Was: def.Sampler.Config, Next: 2, Config: newCfg, Enqueue: []store.NewTrial{{Gamma: []float64{1}}}}, store.ErrInvalidTrial},
+		{"a NaN trial", store.Amendment{Was: def.Sampler.Config, Next: 2, Config: newCfg, Enqueue: []store.NewTrial{{Gamma: []float64{math.NaN(), 0, 0, 0, 0}}}}, store.ErrInvalidTrial},
+	} {
+		_, err := s.AmendStudy(ctx, "s", tc.a)
+		wantErr(t, tc.what, err, tc.want)
+	}
+	_, err = s.AmendStudy(ctx, "missing", store.Amendment{Next: 0, Config: newCfg})
+	wantErr(t, "amending a missing study", err, store.ErrStudyNotFound)
+	if after, _ := s.Export(ctx, "s"); dumpJSON(t, after) != dumpJSON(t, before) {
+		t.Fatal("a refused amendment changed the study")
+	}
+
+	// Whitespace in Was does not matter: configs compare as JSON.
+	got, err := s.AmendStudy(ctx, "s", store.Amendment{Was: json.RawMessage(` { "population" : 8 } `), Next: 2, Config: newCfg, Enqueue: add})
+	if err != nil {
+		t.Fatalf("AmendStudy: %v", err)
+	}
+	if len(got) != 2 || got[0].Number != 2 || got[1].Number != 3 || got[1].Budget != 3 || got[0].State != store.Queued {
+		t.Fatalf("AmendStudy enqueued %+v, want trials 2 and 3 queued", got)
+	}
+	for _, tr := range got {
+		same(t, "an amendment's trial as read", mustTrial(t, s, "s", tr.Number), tr)
+	}
+	st, err := s.Study(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := def
+	want.Sampler.Config = store.NormalizeJSON(newCfg)
+	sameStudy(t, "the amended study", st, want)
+	// The running trial's claim is still good.
+	report(t, s, running.Claim(), 1, nil)
+	if tr := mustEnqueue(t, s, "s", 4); tr.Number != 4 {
+		t.Errorf("after an amendment of 2 trials, the next trial is %d, want 4", tr.Number)
+	}
+
+	// Concurrent amendments from one reading: exactly one wins.
+	const n = 6
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cfg := json.RawMessage(fmt.Sprintf(`{"round":%d}`, i))
+			_, errs[i] = s.AmendStudy(ctx, "s", store.Amendment{Was: newCfg, Next: 5, Config: cfg, Enqueue: add[:1]})
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, store.ErrStudyChanged):
+			t.Errorf("concurrent amendment: %v, want nil or ErrStudyChanged", err)
+		}
+	}
+	if ts, _ := s.Trials(ctx, "s"); won != 1 || len(ts) != 6 {
+		t.Errorf("%d of %d concurrent amendments won and the study has %d trials, want 1 and 6", won, n, len(ts))
 	}
 }
 

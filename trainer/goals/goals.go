@@ -187,6 +187,11 @@ func parseFile(path, setup string, labels []string, expect func() string) ([]flo
 	if err != nil {
 		return nil, fmt.Errorf("--goal: %w", err)
 	}
+	return parseYAML(b, path, setup, labels, expect)
+}
+
+// parseYAML reads a goal file's contents b; path names it in errors.
+func parseYAML(b []byte, path, setup string, labels []string, expect func() string) ([]float64, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err == nil && isHydra(&doc) {
 		return parseHydra(path, &doc, setup)

@@ -66,6 +66,23 @@ func SameDefinition(stored, asked store.Study) error {
 	return fmt.Errorf("%w: study %q has a different %s", store.ErrStudyExists, stored.Name, field)
 }
 
+// Amend returns the definition def becomes by a, for a study whose next
+// trial number is next: ErrStudyChanged unless def and next are what a
+// was made against, ErrInvalidStudy if the new config is not JSON. The
+// trials of a.Enqueue are the caller's to check (NewTrial).
+func Amend(def store.Study, next int, a store.Amendment) (store.Study, error) {
+	if !jsonEqual(def.Sampler.Config, a.Was) || next != a.Next {
+		return store.Study{}, fmt.Errorf("%w: study %q has %d trials and sampler config %s; the caller read %d and %s",
+			store.ErrStudyChanged, def.Name, next, def.Sampler.Config, a.Next, a.Was)
+	}
+	def.Sampler.Config = a.Config
+	if err := def.Validate(); err != nil {
+		return store.Study{}, err
+	}
+	def.Sampler.Config = store.NormalizeJSON(a.Config)
+	return def, nil
+}
+
 // NewTrial returns trial number of study as proposed by nt, queued.
 func NewTrial(study store.Study, number int, nt store.NewTrial, now time.Time) (store.Trial, error) {
 	if err := store.ValidateNewTrial(study.Space, nt); err != nil {
