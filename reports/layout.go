@@ -707,7 +707,36 @@ func layoutComparison(d *doc, r *Report) {
 		d.figure(dotsFigure(id, fmt.Sprintf("Test accuracy, %d hidden neurons, %s", g.Hidden, plural(g.Epochs, "epoch")),
 			fmt.Sprintf("Mean test accuracy over seeds (bars: ± one standard deviation); rings mark the paper's published value for the same setup and kind of goal (%d epochs).", setups.PaperEpochs),
 			"test accuracy (%)", labels, samples, paper, fmt.Sprintf("paper (%d epochs)", setups.PaperEpochs)))
+		layoutPaired(d, g)
 	}
+}
+
+// layoutPaired is the comparison of a group's goals with the report's
+// reference goal on the seeds both ran, when the group holds it.
+func layoutPaired(d *doc, g summary.ComparisonGroup) {
+	ref := ""
+	for _, row := range g.Rows {
+		if row.VsReference != nil {
+			ref = row.VsReference.Reference
+			break
+		}
+	}
+	if ref == "" {
+		return
+	}
+	d.para("Paired by seed against %s: evaluation runs on one seed share the data split and order, so the per-seed difference of test accuracies removes the spread the goals have in common. "+
+		"Δ is the median (and mean) over the seeds both ran; p is two-sided, from the paired t-test.", ref)
+	t := &table{head: []string{"setup", "goal", "from", "paired seeds", "median Δ test", "mean Δ test", "ahead on", "p (paired t)"},
+		numeric: []bool{false, false, false, true, true, true, true, true}}
+	for _, row := range g.Rows {
+		v := row.VsReference
+		if v == nil {
+			continue
+		}
+		t.rows = append(t.rows, []cell{c(row.Setup), c(shortGoal(row.Goal, row.Setup)), c(source(row.Study, row.Setup)), c(strconv.Itoa(v.Seeds)),
+			c(pp(v.Median)), c(pp(v.Mean)), c(fmt.Sprintf("%d of %d", v.Ahead, v.Seeds)), c(pvalue(v.T.P))})
+	}
+	d.add(t)
 }
 
 // source shortens an evaluation study's name for a table whose rows give
