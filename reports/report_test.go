@@ -169,6 +169,10 @@ func TestCollectContent(t *testing.T) {
 	if s.Profile == nil || s.Profile.Heuristic == nil || !strings.Contains(s.Profile.HeuristicFrom, "context-lateral/naive") {
 		t.Errorf("profile: %+v", s.Profile)
 	}
+	// Importance: one row per searched weight (18; H_res is fixed), from the 8 complete trials.
+	if s.Importance == nil || s.Importance.Trials != 8 || len(s.Importance.Rows) != 18 {
+		t.Errorf("importance %+v: want 18 rows from 8 trials", s.Importance)
+	}
 	// Sign agreement counts every leaderboard goal once per atom.
 	for _, row := range s.Signs.Atoms {
 		if row.Positive+row.Negative+row.Zero != len(s.Leaderboard) {
