@@ -32,7 +32,7 @@ has_study() { "$GS" status "$1" --store "$STORE" >/dev/null 2>&1; }
 restore() {
 	local e f tmp
 	for e in "$STUDY" "${EVALS[@]}"; do
-		f=docs/campaigns/$STUDY-${e//\//_}.json.gz
+		f=docs/campaigns/${e//\//_}.json.gz
 		[[ $e == "$STUDY" ]] && f=$EXPORT
 		if ! has_study "$e" && [[ -f $f ]]; then
 			tmp=$(mktemp)
@@ -63,7 +63,7 @@ export)
 	ls -l "$EXPORT" "docs/campaigns/$STUDY.csv"
 	for e in "${EVALS[@]}"; do
 		"$GS" status "$e" --store "$STORE" >/dev/null 2>&1 || continue
-		f=docs/campaigns/$STUDY-${e//\//_}.json.gz
+		f=docs/campaigns/${e//\//_}.json.gz
 		"$GS" export "$e" --store "$STORE" | gzip -9n >"$f.tmp"
 		mv "$f.tmp" "$f"
 		ls -l "$f"
