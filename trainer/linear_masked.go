@@ -16,7 +16,8 @@ import "math"
 // that keeps its part of xT in L2 and each neuron, one axpyRows over the
 // rows nbr(i) of xT, in increasing j; backward transposes ds and takes each
 // dw[i, j] as dotRows32 of ds's row i and x's column j, which it keeps in
-// float32 as well: the path is taken only for inputs that float32
+// float32 as well (transposed again by the backward, so never in an
+// evaluation): the path is taken only for inputs that float32
 // represents exactly (a layer's ±1 or 0/1 outputs), so that halves the
 // bytes at no cost in exactness. Threads split the neurons (forward,
 // backward) and the transposes; every output is computed by one goroutine
@@ -34,6 +35,7 @@ type maskedInput struct {
 	batch   int
 	x       []float64
 	zero    bool        // x is all 0: s = b and dw = 0 without the products
+	have32  bool        // xT32 holds x: the backward made it (an evaluation never needs it)
 	nonzero []bool      // per part: the part of x it scanned holds a non-zero
 	bw      int         // samples per band
 	xT      []float64   // x transposed, band by band: band b is in × bw from b*in*bw
@@ -51,6 +53,7 @@ type maskedInput struct {
 const (
 	opMaskTransposeX linOp = iota + 100
 	opMaskScan
+	opMaskTranspose32
 	opMaskZeroForward
 	opMaskZeroBackward
 	opMaskGather
@@ -122,6 +125,7 @@ func (mi *maskedInput) set(p *linPool, x []float64, batch int) bool {
 	mi.reserve(batch, p.threads())
 	mi.x, mi.batch = x[:batch*mi.in], batch
 	mi.bw = bandWidth(batch, mi.in)
+	mi.have32 = false
 	mi.op = opMaskScan
 	parts := partsFor(p, batch*mi.in/4)
 	p.run(mi, parts)
@@ -174,6 +178,11 @@ func (mi *maskedInput) backward(p *linPool, dw, db, ds []float64, batch, neurons
 		p.run(mi, min(neurons, partsFor(p, batch*neurons/4)))
 		mi.dw, mi.db, mi.ds = nil, nil, nil
 		return
+	}
+	if !mi.have32 {
+		mi.op = opMaskTranspose32
+		p.run(mi, partsFor(p, 4*batch*mi.in))
+		mi.have32 = true
 	}
 	mi.op = opMaskTransposeDS
 	p.run(mi, partsFor(p, 4*batch*neurons))
@@ -231,7 +240,7 @@ func (mi *maskedInput) run(part, parts int) {
 		// Bands of samples [m0, m0+bw), each stored contiguously so that
 		// the forward's rows of a band lie in few pages.
 		j0, j1 := split(in, part, parts)
-		bw := mi.bw
+		bw, inexact := mi.bw, false
 		for m0 := 0; m0 < B; m0 += bw {
 			w := min(bw, B-m0)
 			band := mi.xT[m0*in:]
@@ -240,12 +249,18 @@ func (mi *maskedInput) run(part, parts int) {
 				for m := m0; m < m0+w; m++ {
 					xm := mi.x[m*in : (m+1)*in]
 					for j := jb; j < je; j++ {
-						band[j*w+m-m0] = xm[j]
+						v := xm[j]
+						band[j*w+m-m0] = v
+						inexact = inexact || float64(float32(v)) != v
 					}
 				}
 			}
 		}
-		mi.inexact[part] = transpose32(mi.xT32, mi.x, B, in, j0, j1)
+		mi.inexact[part] = inexact
+
+	case opMaskTranspose32:
+		j0, j1 := split(in, part, parts)
+		transpose32(mi.xT32, mi.x, B, in, j0, j1)
 
 	case opMaskGather:
 		i0, i1 := split(N, part, parts)
@@ -316,6 +331,7 @@ func (mi *maskedInput) run(part, parts int) {
 
 // transpose32 sets rows [j0, j1) of xt (in × batch, float32) from x (batch
 // × in), and reports whether some value was not exactly a float32.
+// (set has checked that every value is.)
 func transpose32(xt []float32, x []float64, batch, in, j0, j1 int) (inexact bool) {
 	for jb := j0; jb < j1; jb += 8 {
 		je := min(jb+8, j1)
