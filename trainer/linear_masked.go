@@ -14,7 +14,9 @@ import "math"
 //
 // Forward transposes x (xT, in × batch) and runs, for each band of samples
 // that keeps its part of xT in L2 and each neuron, one axpyRows over the
-// rows nbr(i) of xT, in increasing j; backward transposes ds and takes each
+// rows nbr(i) of xT, in increasing j (with AVX-512, axpyRows32 over xT in
+// float32: twice the samples per band for the same bytes, and the same
+// bits, since the path holds only inputs float32 represents exactly); backward transposes ds and takes each
 // dw[i, j] as dotRows32 of ds's row i and x's column j, which it keeps in
 // float32 as well (transposed again by the backward, so never in an
 // evaluation): the path is taken only for inputs that float32
@@ -38,7 +40,9 @@ type maskedInput struct {
 	have32  bool        // xT32 holds x: the backward made it (an evaluation never needs it)
 	nonzero []bool      // per part: the part of x it scanned holds a non-zero
 	bw      int         // samples per band
+	f32     bool        // the bands are xTb32, not xT (with AVX-512: axpyRows32)
 	xT      []float64   // x transposed, band by band: band b is in × bw from b*in*bw
+	xTb32   []float32   // the same in float32 (exact), for axpyRows32
 	xT32    []float32   // the same in float32 (exact)
 	sT      []float64   // neurons × batch: sources, then ds, transposed
 	dots    [][]float64 // per part: lane sums of the dot products
@@ -70,7 +74,7 @@ func newMaskedInput(mask []float64, neurons, in int) *maskedInput {
 	if mask == nil || in < 64 {
 		return nil
 	}
-	mi := &maskedInput{in: in, neurons: neurons, noff: make([]int, neurons+1)}
+	mi := &maskedInput{in: in, neurons: neurons, noff: make([]int, neurons+1), f32: useAVX512}
 	for i := 0; i < neurons; i++ {
 		mi.noff[i] = len(mi.nidx)
 		start := len(mi.nidx)
@@ -90,8 +94,12 @@ func newMaskedInput(mask []float64, neurons, in int) *maskedInput {
 
 // reserve sizes the buffers for batch samples on threads threads.
 func (mi *maskedInput) reserve(batch, threads int) {
-	if cap(mi.xT) < mi.in*batch {
-		mi.xT = make([]float64, mi.in*batch)
+	if cap(mi.xT32) < mi.in*batch {
+		if mi.f32 {
+			mi.xTb32 = make([]float32, mi.in*batch)
+		} else {
+			mi.xT = make([]float64, mi.in*batch)
+		}
 		mi.xT32 = make([]float32, mi.in*batch)
 	}
 	if cap(mi.sT) < mi.neurons*batch {
@@ -125,6 +133,9 @@ func (mi *maskedInput) set(p *linPool, x []float64, batch int) bool {
 	mi.reserve(batch, p.threads())
 	mi.x, mi.batch = x[:batch*mi.in], batch
 	mi.bw = bandWidth(batch, mi.in)
+	if mi.f32 {
+		mi.bw = bandWidth(batch, (mi.in+1)/2) // half the bytes per row
+	}
 	mi.have32 = false
 	mi.op = opMaskScan
 	parts := partsFor(p, batch*mi.in/4)
@@ -243,11 +254,20 @@ func (mi *maskedInput) run(part, parts int) {
 		bw, inexact := mi.bw, false
 		for m0 := 0; m0 < B; m0 += bw {
 			w := min(bw, B-m0)
-			band := mi.xT[m0*in:]
 			for jb := j0; jb < j1; jb += 8 {
 				je := min(jb+8, j1)
 				for m := m0; m < m0+w; m++ {
 					xm := mi.x[m*in : (m+1)*in]
+					if mi.f32 {
+						band := mi.xTb32[m0*in:]
+						for j := jb; j < je; j++ {
+							v := xm[j]
+							band[j*w+m-m0] = float32(v)
+							inexact = inexact || float64(float32(v)) != v
+						}
+						continue
+					}
+					band := mi.xT[m0*in:]
 					for j := jb; j < je; j++ {
 						v := xm[j]
 						band[j*w+m-m0] = v
@@ -276,10 +296,13 @@ func (mi *maskedInput) run(part, parts int) {
 		clear(mi.sT[i0*B : i1*B])
 		for m0 := 0; m0 < B; m0 += mi.bw {
 			m1 := min(m0+mi.bw, B)
-			band := mi.xT[m0*in : m1*in]
 			for i := i0; i < i1; i++ {
 				k0, k1 := mi.noff[i], mi.noff[i+1]
-				axpyRows(mi.sT[i*B+m0:i*B+m1], band, m1-m0, mi.nidx[k0:k1], mi.wn[k0:k1])
+				if mi.f32 {
+					axpyRows32(mi.sT[i*B+m0:i*B+m1], mi.xTb32[m0*in:m1*in], m1-m0, mi.nidx[k0:k1], mi.wn[k0:k1])
+				} else {
+					axpyRows(mi.sT[i*B+m0:i*B+m1], mi.xT[m0*in:m1*in], m1-m0, mi.nidx[k0:k1], mi.wn[k0:k1])
+				}
 			}
 		}
 		for i := i0; i < i1; i++ {

@@ -169,3 +169,46 @@ func TestMaskedZeroInput(t *testing.T) {
 		t.Fatal("a non-zero lateral input took the zero shortcut")
 	}
 }
+
+// The masked path gives the same bits on 1 and 3 threads, and with float32
+// bands (axpyRows32) as with float64 ones.
+func TestMaskedBitIdentical(t *testing.T) {
+	const batch = 203
+	rng := rand.New(rand.NewPCG(11, 12))
+	raw, labels := syntheticImages(batch, 784, 14)
+	x := [][]float64{standardise(raw, 33.3184, 78.5675), oneHot(labels, 10), make([]float64, batch*100)}
+	for j := range x[2] {
+		x[2][j] = float64(2*rng.IntN(2) - 1)
+	}
+	gTheta := make([]float64, batch*100)
+	for j := range gTheta {
+		gTheta[j] = rng.NormFloat64()
+	}
+	var ref *Layer
+	for _, threads := range []int{1, 3} {
+		for _, f32 := range []bool{false, true} {
+			l := mustLayer(t, fanInConfig(threads))
+			l.masked[2].f32 = f32 // before the first Forward sizes the bands
+			l.Forward(x, batch)
+			copy(l.gTheta, gTheta)
+			l.backward()
+			if _, ok := l.in[2].(*maskedInput); !ok {
+				t.Fatalf("lateral input is %T, want masked", l.in[2])
+			}
+			if ref == nil {
+				ref = l
+				continue
+			}
+			for _, c := range []struct {
+				what      string
+				got, want []float64
+			}{{"source", l.Source(2), ref.Source(2)}, {"dW", l.GradW(2), ref.GradW(2)}, {"db", l.GradB(2), ref.GradB(2)}} {
+				for j := range c.want {
+					if math.Float64bits(c.got[j]) != math.Float64bits(c.want[j]) {
+						t.Fatalf("threads %d, float32 bands %v: %s[%d] = %v, want %v", threads, f32, c.what, j, c.got[j], c.want[j])
+					}
+				}
+			}
+		}
+	}
+}
