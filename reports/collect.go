@@ -22,6 +22,10 @@ type Options struct {
 	// Curves is the number of best trials whose learning curves are
 	// drawn. If 0, DefaultCurves is used.
 	Curves int
+	// Against names a goal that every evaluated goal is compared with,
+	// seed by seed (a preset such as context-lateral/opt_1_100_modified);
+	// "" for none.
+	Against string
 }
 
 // The defaults of Options.
@@ -193,7 +197,20 @@ func (c *collector) finish(title string) (*Report, error) {
 		}
 		sec.Notes = sectionNotes(sec)
 	}
-	r.Comparison = summary.Compare(evals)
+	r.Comparison = summary.Compare(evals, c.o.Against)
+	if a := c.o.Against; a != "" {
+		var names []string
+		found := false
+		for _, g := range r.Comparison {
+			for _, row := range g.Rows {
+				found = found || row.Is(a)
+				names = append(names, row.Goal)
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("--against %q: no evaluated goal of that name in these studies (they have: %s)", a, strings.Join(slices.Compact(slices.Sorted(slices.Values(names))), ", "))
+		}
+	}
 	var searches []*summary.SearchSummary
 	for _, sec := range r.Sections {
 		searches = append(searches, sec.Search)

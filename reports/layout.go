@@ -361,7 +361,7 @@ func layoutAnalyses(d *doc, sid string, sec *Section) {
 			sparse = append(sparse, e)
 		}
 	}
-	hasSearchAnalysis := s != nil && (s.Signs != nil || s.Profile != nil)
+	hasSearchAnalysis := s != nil && (s.Signs != nil || s.Profile != nil || s.Importance != nil)
 	if !hasSearchAnalysis && len(sens) == 0 && len(sparse) == 0 {
 		return
 	}
@@ -370,6 +370,9 @@ func layoutAnalyses(d *doc, sid string, sec *Section) {
 		layoutSigns(d, sid, s)
 	} else if s != nil && len(s.Leaderboard) > 0 {
 		d.note("Sign agreement needs at least 3 complete trials; the study has %d.", len(s.Leaderboard))
+	}
+	if s != nil && s.Importance != nil {
+		layoutImportance(d, sid, s)
 	}
 	if s != nil && s.Profile != nil {
 		layoutProfile(d, sid, s.Profile)
@@ -380,6 +383,34 @@ func layoutAnalyses(d *doc, sid string, sec *Section) {
 	for j, e := range sparse {
 		layoutSparsify(d, fmt.Sprintf("%s-sparse%d", sid, j+1), e)
 	}
+}
+
+// layoutImportance is the share of the values' variation each searched
+// weight and hyperparameter explains on its own, from the trials alone.
+func layoutImportance(d *doc, sid string, s *summary.SearchSummary) {
+	imp := s.Importance
+	d.heading(4, sid+"-importance", "Importance of the weights and hyperparameters")
+	d.para("Share of the variance of the %d complete trials' values that each searched coordinate explains on its own (%s, %d bins; about 0 for one that does not matter). "+
+		"Interactions are not counted, and a sampler that concentrates its proposals blurs the estimate; the sensitivity analysis below, where there is one, measures instead.",
+		imp.Trials, summary.ImportanceMethod, imp.Bins)
+	t := &table{head: []string{"rank", "weight or hyperparameter", "share of variance", "better when"}, numeric: []bool{true, false, true, false}}
+	for k, r := range imp.Rows {
+		dir := dash
+		if !math.IsNaN(r.Spearman) && r.Spearman != 0 {
+			if (r.Spearman > 0) == s.Maximize {
+				dir = "larger"
+			} else {
+				dir = "smaller"
+			}
+		}
+		label := r.Label
+		if r.Param {
+			label += " (hyperparameter)"
+		}
+		t.rows = append(t.rows, []cell{c(strconv.Itoa(k + 1)), c(label), {text: strconv.FormatFloat(100*r.Share, 'f', 1, 64) + " %", heat: math.NaN()}, c(dir)})
+	}
+	t.caption = "\"Better when\" is the sign of the rank correlation of the coordinate with the value."
+	d.add(t)
 }
 
 func layoutSigns(d *doc, sid string, s *summary.SearchSummary) {
@@ -707,7 +738,36 @@ func layoutComparison(d *doc, r *Report) {
 		d.figure(dotsFigure(id, fmt.Sprintf("Test accuracy, %d hidden neurons, %s", g.Hidden, plural(g.Epochs, "epoch")),
 			fmt.Sprintf("Mean test accuracy over seeds (bars: ± one standard deviation); rings mark the paper's published value for the same setup and kind of goal (%d epochs).", setups.PaperEpochs),
 			"test accuracy (%)", labels, samples, paper, fmt.Sprintf("paper (%d epochs)", setups.PaperEpochs)))
+		layoutPaired(d, g)
 	}
+}
+
+// layoutPaired is the comparison of a group's goals with the report's
+// reference goal on the seeds both ran, when the group holds it.
+func layoutPaired(d *doc, g summary.ComparisonGroup) {
+	ref := ""
+	for _, row := range g.Rows {
+		if row.VsReference != nil {
+			ref = row.VsReference.Reference
+			break
+		}
+	}
+	if ref == "" {
+		return
+	}
+	d.para("Paired by seed against %s: evaluation runs on one seed share the data split and order, so the per-seed difference of test accuracies removes the spread the goals have in common. "+
+		"Δ is the median (and mean) over the seeds both ran; p is two-sided, from the paired t-test.", ref)
+	t := &table{head: []string{"setup", "goal", "from", "paired seeds", "median Δ test", "mean Δ test", "ahead on", "p (paired t)"},
+		numeric: []bool{false, false, false, true, true, true, true, true}}
+	for _, row := range g.Rows {
+		v := row.VsReference
+		if v == nil {
+			continue
+		}
+		t.rows = append(t.rows, []cell{c(row.Setup), c(shortGoal(row.Goal, row.Setup)), c(source(row.Study, row.Setup)), c(strconv.Itoa(v.Seeds)),
+			c(pp(v.Median)), c(pp(v.Mean)), c(fmt.Sprintf("%d of %d", v.Ahead, v.Seeds)), c(pvalue(v.T.P))})
+	}
+	d.add(t)
 }
 
 // source shortens an evaluation study's name for a table whose rows give

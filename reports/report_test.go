@@ -169,6 +169,10 @@ func TestCollectContent(t *testing.T) {
 	if s.Profile == nil || s.Profile.Heuristic == nil || !strings.Contains(s.Profile.HeuristicFrom, "context-lateral/naive") {
 		t.Errorf("profile: %+v", s.Profile)
 	}
+	// Importance: one row per searched weight (18; H_res is fixed), from the 8 complete trials.
+	if s.Importance == nil || s.Importance.Trials != 8 || len(s.Importance.Rows) != 18 {
+		t.Errorf("importance %+v: want 18 rows from 8 trials", s.Importance)
+	}
 	// Sign agreement counts every leaderboard goal once per atom.
 	for _, row := range s.Signs.Atoms {
 		if row.Positive+row.Negative+row.Zero != len(s.Leaderboard) {
@@ -378,5 +382,67 @@ func TestAgreementAcrossStudies(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "Sign agreement across studies") || !strings.Contains(b.String(), "agree in sign on 3 atoms") {
 		t.Error("the HTML report lacks the agreement across studies")
+	}
+}
+
+// TestCollectAgainst checks the paired comparison with a reference goal:
+// every other row with common seeds gets the per-seed differences, the
+// markdown shows them, and an unknown name is an error naming it.
+func TestCollectAgainst(t *testing.T) {
+	st, _ := fixtureStore(t)
+	r, err := Collect(context.Background(), st, []string{"ctxlat", "presets"}, &Options{Against: "context-lateral/naive"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := r.Comparison[0]
+	ref := -1
+	for i, row := range g.Rows {
+		if row.Is("context-lateral/naive") {
+			ref = i
+			break
+		}
+	}
+	if ref < 0 {
+		t.Fatal("no context-lateral/naive row")
+	}
+	paired := 0
+	for i, row := range g.Rows {
+		v := row.VsReference
+		if i == ref {
+			if v != nil {
+				t.Error("the reference is compared with itself")
+			}
+			continue
+		}
+		if v == nil {
+			continue
+		}
+		paired++
+		var d []float64
+		ahead := 0
+		for seed, x := range row.TestBySeed {
+			if y, ok := g.Rows[ref].TestBySeed[seed]; ok {
+				d = append(d, x-y)
+				if x > y {
+					ahead++
+				}
+			}
+		}
+		if v.Seeds != len(d) || v.Ahead != ahead || math.Abs(v.Mean-summary.NewSample(d).Mean) > 1e-15 || v.T.P < 0 || v.T.P > 1 {
+			t.Errorf("%s: paired %+v, want %d seeds, %d ahead, mean of %v", row.Goal, v, len(d), ahead, d)
+		}
+	}
+	if paired == 0 {
+		t.Fatal("no row was paired with the reference")
+	}
+	var md bytes.Buffer
+	if _, err := WriteMarkdown(&md, r, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "Paired by seed against") || !strings.Contains(md.String(), "p (paired t)") {
+		t.Error("the markdown has no paired table")
+	}
+	if _, err := Collect(context.Background(), st, []string{"ctxlat"}, &Options{Against: "nosuch"}); err == nil || !strings.Contains(err.Error(), "nosuch") {
+		t.Errorf("unknown --against: %v", err)
 	}
 }

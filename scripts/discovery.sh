@@ -3,7 +3,8 @@
 #
 #   scripts/discovery.sh search     # run or resume the search (Ctrl-C stops it cleanly)
 #   scripts/discovery.sh export     # write the study to docs/campaigns/ (commit it)
-#   scripts/discovery.sh evaluate   # the best found goals beside the paper's, on the same fresh seeds
+#   scripts/discovery.sh evaluate   # the best found goals beside the paper's and backprop, on the same fresh seeds
+#   scripts/discovery.sh report     # docs/discovery/report.md (and its SVG plots) from the store
 #
 # The study lives in $STORE (default discovery.db). A machine that has only a
 # clone gets it back from the committed export: 'search' imports
@@ -18,20 +19,33 @@ STUDY=${STUDY:-discovery-1}
 TRIALS=${TRIALS:-200}
 SEEDS=${SEEDS:-10}
 EXPORT=docs/campaigns/$STUDY.json.gz
+# The evaluation studies (goalsearch evaluate names them by setup and hidden size).
+EVALS=("$STUDY/evaluate/context-lateral/h100" presets/evaluate/backprop/h100)
 PRESETS=(opt_1_100_cmaes opt_1_100_tpe opt_3_100_tpe opt_1_100_modified opt_2_100_tpe opt_2_100_cmaes opt_3_100_cmaes naive)
 
 [[ -x $GS ]] || make build >/dev/null
 
-has_study() { "$GS" status "$STUDY" --store "$STORE" >/dev/null 2>&1; }
+has_study() { "$GS" status "$1" --store "$STORE" >/dev/null 2>&1; }
+
+# restore imports, from docs/campaigns/, the studies the store lacks, so a
+# fresh clone resumes the campaign and its evaluations where they were exported.
+restore() {
+	local e f tmp
+	for e in "$STUDY" "${EVALS[@]}"; do
+		f=docs/campaigns/$STUDY-${e//\//_}.json.gz
+		[[ $e == "$STUDY" ]] && f=$EXPORT
+		if ! has_study "$e" && [[ -f $f ]]; then
+			tmp=$(mktemp)
+			gunzip -c "$f" >"$tmp"
+			"$GS" import "$tmp" --store "$STORE"
+			rm -f "$tmp"
+		fi
+	done
+}
 
 case "${1:-}" in
 search)
-	if ! has_study && [[ -f $EXPORT ]]; then
-		tmp=$(mktemp)
-		gunzip -c "$EXPORT" >"$tmp"
-		"$GS" import "$tmp" --store "$STORE"
-		rm -f "$tmp"
-	fi
+	restore
 	enqueue=()
 	for p in "${PRESETS[@]}"; do enqueue+=(--enqueue "context-lateral/$p"); done
 	# TPE warm-started with the paper's goals; 100-epoch trials; ASHA with
@@ -47,35 +61,47 @@ export)
 	mv "$EXPORT.tmp" "$EXPORT"
 	"$GS" export "$STUDY" --store "$STORE" --format csv >"docs/campaigns/$STUDY.csv"
 	ls -l "$EXPORT" "docs/campaigns/$STUDY.csv"
+	for e in "${EVALS[@]}"; do
+		"$GS" status "$e" --store "$STORE" >/dev/null 2>&1 || continue
+		f=docs/campaigns/$STUDY-${e//\//_}.json.gz
+		"$GS" export "$e" --store "$STORE" | gzip -9n >"$f.tmp"
+		mv "$f.tmp" "$f"
+		ls -l "$f"
+	done
 	;;
 evaluate)
 	# The three best goals the sampler proposed (not the enqueued presets),
-	# beside the paper's best presets, on the same $SEEDS fresh seeds (an
+	# beside the paper's presets, on the same $SEEDS fresh seeds (an
 	# evaluation's seeds depend on the seed index only, so the comparison
-	# is paired).
+	# is paired), then backprop of the same size on the same seeds.
+	restore
 	mapfile -t found < <("$GS" trials "$STUDY" --store "$STORE" --json | /usr/bin/python3 -c '
 import json, sys
 ts = json.load(sys.stdin)
 ts = ts.get("trials", ts) if isinstance(ts, dict) else ts
-get = lambda t, *ks: next((t[k] for k in ks if k in t), None)
 # trials --json leaves out fields that are zero, generation 0 included.
 # Ranked as the sampler ranks them: by the epoch reached (ASHA lets few
 # trials finish; one stopped at rung 90 is nearly a finished one), then by
 # validation accuracy.
-done = [t for t in ts if get(t, "state", "State") in ("complete", "pruned") and (get(t, "generation", "Generation") or 0) != 0
-        and get(t, "value", "Value") is not None]
-done.sort(key=lambda t: (-len(get(t, "epochs", "Epochs") or []), -get(t, "value", "Value")))
-for t in done[:3]:
-    print(",".join(repr(g) for g in get(t, "gamma", "Gamma")))
+done = [t for t in ts if t.get("state") in ("complete", "pruned") and (t.get("generation") or 0) != 0
+        and t.get("value") is not None]
+done.sort(key=lambda t: (-len(t.get("epochs") or []), -t["value"]))
+print(",".join(str(t["number"]) for t in done[:3]))
 ')
 	goals=()
-	for g in "${found[@]}"; do goals+=(--goal "$g"); done
-	for p in opt_1_100_tpe opt_1_100_modified; do goals+=(--goal "context-lateral/$p"); done
-	exec nice -n 19 "$GS" evaluate --store "$STORE" --setup context-lateral "${goals[@]}" \
+	for p in opt_1_100_tpe opt_1_100_modified opt_1_100_cmaes naive; do goals+=(--goal "context-lateral/$p"); done
+	nice -n 19 "$GS" evaluate "$STUDY" --store "$STORE" --top 0 --trial "${found[0]}" "${goals[@]}" \
+		--seeds "$SEEDS" --epochs 100 --workers 2 --threads 1
+	exec nice -n 19 "$GS" evaluate --store "$STORE" --setup backprop \
 		--seeds "$SEEDS" --epochs 100 --workers 2 --threads 1
 	;;
+report)
+	restore
+	"$GS" report "$STUDY" presets --store "$STORE" --format md -o docs/discovery/report.md \
+		--title "goalsearch: discovery campaign $STUDY and its evaluation"
+	;;
 *)
-	echo "usage: scripts/discovery.sh search|export|evaluate" >&2
+	echo "usage: scripts/discovery.sh search|export|evaluate|report" >&2
 	exit 2
 	;;
 esac

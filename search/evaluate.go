@@ -148,6 +148,41 @@ func TopGoals(trials []store.Trial, k int) []summary.EvalGoal {
 	return out
 }
 
+// TrialGoals returns the goals of the trials numbered numbers, in that
+// order, each named as TopGoals names it; a pruned trial is allowed (with an
+// early-stopping pruner the best goals are mostly pruned at a late rung),
+// a trial without a goal or a number the study lacks is an error.
+func TrialGoals(trials []store.Trial, numbers []int) ([]summary.EvalGoal, error) {
+	byNumber := make(map[int]store.Trial, len(trials))
+	for _, t := range trials {
+		byNumber[t.Number] = t
+	}
+	var out []summary.EvalGoal
+	for _, n := range numbers {
+		t, ok := byNumber[n]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("no trial %d (the study has %d trials, numbered from 0)", n, len(trials))
+		case t.State != store.Complete && t.State != store.Pruned:
+			return nil, fmt.Errorf("trial %d is %s; want a complete or pruned trial", n, t.State)
+		case len(t.Gamma) == 0:
+			return nil, fmt.Errorf("trial %d has no goal", n)
+		}
+		out = append(out, summary.EvalGoal{Name: fmt.Sprintf("trial %d", t.Number), Gamma: slices.Clone(t.Gamma), Params: slices.Clone(t.Params), Trial: t.Number})
+	}
+	return out, nil
+}
+
+// AppendNewGoals appends to gs the goals of more that it does not hold yet.
+func AppendNewGoals(gs []summary.EvalGoal, more ...summary.EvalGoal) []summary.EvalGoal {
+	for _, g := range more {
+		if !slices.ContainsFunc(gs, func(h summary.EvalGoal) bool { return sameGoal(g, h) }) {
+			gs = append(gs, g)
+		}
+	}
+	return gs
+}
+
 func sameGoal(a, b summary.EvalGoal) bool {
 	return a.Name == b.Name && a.Atom == b.Atom && a.Delta == b.Delta && slices.Equal(a.Gamma, b.Gamma) && slices.Equal(a.Params, b.Params)
 }

@@ -304,3 +304,36 @@ func TestForStudy(t *testing.T) {
 		t.Fatalf("search study: %v, %v", smp, err)
 	}
 }
+
+func TestTrialGoals(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	trials := []store.Trial{
+		{Number: 0, State: store.Complete, Gamma: []float64{1, 0}, Value: f(0.9)},
+		{Number: 1, State: store.Pruned, Gamma: []float64{0, 1}, Value: f(0.8)},
+		{Number: 2, State: store.Failed, Gamma: []float64{0.5, 0.5}},
+		{Number: 3, State: store.Running, Gamma: []float64{0.2, 0.2}},
+	}
+	gs, err := TrialGoals(trials, []int{1, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gs) != 2 || gs[0].Name != "trial 1" || gs[0].Trial != 1 || !slices.Equal(gs[0].Gamma, []float64{0, 1}) || gs[1].Trial != 0 {
+		t.Fatalf("goals %+v, want trials 1 then 0", gs)
+	}
+	// The pruned trial's goal is a copy: evaluating it must not alias the trial.
+	gs[0].Gamma[0] = 7
+	if trials[1].Gamma[0] != 0 {
+		t.Error("TrialGoals aliases the trial's goal")
+	}
+	for _, bad := range [][]int{{2}, {3}, {4}, {-1}} {
+		if _, err := TrialGoals(trials, bad); err == nil {
+			t.Errorf("trials %v: no error", bad)
+		}
+	}
+	// Top goals and picked trials together hold each goal once.
+	top := TopGoals(trials, 1)
+	all := AppendNewGoals(top, gs[1], summary.EvalGoal{Name: "trial 1", Gamma: []float64{0, 1}, Trial: 1})
+	if len(all) != 2 || all[0].Trial != 0 || all[1].Trial != 1 {
+		t.Errorf("AppendNewGoals: %+v, want trial 0 once, then trial 1", all)
+	}
+}

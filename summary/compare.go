@@ -2,8 +2,10 @@ package summary
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"slices"
+	"strings"
 
 	"goalsearch/setups"
 )
@@ -31,6 +33,12 @@ type ComparisonRow struct {
 	// goal in the same group; nil for the heuristic itself, baselines, or
 	// when the group has no heuristic for the setup.
 	VsHeuristic *Difference
+	// VsReference compares the test accuracies with Compare's reference
+	// goal seed by seed; nil without a reference, for the reference
+	// itself, or when the two share fewer than two seeds.
+	VsReference *PairedDifference
+	// TestBySeed is Test by run seed, for paired comparisons.
+	TestBySeed map[uint64]float64
 	// Paper is the paper's test accuracy for this setup, goal kind and
 	// hidden size; PaperText is "" when it has none.
 	Paper     float64
@@ -46,6 +54,42 @@ type Difference struct {
 	MannWhitney TestResult
 }
 
+// A PairedDifference is a row minus the reference on the seeds both ran:
+// evaluation runs on one seed share the data split and order, so pairing
+// removes the part of the seed spread the goals have in common.
+type PairedDifference struct {
+	Reference string // the reference row's study and goal
+	// Seeds is the number of seeds both have; Ahead the number where the
+	// row's test accuracy is higher.
+	Seeds, Ahead int
+	// Median and Mean are of the per-seed differences.
+	Median, Mean float64
+	T            TestResult // paired t-test
+}
+
+// PairedBySeed compares row values a with reference values b on their common
+// seeds; nil if they share fewer than two.
+func PairedBySeed(a, b map[uint64]float64) *PairedDifference {
+	var x, y, d []float64
+	for _, s := range slices.Sorted(maps.Keys(a)) {
+		if w, ok := b[s]; ok {
+			x, y, d = append(x, a[s]), append(y, w), append(d, a[s]-w)
+		}
+	}
+	if len(d) < 2 {
+		return nil
+	}
+	p := &PairedDifference{Seeds: len(d), T: PairedT(x, y)}
+	for _, v := range d {
+		if v > 0 {
+			p.Ahead++
+		}
+	}
+	ds := NewSample(d)
+	p.Median, p.Mean = ds.Median, ds.Mean
+	return p
+}
+
 // setupRank orders setups in comparisons as the registry (and the paper)
 // does: the infomorphic setups, then the baselines, then any other.
 func setupRank(s string) int {
@@ -57,8 +101,11 @@ func setupRank(s string) int {
 }
 
 // Compare builds the comparison groups from the evaluate and reproduce
-// studies: every goal with at least one complete run.
-func Compare(evals []*EvalSummary) []ComparisonGroup {
+// studies: every goal with at least one complete run. With a reference
+// goal name (a preset's full or short name, or a goal as an evaluation
+// study names it), every other row of a group that holds it is compared
+// with it seed by seed (VsReference).
+func Compare(evals []*EvalSummary, reference string) []ComparisonGroup {
 	type key struct{ hidden, epochs int }
 	groups := map[key]*ComparisonGroup{}
 	var keys []key
@@ -82,7 +129,7 @@ func Compare(evals []*EvalSummary) []ComparisonGroup {
 			if gr.Counts.Complete == 0 {
 				continue
 			}
-			row := ComparisonRow{Study: e.Study, Setup: e.Setup, Goal: gr.Goal.Name, Val: gr.Val, Test: gr.Test, Paper: math.NaN()}
+			row := ComparisonRow{Study: e.Study, Setup: e.Setup, Goal: gr.Goal.Name, Val: gr.Val, Test: gr.Test, TestBySeed: gr.TestBySeed, Paper: math.NaN()}
 			if gr.Goal.Gamma == nil {
 				row.Kind = "baseline"
 			} else {
@@ -140,6 +187,17 @@ func Compare(evals []*EvalSummary) []ComparisonGroup {
 			r.VsHeuristic = &Difference{Reference: h.Study + ": " + h.Goal, Delta: r.Test.Mean - h.Test.Mean,
 				Welch: WelchT(r.Test.Values, h.Test.Values), MannWhitney: MannWhitneyU(r.Test.Values, h.Test.Values)}
 		}
+		if ref := referenceRow(g.Rows, reference); ref >= 0 {
+			h := g.Rows[ref]
+			for i := range g.Rows {
+				if i != ref {
+					if d := PairedBySeed(g.Rows[i].TestBySeed, h.TestBySeed); d != nil {
+						d.Reference = h.Study + ": " + h.Goal
+						g.Rows[i].VsReference = d
+					}
+				}
+			}
+		}
 		for i, r := range g.Rows {
 			if !math.IsNaN(r.Test.Mean) && (g.Best < 0 || r.Test.Mean > g.Rows[g.Best].Test.Mean) {
 				g.Best = i
@@ -148,4 +206,24 @@ func Compare(evals []*EvalSummary) []ComparisonGroup {
 		out = append(out, *g)
 	}
 	return out
+}
+
+// referenceRow is the index of the row whose goal is name (the first, in
+// the group's order), or -1.
+func referenceRow(rows []ComparisonRow, name string) int {
+	if name == "" {
+		return -1
+	}
+	for i, r := range rows {
+		if r.Is(name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// Is reports whether the row's goal is named name: as the evaluation
+// study names it, or, for a preset, by its short name.
+func (r ComparisonRow) Is(name string) bool {
+	return name != "" && (r.Goal == name || strings.TrimPrefix(r.Goal, r.Setup+"/") == name)
 }

@@ -45,10 +45,14 @@ type Importance struct {
 	Rows []ImportanceRow
 }
 
-// An ImportanceRow is one searched weight.
+// An ImportanceRow is one searched weight or hyperparameter.
 type ImportanceRow struct {
-	Label string
-	Index int // the weight's coordinate in the goal vector
+	Label string // the weight's atom label, or the hyperparameter's key path
+	// Index is the weight's coordinate in the goal vector, or, for the
+	// j-th hyperparameter of the search space, the goal's length + j.
+	Index int
+	// Param is true for a hyperparameter.
+	Param bool
 	// Share is omega squared, in [0, 1].
 	Share float64
 	// Normalized is Share divided by the sum of the shares (0 when all are
@@ -56,20 +60,25 @@ type ImportanceRow struct {
 	Normalized float64
 	// Spearman is the rank correlation of the weight with the value: its
 	// sign says in which direction the value improves, for a maximised
-	// objective when positive. NaN for a constant weight or value.
+	// objective when positive. NaN for a constant weight or value, and for
+	// a categorical hyperparameter, whose choices have no order.
 	Spearman float64
 }
 
-// StudyImportance estimates the importance of each searched weight of
-// study from its trials.
+// StudyImportance estimates the importance of each searched weight and
+// hyperparameter of study from its trials. A hyperparameter is binned by
+// its value like a weight (a log-float's bins are the same on the log
+// scale, since they are by rank); a categorical one's choices, stored as
+// their indices, stay in one bin each up to B choices.
 func StudyImportance(study store.Study, trials []store.Trial) Importance {
 	var xs [][]float64
 	var ys []float64
+	dim, np := study.Space.Dim(), len(study.Space.Params)
 	for _, t := range trials {
-		if t.State != store.Complete || t.Value == nil || !finite(*t.Value) || len(t.Gamma) != study.Space.Dim() {
+		if t.State != store.Complete || t.Value == nil || !finite(*t.Value) || len(t.Gamma) != dim || len(t.Params) != np {
 			continue
 		}
-		xs, ys = append(xs, t.Gamma), append(ys, *t.Value)
+		xs, ys = append(xs, append(slices.Clone(t.Gamma), t.Params...)), append(ys, *t.Value)
 	}
 	imp := Importance{Trials: len(ys)}
 	if len(ys) < MinImportanceTrials {
@@ -87,6 +96,18 @@ func StudyImportance(study store.Study, trials []store.Trial) Importance {
 			x[k] = xs[k][i]
 		}
 		r := ImportanceRow{Label: l, Index: i, Share: omegaSquared(x, ys, imp.Bins), Spearman: Spearman(x, ys)}
+		sum += r.Share
+		imp.Rows = append(imp.Rows, r)
+	}
+	for j, p := range study.Space.Params {
+		x := make([]float64, n)
+		for k := range xs {
+			x[k] = xs[k][dim+j]
+		}
+		r := ImportanceRow{Label: p.Key, Index: dim + j, Param: true, Share: omegaSquared(x, ys, imp.Bins), Spearman: math.NaN()}
+		if p.Type != store.Categorical {
+			r.Spearman = Spearman(x, ys)
+		}
 		sum += r.Share
 		imp.Rows = append(imp.Rows, r)
 	}

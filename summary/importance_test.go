@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -83,5 +84,39 @@ func TestImportanceEdgeCases(t *testing.T) {
 	imp = StudyImportance(study, trialsOf(gs, func(g []float64) float64 { return g[0] }))
 	if imp.Rows[0].Label != "a" || imp.Rows[0].Share < 0.8 || imp.Rows[1].Share != 0 || !math.IsNaN(imp.Rows[1].Spearman) {
 		t.Errorf("value = a: %+v", imp.Rows)
+	}
+}
+
+// A hyperparameter searched beside the goal gets its own row: a
+// categorical one that drives the value ranks first, without a direction;
+// a log-float one that does not matter is about 0; a trial without the
+// study's hyperparameters does not count.
+func TestImportanceOfHyperparameters(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var ts []store.Trial
+	for i := range 120 {
+		g := []float64{r.Float64()*2 - 1, r.Float64()*2 - 1}
+		bins, lr := float64(r.IntN(3)), math.Exp(r.Float64()*4-9)
+		v := []float64{0.9, 0.5, 0.7}[int(bins)] + 0.1*g[0] + 0.01*r.NormFloat64()
+		ts = append(ts, store.Trial{Number: i, State: store.Complete, Gamma: g, Params: []float64{bins, lr}, Value: &v})
+	}
+	v := 1.0
+	ts = append(ts, store.Trial{Number: 120, State: store.Complete, Gamma: []float64{0, 0}, Value: &v})
+	study := store.Study{Space: store.SearchSpace{Labels: []string{"a", "b"}, Params: []store.Param{
+		{Key: "network.hidden_layer.binning.bins", Type: store.Categorical, Choices: []json.RawMessage{json.RawMessage("10"), json.RawMessage("20"), json.RawMessage("40")}},
+		{Key: "network.hidden_layer.adam.lr", Type: store.LogFloat, Lower: math.Exp(-9), Upper: math.Exp(-5)},
+	}}}
+	imp := StudyImportance(study, ts)
+	if imp.Trials != 120 || len(imp.Rows) != 4 {
+		t.Fatalf("trials %d rows %d, want 120 and 4 (2 weights, 2 hyperparameters)", imp.Trials, len(imp.Rows))
+	}
+	top := imp.Rows[0]
+	if top.Label != "network.hidden_layer.binning.bins" || !top.Param || top.Index != 2 || top.Share < 0.7 || !math.IsNaN(top.Spearman) {
+		t.Errorf("first row %+v, want the categorical bins, share > 0.7, no direction", top)
+	}
+	for _, row := range imp.Rows {
+		if row.Label == "network.hidden_layer.adam.lr" && (row.Share > 0.05 || !row.Param || row.Index != 3 || math.IsNaN(row.Spearman)) {
+			t.Errorf("lr %+v, want share about 0 with a rank correlation", row)
+		}
 	}
 }

@@ -188,3 +188,23 @@ func TestPairedT(t *testing.T) {
 		t.Errorf("constant differences: p = %v, want NaN", r.P)
 	}
 }
+
+func TestPairedBySeed(t *testing.T) {
+	a := map[uint64]float64{1: 0.95, 2: 0.94, 3: 0.96, 9: 0.5}
+	b := map[uint64]float64{1: 0.94, 2: 0.945, 3: 0.95, 4: 0.1}
+	p := PairedBySeed(a, b)
+	// Seeds 1, 2, 3: differences +0.01, -0.005, +0.01.
+	if p == nil || p.Seeds != 3 || p.Ahead != 2 {
+		t.Fatalf("%+v, want 3 seeds, 2 ahead", p)
+	}
+	if math.Abs(p.Median-0.01) > 1e-12 || math.Abs(p.Mean-0.005) > 1e-12 {
+		t.Errorf("median %v mean %v, want 0.01 and 0.005", p.Median, p.Mean)
+	}
+	want := PairedT([]float64{0.95, 0.94, 0.96}, []float64{0.94, 0.945, 0.95})
+	if p.T.P != want.P {
+		t.Errorf("p %v, want the paired t-test's %v", p.T.P, want.P)
+	}
+	if PairedBySeed(a, map[uint64]float64{1: 0.9}) != nil {
+		t.Error("one common seed: want nil")
+	}
+}

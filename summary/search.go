@@ -74,6 +74,10 @@ type SearchSummary struct {
 	// Profile compares the hidden neurons' mean atoms of the best goal
 	// and the heuristic goal; nil for setups without atoms.
 	Profile *AtomProfile
+	// Importance is how much of the values' variation each searched
+	// weight and hyperparameter explains on its own; nil with fewer than
+	// MinImportanceTrials complete trials.
+	Importance *Importance
 }
 
 // An Entry is one complete trial on the leaderboard.
@@ -253,6 +257,9 @@ func Search(study store.Study, trials []store.Trial, leaderboard, curves int) *S
 		}
 		signs := Signs(s.Labels, s.Free, numbers, gammas)
 		s.Signs = &signs
+	}
+	if imp := StudyImportance(study, trials); len(imp.Rows) > 0 {
+		s.Importance = &imp
 	}
 	return s
 }

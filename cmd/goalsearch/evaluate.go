@@ -26,6 +26,7 @@ type evaluateOptions struct {
 	Store      string
 	Study      string
 	Top        int
+	Trials     []int
 	Goals      []string
 	Setup      string
 	Seeds      int
@@ -41,11 +42,13 @@ type evaluateOptions struct {
 func newEvaluateCmd(s streams) *cobra.Command {
 	o := &evaluateOptions{}
 	cmd := &cobra.Command{
-		Use:   "evaluate [STUDY] [--top K] [--goal GOAL ...] [flags]",
+		Use:   "evaluate [STUDY] [--top K] [--trial N ...] [--goal GOAL ...] [flags]",
 		Short: "Re-train a study's best goals, or presets, on fresh seeds with the test set",
 		Long: wrap(`evaluate re-trains goals on fresh seeds with the full epoch budget and records
 the validation and the test accuracy of every run: the top K goals of a
-searched STUDY (by validation accuracy) and/or the --goal presets and vectors,
+searched STUDY (by validation accuracy), its --trial goals (pruned ones
+too, for a study whose pruner let few trials finish) and/or the --goal
+presets and vectors,
 or, without a STUDY, presets on --setup (a baseline setup, `+strings.Join(setups.Names(setups.Baseline), " or ")+`,
 needs no goal). The seeds are the same for every goal (paired comparisons)
 and differ from the search's.`) + `
@@ -61,6 +64,7 @@ The table shows per goal the mean, standard deviation, median and range over
 the seeds; only the validation accuracy should choose between goals.`,
 		Example: `  goalsearch evaluate ctxlat --top 5 --seeds 10
   goalsearch evaluate ctxlat --top 1 --goal context-lateral/naive --hidden 50,100,500
+  goalsearch evaluate discovery-1 --top 0 --trial 93,105 --goal context-lateral/opt_1_100_tpe
   goalsearch evaluate --goal context/naive --setup context --seeds 2 --epochs 1 --hidden 50
   goalsearch evaluate --setup backprop --seeds 3 --epochs 10`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -79,6 +83,7 @@ the seeds; only the validation accuracy should choose between goals.`,
 	f := cmd.Flags()
 	addStoreFlag(cmd, &o.Store)
 	f.IntVar(&o.Top, "top", 5, "with a STUDY: evaluate its K best complete goals (0: none)")
+	f.IntSliceVar(&o.Trials, "trial", nil, "with a STUDY: evaluate these trials' goals too, by number (complete or pruned); repeatable or comma-separated")
 	f.StringArrayVar(&o.Goals, "goal", nil, "a goal to evaluate: preset name or comma-separated weights; repeatable")
 	f.StringVar(&o.Setup, "setup", "", "without a STUDY: the setup (default: the setup of the --goal presets)")
 	f.IntVar(&o.Seeds, "seeds", 10, "fresh seeds per goal")
@@ -158,6 +163,9 @@ func runEvaluate(ctx context.Context, o *evaluateOptions, s streams) error {
 // evaluatePlans turns the options into one plan per hidden size.
 func evaluatePlans(ctx context.Context, st store.Store, o *evaluateOptions) ([]search.EvalPlan, error) {
 	hidden := o.Hidden
+	if o.Study == "" && len(o.Trials) > 0 {
+		return nil, usagef("--trial %v: trials are a STUDY's; give the study", o.Trials)
+	}
 	if o.Study == "" {
 		return presetPlans(o)
 	}
@@ -182,6 +190,11 @@ func evaluatePlans(ctx context.Context, st store.Store, o *evaluateOptions) ([]s
 		return nil, err
 	}
 	gs := search.TopGoals(trials, o.Top)
+	picked, err := search.TrialGoals(trials, o.Trials)
+	if err != nil {
+		return nil, usagef("--trial: study %s: %v", src.Name, err)
+	}
+	gs = search.AppendNewGoals(gs, picked...)
 	extra, err := parseEvalGoals(src.Setup.Name, src.Space.Dim(), o.Goals)
 	if err != nil {
 		return nil, err

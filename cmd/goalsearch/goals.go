@@ -24,8 +24,10 @@ func newGoalsCmd(s streams) *cobra.Command {
 		Short: "List the built-in goal presets, or show one with its atom labels",
 		Long: `goals lists the goal vectors published with the paper's reference
 implementation, embedded in goalsearch as presets named SETUP/NAME ('naive'
-is the paper's heuristic goal for that setup). With a preset name it prints
-the vector, one weight per atom, in goal order.` + borrowedPresets(),
+is the paper's heuristic goal for that setup), and the goals goalsearch's own
+campaigns discovered (discovered_N, marked *), each with the study and trial
+it came from and the accuracy one seed reaches with it. With a preset name it
+prints the vector, one weight per atom, in goal order.` + borrowedPresets(),
 		Example: `  goalsearch goals
   goalsearch goals context-lateral/opt_1_100_tpe
   goalsearch goals context-lateral/opt_1_100_tpe --format hydra > conf/goals/infomorphic_context_lateral/opt_1_100_tpe.yaml`,
@@ -43,10 +45,11 @@ the vector, one weight per atom, in goal order.` + borrowedPresets(),
 }
 
 type goalJSON struct {
-	Name   string    `json:"name"`
-	Setup  string    `json:"setup"`
-	Labels []string  `json:"labels"`
-	Gamma  []float64 `json:"gamma"`
+	Name       string           `json:"name"`
+	Setup      string           `json:"setup"`
+	Labels     []string         `json:"labels"`
+	Gamma      []float64        `json:"gamma"`
+	Discovered *goals.Discovery `json:"discovered,omitempty"`
 }
 
 func runGoals(opts *goalsOptions, s streams) error {
@@ -80,7 +83,7 @@ func runGoals(opts *goalsOptions, s streams) error {
 		if err != nil {
 			return err
 		}
-		list = append(list, goalJSON{p.FullName(), p.Setup, labels, p.Gamma})
+		list = append(list, goalJSON{p.FullName(), p.Setup, labels, p.Gamma, p.Discovered})
 	}
 	if opts.Name != "" && len(list) == 0 {
 		return fmt.Errorf("no preset %q; 'goalsearch goals' lists them", opts.Name)
@@ -94,16 +97,31 @@ func runGoals(opts *goalsOptions, s streams) error {
 	if opts.Name != "" {
 		g := list[0]
 		fmt.Fprintf(w, "%s (setup %s)\n", g.Name, g.Setup)
+		if g.Discovered != nil {
+			fmt.Fprintln(w, wrap(g.Discovered.Describe()))
+		}
 		for i, l := range g.Labels {
 			fmt.Fprintf(w, "%s\t% .4f\n", l, g.Gamma[i])
 		}
 		return w.Flush()
 	}
 	fmt.Fprintf(w, "preset\tweights\tlargest weights\n")
+	discovered := false
 	for _, g := range list {
-		fmt.Fprintf(w, "%s\t%d\t%s\n", g.Name, len(g.Gamma), largest(g.Labels, g.Gamma, 3))
+		mark := ""
+		if g.Discovered != nil {
+			mark, discovered = " *", true
+		}
+		fmt.Fprintf(w, "%s%s\t%d\t%s\n", g.Name, mark, len(g.Gamma), largest(g.Labels, g.Gamma, 3))
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if discovered {
+		_, err := fmt.Fprintln(s.Out, "\n* discovered by a goalsearch campaign; 'goalsearch goals NAME' says where and what it measured")
+		return err
+	}
+	return nil
 }
 
 // largest describes the k weights of largest magnitude, the quickest way to

@@ -17,7 +17,8 @@ func TestGoalsCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("goals: exit %d: %s", code, errs)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
+	table, foot, _ := strings.Cut(strings.TrimSpace(out), "\n\n")
+	lines := strings.Split(table, "\n")
 	if h := cells(lines[0], 3); strings.Join(h, ",") != "preset,weights,largest weights" || len(lines) != 1+len(presets) {
 		t.Fatalf("%d lines for %d presets, header %q", len(lines), len(presets), h)
 	}
@@ -28,6 +29,15 @@ func TestGoalsCommand(t *testing.T) {
 	}
 	if c := row(t, out, "context-lateral/opt_1_100_modified", 3); c[1] != "19" || strings.Count(c[2], "1.00") != 3 {
 		t.Errorf("opt_1_100_modified: %q", c)
+	}
+
+	// A discovered goal is marked, and the footnote says where to look.
+	if !strings.Contains(out, "context-lateral/discovered_1 *") || !strings.Contains(foot, "discovered by a goalsearch campaign") {
+		t.Errorf("discovered_1 is not marked:\n%s", out)
+	}
+	code, out, _ = runCmd(t, "goals", "context-lateral/discovered_1")
+	if code != 0 || !strings.Contains(out, "study discovery-1, trial 93") || !strings.Contains(out, "seed 30, 100") {
+		t.Errorf("goals context-lateral/discovered_1: exit %d, no provenance:\n%s", code, out)
 	}
 
 	code, out, _ = runCmd(t, "goals", "lateral/naive")
@@ -43,7 +53,7 @@ func TestGoalsCommand(t *testing.T) {
 	}
 	for i, g := range list {
 		labels, _ := goals.Labels(g.Setup)
-		if g.Name != presets[i].FullName() || !slices.Equal(g.Gamma, presets[i].Gamma) || !slices.Equal(g.Labels, labels) {
+		if g.Name != presets[i].FullName() || !slices.Equal(g.Gamma, presets[i].Gamma) || !slices.Equal(g.Labels, labels) || (g.Discovered != nil) != (presets[i].Discovered != nil) {
 			t.Errorf("preset %d: %+v", i, g)
 		}
 	}

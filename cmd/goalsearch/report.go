@@ -21,6 +21,7 @@ type reportOptions struct {
 	Format  string
 	Title   string
 	Top     int
+	Against string
 }
 
 func newReportCmd(s streams) *cobra.Command {
@@ -67,6 +68,7 @@ report.md).`,
 	cmd.Flags().StringVar(&o.Format, "format", "", "html or md (default: from the -o file's extension, else html)")
 	cmd.Flags().StringVar(&o.Title, "title", "", "the report's title (default: goalsearch report: and the names)")
 	cmd.Flags().IntVar(&o.Top, "top", reports.DefaultLeaderboard, "best trials per study on the leaderboard")
+	cmd.Flags().StringVar(&o.Against, "against", "", "compare every evaluated goal with this one seed by seed, e.g. context-lateral/opt_1_100_modified (a preset, or a goal as the evaluation names it)")
 	return cmd
 }
 
@@ -110,7 +112,7 @@ func runReport(ctx context.Context, o *reportOptions, s streams) error {
 	if err != nil {
 		return err
 	}
-	opts := &reports.Options{Title: o.Title, Leaderboard: o.Top}
+	opts := &reports.Options{Title: o.Title, Leaderboard: o.Top, Against: o.Against}
 	var r *reports.Report
 	if o.All {
 		r, err = reports.CollectAll(ctx, st, opts)

@@ -265,6 +265,10 @@ func runTrain(ctx context.Context, opts *trainOptions, s streams) error {
 
 	fmt.Fprintf(s.ErrOut, "training %s%s: %d hidden, %d/%d/%d train/val/test images from %s, batch %d, seed %d, %d threads\n",
 		rep.Setup, goalSummary(opts.Goal, rep.Goal), rep.Hidden, rep.Data.Train, rep.Data.Val, rep.Data.Test, rep.Data.Source, rep.Batch, rep.Seed, rep.Threads)
+	if p, ok := goals.Lookup(strings.TrimSpace(opts.Goal), string(cfg.Setup)); ok && p.Discovered != nil {
+		// So that a user re-running a discovered goal can check its published number.
+		fmt.Fprintf(s.ErrOut, "%s: %s\n", p.FullName(), p.Discovered.Describe())
+	}
 	var prog progressReporter
 	if opts.progressTTY {
 		prog = newBarProgress(s.ErrOut, tr, rep.Epochs)

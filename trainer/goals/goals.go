@@ -27,7 +27,8 @@ import (
 
 // goals.yaml holds the vectors published with the reference implementation
 // (Priesemann-Group/Infomorphic_Networks, its conf/goals files), in goal
-// order, as the project's notes on the reference collected them.
+// order, as the project's notes on the reference collected them, and the
+// goals goalsearch's own campaigns discovered, each with its provenance.
 //
 //go:embed goals.yaml
 var presetYAML []byte
@@ -37,6 +38,32 @@ type Preset struct {
 	Setup string    `yaml:"setup"`
 	Name  string    `yaml:"name"`
 	Gamma []float64 `yaml:"gamma"`
+	// Discovered is set for a goal a goalsearch campaign found, rather than
+	// one the paper published.
+	Discovered *Discovery `yaml:"discovered,omitempty"`
+}
+
+// A Discovery records where a discovered preset came from and what it
+// measured, so that a user can check the published number by re-running it.
+type Discovery struct {
+	Study string `yaml:"study" json:"study"`
+	Trial int    `yaml:"trial" json:"trial"`
+	Date  string `yaml:"date" json:"date"` // YYYY-MM-DD
+	// Seed, Epochs, ValAcc and TestAcc: one run of goalsearch train with
+	// this seed and epoch count ends at these accuracies (per-batch means,
+	// as train reports them); runs are bit-reproducible.
+	Seed    uint64  `yaml:"seed" json:"seed"`
+	Epochs  int     `yaml:"epochs" json:"epochs"`
+	ValAcc  float64 `yaml:"val_acc" json:"val_acc"`
+	TestAcc float64 `yaml:"test_acc" json:"test_acc"`
+	// Evaluation summarises the multi-seed evaluation and names its document.
+	Evaluation string `yaml:"evaluation" json:"evaluation"`
+}
+
+// Describe is a discovered preset's provenance in one sentence.
+func (d *Discovery) Describe() string {
+	return fmt.Sprintf("found by goalsearch study %s, trial %d, %s; seed %d, %d epochs: validation %.4f, test %.4f; %s",
+		d.Study, d.Trial, d.Date, d.Seed, d.Epochs, d.ValAcc, d.TestAcc, d.Evaluation)
 }
 
 // FullName is how presets are named on the command line: setup/name.

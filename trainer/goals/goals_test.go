@@ -1,8 +1,10 @@
 package goals
 
 import (
+	"encoding/csv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -11,9 +13,10 @@ import (
 
 func TestPresets(t *testing.T) {
 	ps := Presets()
-	// goals_reference.yaml has 16 vectors: 3 context, 10 context-lateral, 3 lateral.
-	if len(ps) != 16 {
-		t.Fatalf("%d presets, want 16", len(ps))
+	// goals_reference.yaml has 16 vectors: 3 context, 10 context-lateral, 3
+	// lateral; goalsearch's campaigns added discovered_1.
+	if len(ps) != 17 {
+		t.Fatalf("%d presets, want 17", len(ps))
 	}
 	for _, p := range ps {
 		if err := Check(p.Gamma, p.Setup); err != nil {
@@ -23,6 +26,55 @@ func TestPresets(t *testing.T) {
 	p, ok := Lookup("context-lateral/opt_1_100_tpe", "")
 	if !ok || p.Gamma[0] != 0.3307283306516516 || len(p.Gamma) != 19 {
 		t.Fatalf("opt_1_100_tpe: %v %v", ok, p.Gamma)
+	}
+}
+
+// TestDiscoveredPreset checks that discovered_1 is the goal of the trial its
+// provenance names, in the campaign's committed export, and that only
+// discovered presets claim one.
+func TestDiscoveredPreset(t *testing.T) {
+	p, ok := Lookup("discovered_1", "context-lateral")
+	if !ok || p.Discovered == nil {
+		t.Fatalf("discovered_1: %v %+v", ok, p)
+	}
+	d := p.Discovered
+	if d.Study != "discovery-1" || d.Trial != 93 || d.Seed != 30 || d.Epochs != 100 || d.ValAcc < 0.9 || d.TestAcc < 0.9 || d.Date == "" {
+		t.Errorf("provenance %+v", d)
+	}
+	f, err := os.Open("../../docs/campaigns/discovery-1.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, _ := Labels("context-lateral")
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	found := false
+	for _, row := range rows[1:] {
+		if row[col["number"]] != strconv.Itoa(d.Trial) {
+			continue
+		}
+		found = true
+		for i, l := range labels {
+			v, err := strconv.ParseFloat(row[col[l]], 64)
+			if err != nil || v != p.Gamma[i] {
+				t.Errorf("%s: preset %v, trial %d of the export %q", l, p.Gamma[i], d.Trial, row[col[l]])
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no trial %d in the export", d.Trial)
+	}
+	for _, q := range Presets() {
+		if q.Discovered != nil && !strings.HasPrefix(q.Name, "discovered_") {
+			t.Errorf("%s claims a discovery", q.FullName())
+		}
 	}
 }
 
