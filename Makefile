@@ -19,7 +19,11 @@ lint:
 
 # The speed targets, printed as a table (raw output kept in bench.out): the
 # PID engine on a 100-neuron trivariate layer (20 and 100 bins, 1 and 2
-# threads) and a full MNIST epoch per setup on 1 and 2 cores.
+# threads); a full MNIST epoch (training, then validation and test) of
+# context, context-lateral and the backprop baseline on 1 and 2 cores, with
+# the reference's training time over ours (ref_x); and an epoch of the
+# paper's large network (2000 neurons, lateral fan-in 100) on 2 cores with
+# its peak memory (peak_MB). About 2 minutes on an idle 2-core machine.
 bench:
 	{ $(GO) test -run '^$$' -bench 'BenchmarkLayer$$' -benchtime 20x ./pid/ && \
 	  $(GO) test -run '^$$' -bench 'BenchmarkMNISTEpoch$$' -benchtime 3x -timeout 30m ./trainer/; } | tee bench.out | awk -f scripts/benchtable.awk

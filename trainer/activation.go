@@ -167,15 +167,27 @@ func (a Schneider) Apply(theta []float64, grad [][]float64, s [][]float64) {
 	checkApply(a.Sources(), theta, grad, s)
 	n := len(theta)
 	r, c, l := s[0][:n], s[1][:n], s[2][:n]
+	// Eight samples at a time with AVX-512, then four with AVX2, then
+	// one by one: the same bits either way (TestActivationKernels).
 	done := 0
 	if useAVX2 && n >= 4 {
 		var k actConsts
 		k.set(a.params())
-		done = n &^ 3
-		if grad == nil {
-			schneiderThetaAVX2(&theta[0], &r[0], &c[0], &l[0], done, &k)
-		} else {
-			schneiderAVX2(&theta[0], &grad[0][0], &grad[1][0], &grad[2][0], &r[0], &c[0], &l[0], done, &k)
+		if useAVX512 && n >= 8 {
+			done = n &^ 7
+			if grad == nil {
+				schneiderTheta512(&theta[0], &r[0], &c[0], &l[0], done, &k)
+			} else {
+				schneider512(&theta[0], &grad[0][0], &grad[1][0], &grad[2][0], &r[0], &c[0], &l[0], done, &k)
+			}
+		}
+		if m := (n - done) &^ 3; m > 0 {
+			if grad == nil {
+				schneiderThetaAVX2(&theta[done], &r[done], &c[done], &l[done], m, &k)
+			} else {
+				schneiderAVX2(&theta[done], &grad[0][done], &grad[1][done], &grad[2][done], &r[done], &c[done], &l[done], m, &k)
+			}
+			done += m
 		}
 	}
 	if grad == nil {

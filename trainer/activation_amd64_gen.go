@@ -1,10 +1,12 @@
 //go:build ignore
 
 // activation_amd64_gen writes activation_amd64.s: the AVX2 kernels of the
-// Schneider and Graetz activations, four samples per iteration, each lane
-// doing exactly the operations of the portable code (sigmoid.go's expFast,
-// activation.go's Theta methods) in the same order. Run `go generate` in
-// this directory after changing it.
+// Schneider and Graetz activations, four samples per iteration, and
+// AVX-512 ones of the Schneider activation (the trivariate hidden layer's,
+// where the activation is a sixth of the time), eight samples per
+// iteration, each lane doing exactly the operations of the portable code
+// (sigmoid.go's expFast, activation.go's Theta methods) in the same order.
+// Run `go generate` in this directory after changing it.
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"regexp"
 	"strings"
 )
 
@@ -34,7 +37,36 @@ const (
 
 var b bytes.Buffer
 
-func w(format string, args ...any) { fmt.Fprintf(&b, "\t"+format+"\n", args...) }
+// wide makes w write the AVX-512 form of each AVX2 instruction: Z for Y
+// registers, constants of the (4-wide) block broadcast from their first
+// element, 64 bytes of samples per iteration.
+var wide bool
+
+var yReg = regexp.MustCompile(`\bY(\d+)\b`)
+
+func w(format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	if wide {
+		line = yReg.ReplaceAllString(line, "Z$1")
+		op, rest, _ := strings.Cut(line, " ")
+		switch {
+		case op == "VZEROUPPER":
+		case op == "ADDQ" && strings.HasPrefix(rest, "$32,"):
+			rest = "$64," + strings.TrimPrefix(rest, "$32,")
+		case strings.Contains(rest, "(BX)") && op == "VMOVUPD":
+			op = "VBROADCASTSD"
+		case strings.Contains(rest, "(BX)"):
+			if op == "VXORPD" {
+				op = "VPXORQ" // VXORPD on Z registers needs AVX512DQ
+			}
+			op += ".BCST"
+		case strings.HasPrefix(op, "VCMP") || strings.HasPrefix(op, "VBLENDV") || op == "VANDNPD" || op == "VORPD":
+			log.Fatalf("no AVX-512 form of %q", line)
+		}
+		line = op + " " + rest
+	}
+	fmt.Fprintf(&b, "\t%s\n", line)
+}
 
 func k(i int) string { return fmt.Sprintf("%d(BX)", 32*i) }
 
@@ -189,6 +221,14 @@ func main() {
 	kernel("schneiderThetaAVX2", "(theta, r, c, l *float64, "+kn,
 		[]string{"theta DI", "r SI", "c DX", "l R8"},
 		[]string{"SI", "DX", "R8"}, func() { schneider(false) })
+	wide = true
+	kernel("schneider512", "(theta, dr, dc, dl, r, c, l *float64, "+kn,
+		[]string{"theta DI", "dr R9", "dc R10", "dl R11", "r SI", "c DX", "l R8"},
+		[]string{"SI", "DX", "R8"}, func() { schneider(true) })
+	kernel("schneiderTheta512", "(theta, r, c, l *float64, "+kn,
+		[]string{"theta DI", "r SI", "c DX", "l R8"},
+		[]string{"SI", "DX", "R8"}, func() { schneider(false) })
+	wide = false
 	kernel("graetzAVX2", "(theta, dr, dc, r, c *float64, "+kn,
 		[]string{"theta DI", "dr R9", "dc R10", "r SI", "c DX"},
 		[]string{"SI", "DX"}, func() { graetz(true) })

@@ -17,3 +17,11 @@ func schneiderThetaAVX2(theta, r, c, l *float64, n int, k *actConsts) {
 func graetzAVX2(theta, dr, dc, r, c *float64, n int, k *actConsts) { panic("trainer: no AVX2 kernels") }
 
 func graetzThetaAVX2(theta, r, c *float64, n int, k *actConsts) { panic("trainer: no AVX2 kernels") }
+
+func schneider512(theta, dr, dc, dl, r, c, l *float64, n int, k *actConsts) {
+	panic("trainer: no AVX-512 kernels")
+}
+
+func schneiderTheta512(theta, r, c, l *float64, n int, k *actConsts) {
+	panic("trainer: no AVX-512 kernels")
+}

@@ -143,6 +143,51 @@ func axpyRows512x29(acc *float64, rows *float64, stride int, idx *int32, val *fl
 //go:noescape
 func axpyRows512x30(acc *float64, rows *float64, stride int, idx *int32, val *float64, k int, mask uint16)
 
+//go:noescape
+func axpyRows32x1(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows32x2(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows32x3(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows32x4(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows32x5(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows32x6(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows32x7(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows32x8(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows32x9(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows32x10(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows32x11(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows32x12(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows32x13(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows32x14(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+
+//go:noescape
+func axpyRows32x15(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+
 func cpuidex(leaf, sub uint32) (a, b, c, d uint32)
 
 func xgetbv0() (eax uint32)
@@ -158,6 +203,11 @@ var axpyKernels512 = [31]func(acc *float64, rows *float64, stride int, idx *int3
 	axpyRows512x13, axpyRows512x14, axpyRows512x15, axpyRows512x16, axpyRows512x17, axpyRows512x18,
 	axpyRows512x19, axpyRows512x20, axpyRows512x21, axpyRows512x22, axpyRows512x23, axpyRows512x24,
 	axpyRows512x25, axpyRows512x26, axpyRows512x27, axpyRows512x28, axpyRows512x29, axpyRows512x30,
+}
+
+var axpyKernels32 = [16]func(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16){
+	nil, axpyRows32x1, axpyRows32x2, axpyRows32x3, axpyRows32x4, axpyRows32x5, axpyRows32x6, axpyRows32x7,
+	axpyRows32x8, axpyRows32x9, axpyRows32x10, axpyRows32x11, axpyRows32x12, axpyRows32x13, axpyRows32x14, axpyRows32x15,
 }
 
 // useAVX2 reports whether the CPU and the OS support AVX2 and FMA (the OS
@@ -206,6 +256,26 @@ func axpyRowsAVX512(acc, rows []float64, stride int, idx []int32, val []float64)
 			}
 		}
 		axpyKernels512[r](&acc[off], &rows[off], stride, &idx[0], &val[0], len(idx), mask)
+		off += 8 * r
+	}
+}
+
+// axpyRows32AVX512 is axpyRowsAVX512 over float32 rows (axpyRows32), in
+// chunks of at most 15 registers.
+func axpyRows32AVX512(acc []float64, rows []float32, stride int, idx []int32, val []float64) {
+	n := len(acc)
+	regs := (n + 7) / 8
+	chunks := (regs + 14) / 15
+	off := 0
+	for c := 0; c < chunks; c++ {
+		r := regs*(c+1)/chunks - regs*c/chunks
+		mask := uint16(0xff)
+		if c == chunks-1 {
+			if tail := n - off - 8*(r-1); tail < 8 {
+				mask = 1<<tail - 1
+			}
+		}
+		axpyKernels32[r](&acc[off], &rows[off], stride, &idx[0], &val[0], len(idx), mask)
 		off += 8 * r
 	}
 }

@@ -3097,6 +3097,936 @@ done512x30:
 	VZEROUPPER
 	RET
 
+// func axpyRows32x1(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows512x1 over float32 rows, each widened exactly to float64
+// (VCVTPS2PD) before its fused multiply-add: the same operations on the
+// same values as over float64 rows holding them, at half the bytes. The
+// widened row is in Z16-Z16.
+TEXT ·axpyRows32x1(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD.Z 0(DI), K1, Z0
+	TESTQ CX, CX
+	JEQ done32x1
+loop32x1:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VCVTPS2PD.Z 0(AX), K1, Z16
+	VFMADD231PD Z16, Z31, K1, Z0
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop32x1
+done32x1:
+	VMOVUPD Z0, K1, 0(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows32x2(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows512x2 over float32 rows, each widened exactly to float64
+// (VCVTPS2PD) before its fused multiply-add: the same operations on the
+// same values as over float64 rows holding them, at half the bytes. The
+// widened row is in Z16-Z17.
+TEXT ·axpyRows32x2(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD.Z 64(DI), K1, Z1
+	TESTQ CX, CX
+	JEQ done32x2
+loop32x2:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VCVTPS2PD 0(AX), Z16
+	VFMADD231PD Z16, Z31, Z0
+	VCVTPS2PD.Z 32(AX), K1, Z17
+	VFMADD231PD Z17, Z31, K1, Z1
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop32x2
+done32x2:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows32x3(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows512x3 over float32 rows, each widened exactly to float64
+// (VCVTPS2PD) before its fused multiply-add: the same operations on the
+// same values as over float64 rows holding them, at half the bytes. The
+// widened row is in Z16-Z18.
+TEXT ·axpyRows32x3(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD.Z 128(DI), K1, Z2
+	TESTQ CX, CX
+	JEQ done32x3
+loop32x3:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VCVTPS2PD 0(AX), Z16
+	VFMADD231PD Z16, Z31, Z0
+	VCVTPS2PD 32(AX), Z17
+	VFMADD231PD Z17, Z31, Z1
+	VCVTPS2PD.Z 64(AX), K1, Z18
+	VFMADD231PD Z18, Z31, K1, Z2
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop32x3
+done32x3:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, K1, 128(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows32x4(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows512x4 over float32 rows, each widened exactly to float64
+// (VCVTPS2PD) before its fused multiply-add: the same operations on the
+// same values as over float64 rows holding them, at half the bytes. The
+// widened row is in Z16-Z19.
+TEXT ·axpyRows32x4(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD.Z 192(DI), K1, Z3
+	TESTQ CX, CX
+	JEQ done32x4
+loop32x4:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VCVTPS2PD 0(AX), Z16
+	VFMADD231PD Z16, Z31, Z0
+	VCVTPS2PD 32(AX), Z17
+	VFMADD231PD Z17, Z31, Z1
+	VCVTPS2PD 64(AX), Z18
+	VFMADD231PD Z18, Z31, Z2
+	VCVTPS2PD.Z 96(AX), K1, Z19
+	VFMADD231PD Z19, Z31, K1, Z3
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop32x4
+done32x4:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, K1, 192(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows32x5(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows512x5 over float32 rows, each widened exactly to float64
+// (VCVTPS2PD) before its fused multiply-add: the same operations on the
+// same values as over float64 rows holding them, at half the bytes. The
+// widened row is in Z16-Z20.
+TEXT ·axpyRows32x5(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD.Z 256(DI), K1, Z4
+	TESTQ CX, CX
+	JEQ done32x5
+loop32x5:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VCVTPS2PD 0(AX), Z16
+	VFMADD231PD Z16, Z31, Z0
+	VCVTPS2PD 32(AX), Z17
+	VFMADD231PD Z17, Z31, Z1
+	VCVTPS2PD 64(AX), Z18
+	VFMADD231PD Z18, Z31, Z2
+	VCVTPS2PD 96(AX), Z19
+	VFMADD231PD Z19, Z31, Z3
+	VCVTPS2PD.Z 128(AX), K1, Z20
+	VFMADD231PD Z20, Z31, K1, Z4
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop32x5
+done32x5:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, K1, 256(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows32x6(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows512x6 over float32 rows, each widened exactly to float64
+// (VCVTPS2PD) before its fused multiply-add: the same operations on the
+// same values as over float64 rows holding them, at half the bytes. The
+// widened row is in Z16-Z21.
+TEXT ·axpyRows32x6(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD.Z 320(DI), K1, Z5
+	TESTQ CX, CX
+	JEQ done32x6
+loop32x6:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VCVTPS2PD 0(AX), Z16
+	VFMADD231PD Z16, Z31, Z0
+	VCVTPS2PD 32(AX), Z17
+	VFMADD231PD Z17, Z31, Z1
+	VCVTPS2PD 64(AX), Z18
+	VFMADD231PD Z18, Z31, Z2
+	VCVTPS2PD 96(AX), Z19
+	VFMADD231PD Z19, Z31, Z3
+	VCVTPS2PD 128(AX), Z20
+	VFMADD231PD Z20, Z31, Z4
+	VCVTPS2PD.Z 160(AX), K1, Z21
+	VFMADD231PD Z21, Z31, K1, Z5
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop32x6
+done32x6:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, K1, 320(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows32x7(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows512x7 over float32 rows, each widened exactly to float64
+// (VCVTPS2PD) before its fused multiply-add: the same operations on the
+// same values as over float64 rows holding them, at half the bytes. The
+// widened row is in Z16-Z22.
+TEXT ·axpyRows32x7(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD.Z 384(DI), K1, Z6
+	TESTQ CX, CX
+	JEQ done32x7
+loop32x7:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VCVTPS2PD 0(AX), Z16
+	VFMADD231PD Z16, Z31, Z0
+	VCVTPS2PD 32(AX), Z17
+	VFMADD231PD Z17, Z31, Z1
+	VCVTPS2PD 64(AX), Z18
+	VFMADD231PD Z18, Z31, Z2
+	VCVTPS2PD 96(AX), Z19
+	VFMADD231PD Z19, Z31, Z3
+	VCVTPS2PD 128(AX), Z20
+	VFMADD231PD Z20, Z31, Z4
+	VCVTPS2PD 160(AX), Z21
+	VFMADD231PD Z21, Z31, Z5
+	VCVTPS2PD.Z 192(AX), K1, Z22
+	VFMADD231PD Z22, Z31, K1, Z6
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop32x7
+done32x7:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, K1, 384(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows32x8(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows512x8 over float32 rows, each widened exactly to float64
+// (VCVTPS2PD) before its fused multiply-add: the same operations on the
+// same values as over float64 rows holding them, at half the bytes. The
+// widened row is in Z16-Z23.
+TEXT ·axpyRows32x8(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD.Z 448(DI), K1, Z7
+	TESTQ CX, CX
+	JEQ done32x8
+loop32x8:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VCVTPS2PD 0(AX), Z16
+	VFMADD231PD Z16, Z31, Z0
+	VCVTPS2PD 32(AX), Z17
+	VFMADD231PD Z17, Z31, Z1
+	VCVTPS2PD 64(AX), Z18
+	VFMADD231PD Z18, Z31, Z2
+	VCVTPS2PD 96(AX), Z19
+	VFMADD231PD Z19, Z31, Z3
+	VCVTPS2PD 128(AX), Z20
+	VFMADD231PD Z20, Z31, Z4
+	VCVTPS2PD 160(AX), Z21
+	VFMADD231PD Z21, Z31, Z5
+	VCVTPS2PD 192(AX), Z22
+	VFMADD231PD Z22, Z31, Z6
+	VCVTPS2PD.Z 224(AX), K1, Z23
+	VFMADD231PD Z23, Z31, K1, Z7
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop32x8
+done32x8:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, K1, 448(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows32x9(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows512x9 over float32 rows, each widened exactly to float64
+// (VCVTPS2PD) before its fused multiply-add: the same operations on the
+// same values as over float64 rows holding them, at half the bytes. The
+// widened row is in Z16-Z24.
+TEXT ·axpyRows32x9(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD.Z 512(DI), K1, Z8
+	TESTQ CX, CX
+	JEQ done32x9
+loop32x9:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VCVTPS2PD 0(AX), Z16
+	VFMADD231PD Z16, Z31, Z0
+	VCVTPS2PD 32(AX), Z17
+	VFMADD231PD Z17, Z31, Z1
+	VCVTPS2PD 64(AX), Z18
+	VFMADD231PD Z18, Z31, Z2
+	VCVTPS2PD 96(AX), Z19
+	VFMADD231PD Z19, Z31, Z3
+	VCVTPS2PD 128(AX), Z20
+	VFMADD231PD Z20, Z31, Z4
+	VCVTPS2PD 160(AX), Z21
+	VFMADD231PD Z21, Z31, Z5
+	VCVTPS2PD 192(AX), Z22
+	VFMADD231PD Z22, Z31, Z6
+	VCVTPS2PD 224(AX), Z23
+	VFMADD231PD Z23, Z31, Z7
+	VCVTPS2PD.Z 256(AX), K1, Z24
+	VFMADD231PD Z24, Z31, K1, Z8
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop32x9
+done32x9:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, K1, 512(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows32x10(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows512x10 over float32 rows, each widened exactly to float64
+// (VCVTPS2PD) before its fused multiply-add: the same operations on the
+// same values as over float64 rows holding them, at half the bytes. The
+// widened row is in Z16-Z25.
+TEXT ·axpyRows32x10(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD.Z 576(DI), K1, Z9
+	TESTQ CX, CX
+	JEQ done32x10
+loop32x10:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VCVTPS2PD 0(AX), Z16
+	VFMADD231PD Z16, Z31, Z0
+	VCVTPS2PD 32(AX), Z17
+	VFMADD231PD Z17, Z31, Z1
+	VCVTPS2PD 64(AX), Z18
+	VFMADD231PD Z18, Z31, Z2
+	VCVTPS2PD 96(AX), Z19
+	VFMADD231PD Z19, Z31, Z3
+	VCVTPS2PD 128(AX), Z20
+	VFMADD231PD Z20, Z31, Z4
+	VCVTPS2PD 160(AX), Z21
+	VFMADD231PD Z21, Z31, Z5
+	VCVTPS2PD 192(AX), Z22
+	VFMADD231PD Z22, Z31, Z6
+	VCVTPS2PD 224(AX), Z23
+	VFMADD231PD Z23, Z31, Z7
+	VCVTPS2PD 256(AX), Z24
+	VFMADD231PD Z24, Z31, Z8
+	VCVTPS2PD.Z 288(AX), K1, Z25
+	VFMADD231PD Z25, Z31, K1, Z9
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop32x10
+done32x10:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, K1, 576(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows32x11(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows512x11 over float32 rows, each widened exactly to float64
+// (VCVTPS2PD) before its fused multiply-add: the same operations on the
+// same values as over float64 rows holding them, at half the bytes. The
+// widened row is in Z16-Z26.
+TEXT ·axpyRows32x11(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD.Z 640(DI), K1, Z10
+	TESTQ CX, CX
+	JEQ done32x11
+loop32x11:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VCVTPS2PD 0(AX), Z16
+	VFMADD231PD Z16, Z31, Z0
+	VCVTPS2PD 32(AX), Z17
+	VFMADD231PD Z17, Z31, Z1
+	VCVTPS2PD 64(AX), Z18
+	VFMADD231PD Z18, Z31, Z2
+	VCVTPS2PD 96(AX), Z19
+	VFMADD231PD Z19, Z31, Z3
+	VCVTPS2PD 128(AX), Z20
+	VFMADD231PD Z20, Z31, Z4
+	VCVTPS2PD 160(AX), Z21
+	VFMADD231PD Z21, Z31, Z5
+	VCVTPS2PD 192(AX), Z22
+	VFMADD231PD Z22, Z31, Z6
+	VCVTPS2PD 224(AX), Z23
+	VFMADD231PD Z23, Z31, Z7
+	VCVTPS2PD 256(AX), Z24
+	VFMADD231PD Z24, Z31, Z8
+	VCVTPS2PD 288(AX), Z25
+	VFMADD231PD Z25, Z31, Z9
+	VCVTPS2PD.Z 320(AX), K1, Z26
+	VFMADD231PD Z26, Z31, K1, Z10
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop32x11
+done32x11:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, K1, 640(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows32x12(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows512x12 over float32 rows, each widened exactly to float64
+// (VCVTPS2PD) before its fused multiply-add: the same operations on the
+// same values as over float64 rows holding them, at half the bytes. The
+// widened row is in Z16-Z27.
+TEXT ·axpyRows32x12(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD.Z 704(DI), K1, Z11
+	TESTQ CX, CX
+	JEQ done32x12
+loop32x12:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VCVTPS2PD 0(AX), Z16
+	VFMADD231PD Z16, Z31, Z0
+	VCVTPS2PD 32(AX), Z17
+	VFMADD231PD Z17, Z31, Z1
+	VCVTPS2PD 64(AX), Z18
+	VFMADD231PD Z18, Z31, Z2
+	VCVTPS2PD 96(AX), Z19
+	VFMADD231PD Z19, Z31, Z3
+	VCVTPS2PD 128(AX), Z20
+	VFMADD231PD Z20, Z31, Z4
+	VCVTPS2PD 160(AX), Z21
+	VFMADD231PD Z21, Z31, Z5
+	VCVTPS2PD 192(AX), Z22
+	VFMADD231PD Z22, Z31, Z6
+	VCVTPS2PD 224(AX), Z23
+	VFMADD231PD Z23, Z31, Z7
+	VCVTPS2PD 256(AX), Z24
+	VFMADD231PD Z24, Z31, Z8
+	VCVTPS2PD 288(AX), Z25
+	VFMADD231PD Z25, Z31, Z9
+	VCVTPS2PD 320(AX), Z26
+	VFMADD231PD Z26, Z31, Z10
+	VCVTPS2PD.Z 352(AX), K1, Z27
+	VFMADD231PD Z27, Z31, K1, Z11
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop32x12
+done32x12:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, K1, 704(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows32x13(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows512x13 over float32 rows, each widened exactly to float64
+// (VCVTPS2PD) before its fused multiply-add: the same operations on the
+// same values as over float64 rows holding them, at half the bytes. The
+// widened row is in Z16-Z28.
+TEXT ·axpyRows32x13(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD.Z 768(DI), K1, Z12
+	TESTQ CX, CX
+	JEQ done32x13
+loop32x13:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VCVTPS2PD 0(AX), Z16
+	VFMADD231PD Z16, Z31, Z0
+	VCVTPS2PD 32(AX), Z17
+	VFMADD231PD Z17, Z31, Z1
+	VCVTPS2PD 64(AX), Z18
+	VFMADD231PD Z18, Z31, Z2
+	VCVTPS2PD 96(AX), Z19
+	VFMADD231PD Z19, Z31, Z3
+	VCVTPS2PD 128(AX), Z20
+	VFMADD231PD Z20, Z31, Z4
+	VCVTPS2PD 160(AX), Z21
+	VFMADD231PD Z21, Z31, Z5
+	VCVTPS2PD 192(AX), Z22
+	VFMADD231PD Z22, Z31, Z6
+	VCVTPS2PD 224(AX), Z23
+	VFMADD231PD Z23, Z31, Z7
+	VCVTPS2PD 256(AX), Z24
+	VFMADD231PD Z24, Z31, Z8
+	VCVTPS2PD 288(AX), Z25
+	VFMADD231PD Z25, Z31, Z9
+	VCVTPS2PD 320(AX), Z26
+	VFMADD231PD Z26, Z31, Z10
+	VCVTPS2PD 352(AX), Z27
+	VFMADD231PD Z27, Z31, Z11
+	VCVTPS2PD.Z 384(AX), K1, Z28
+	VFMADD231PD Z28, Z31, K1, Z12
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop32x13
+done32x13:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, K1, 768(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows32x14(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows512x14 over float32 rows, each widened exactly to float64
+// (VCVTPS2PD) before its fused multiply-add: the same operations on the
+// same values as over float64 rows holding them, at half the bytes. The
+// widened row is in Z16-Z29.
+TEXT ·axpyRows32x14(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD.Z 832(DI), K1, Z13
+	TESTQ CX, CX
+	JEQ done32x14
+loop32x14:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VCVTPS2PD 0(AX), Z16
+	VFMADD231PD Z16, Z31, Z0
+	VCVTPS2PD 32(AX), Z17
+	VFMADD231PD Z17, Z31, Z1
+	VCVTPS2PD 64(AX), Z18
+	VFMADD231PD Z18, Z31, Z2
+	VCVTPS2PD 96(AX), Z19
+	VFMADD231PD Z19, Z31, Z3
+	VCVTPS2PD 128(AX), Z20
+	VFMADD231PD Z20, Z31, Z4
+	VCVTPS2PD 160(AX), Z21
+	VFMADD231PD Z21, Z31, Z5
+	VCVTPS2PD 192(AX), Z22
+	VFMADD231PD Z22, Z31, Z6
+	VCVTPS2PD 224(AX), Z23
+	VFMADD231PD Z23, Z31, Z7
+	VCVTPS2PD 256(AX), Z24
+	VFMADD231PD Z24, Z31, Z8
+	VCVTPS2PD 288(AX), Z25
+	VFMADD231PD Z25, Z31, Z9
+	VCVTPS2PD 320(AX), Z26
+	VFMADD231PD Z26, Z31, Z10
+	VCVTPS2PD 352(AX), Z27
+	VFMADD231PD Z27, Z31, Z11
+	VCVTPS2PD 384(AX), Z28
+	VFMADD231PD Z28, Z31, Z12
+	VCVTPS2PD.Z 416(AX), K1, Z29
+	VFMADD231PD Z29, Z31, K1, Z13
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop32x14
+done32x14:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, K1, 832(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRows32x15(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)
+//
+// axpyRows512x15 over float32 rows, each widened exactly to float64
+// (VCVTPS2PD) before its fused multiply-add: the same operations on the
+// same values as over float64 rows holding them, at half the bytes. The
+// widened row is in Z16-Z30.
+TEXT ·axpyRows32x15(SB), NOSPLIT, $0-50
+	MOVQ acc+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ k+40(FP), CX
+	KMOVW mask+48(FP), K1
+	VMOVUPD 0(DI), Z0
+	VMOVUPD 64(DI), Z1
+	VMOVUPD 128(DI), Z2
+	VMOVUPD 192(DI), Z3
+	VMOVUPD 256(DI), Z4
+	VMOVUPD 320(DI), Z5
+	VMOVUPD 384(DI), Z6
+	VMOVUPD 448(DI), Z7
+	VMOVUPD 512(DI), Z8
+	VMOVUPD 576(DI), Z9
+	VMOVUPD 640(DI), Z10
+	VMOVUPD 704(DI), Z11
+	VMOVUPD 768(DI), Z12
+	VMOVUPD 832(DI), Z13
+	VMOVUPD.Z 896(DI), K1, Z14
+	TESTQ CX, CX
+	JEQ done32x15
+loop32x15:
+	MOVLQSX (R8), AX
+	IMULQ DX, AX
+	ADDQ SI, AX
+	VBROADCASTSD (R9), Z31
+	VCVTPS2PD 0(AX), Z16
+	VFMADD231PD Z16, Z31, Z0
+	VCVTPS2PD 32(AX), Z17
+	VFMADD231PD Z17, Z31, Z1
+	VCVTPS2PD 64(AX), Z18
+	VFMADD231PD Z18, Z31, Z2
+	VCVTPS2PD 96(AX), Z19
+	VFMADD231PD Z19, Z31, Z3
+	VCVTPS2PD 128(AX), Z20
+	VFMADD231PD Z20, Z31, Z4
+	VCVTPS2PD 160(AX), Z21
+	VFMADD231PD Z21, Z31, Z5
+	VCVTPS2PD 192(AX), Z22
+	VFMADD231PD Z22, Z31, Z6
+	VCVTPS2PD 224(AX), Z23
+	VFMADD231PD Z23, Z31, Z7
+	VCVTPS2PD 256(AX), Z24
+	VFMADD231PD Z24, Z31, Z8
+	VCVTPS2PD 288(AX), Z25
+	VFMADD231PD Z25, Z31, Z9
+	VCVTPS2PD 320(AX), Z26
+	VFMADD231PD Z26, Z31, Z10
+	VCVTPS2PD 352(AX), Z27
+	VFMADD231PD Z27, Z31, Z11
+	VCVTPS2PD 384(AX), Z28
+	VFMADD231PD Z28, Z31, Z12
+	VCVTPS2PD 416(AX), Z29
+	VFMADD231PD Z29, Z31, Z13
+	VCVTPS2PD.Z 448(AX), K1, Z30
+	VFMADD231PD Z30, Z31, K1, Z14
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNE loop32x15
+done32x15:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VMOVUPD Z9, 576(DI)
+	VMOVUPD Z10, 640(DI)
+	VMOVUPD Z11, 704(DI)
+	VMOVUPD Z12, 768(DI)
+	VMOVUPD Z13, 832(DI)
+	VMOVUPD Z14, K1, 896(DI)
+	VZEROUPPER
+	RET
+
 // func dotRows32AVX512(dst *float64, a *float64, rows *float32, stride int, idx *int32, k int, n8 int)
 //
 // Four rows at a time (Z0-Z3), then one at a time; a's 8-wide chunk in Z8.

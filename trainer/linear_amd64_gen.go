@@ -2,7 +2,8 @@
 
 // linear_amd64_gen writes linear_amd64.s: the AVX2 axpyRows kernels for 1 to
 // 15 accumulator registers, the AVX-512 ones for 1 to 30 (the last one
-// masked), and the CPUID helpers. Run `go generate` in this
+// masked) and for float32 rows for 1 to 15, the dot-product kernels, and
+// the CPUID helpers. Run `go generate` in this
 // directory after changing it.
 package main
 
@@ -115,6 +116,52 @@ func main() {
 		w("\tDECQ CX")
 		w("\tJNE loop512x%d", r)
 		w("done512x%d:", r)
+		for q := 0; q < r-1; q++ {
+			w("\tVMOVUPD Z%d, %d(DI)", q, 64*q)
+		}
+		w("\tVMOVUPD Z%d, K1, %d(DI)", r-1, 64*(r-1))
+		w("\tVZEROUPPER")
+		w("\tRET")
+	}
+	for r := 1; r <= 15; r++ {
+		w("")
+		w("// func axpyRows32x%d(acc *float64, rows *float32, stride int, idx *int32, val *float64, k int, mask uint16)", r)
+		w("//")
+		w("// axpyRows512x%d over float32 rows, each widened exactly to float64", r)
+		w("// (VCVTPS2PD) before its fused multiply-add: the same operations on the")
+		w("// same values as over float64 rows holding them, at half the bytes. The")
+		w("// widened row is in Z16-Z%d.", 16+r-1)
+		w("TEXT ·axpyRows32x%d(SB), NOSPLIT, $0-50", r)
+		w("\tMOVQ acc+0(FP), DI")
+		w("\tMOVQ rows+8(FP), SI")
+		w("\tMOVQ stride+16(FP), DX")
+		w("\tSHLQ $2, DX")
+		w("\tMOVQ idx+24(FP), R8")
+		w("\tMOVQ val+32(FP), R9")
+		w("\tMOVQ k+40(FP), CX")
+		w("\tKMOVW mask+48(FP), K1")
+		for q := 0; q < r-1; q++ {
+			w("\tVMOVUPD %d(DI), Z%d", 64*q, q)
+		}
+		w("\tVMOVUPD.Z %d(DI), K1, Z%d", 64*(r-1), r-1)
+		w("\tTESTQ CX, CX")
+		w("\tJEQ done32x%d", r)
+		w("loop32x%d:", r)
+		w("\tMOVLQSX (R8), AX")
+		w("\tIMULQ DX, AX")
+		w("\tADDQ SI, AX")
+		w("\tVBROADCASTSD (R9), Z31")
+		for q := 0; q < r-1; q++ {
+			w("\tVCVTPS2PD %d(AX), Z%d", 32*q, 16+q)
+			w("\tVFMADD231PD Z%d, Z31, Z%d", 16+q, q)
+		}
+		w("\tVCVTPS2PD.Z %d(AX), K1, Z%d", 32*(r-1), 16+r-1)
+		w("\tVFMADD231PD Z%d, Z31, K1, Z%d", 16+r-1, r-1)
+		w("\tADDQ $4, R8")
+		w("\tADDQ $8, R9")
+		w("\tDECQ CX")
+		w("\tJNE loop32x%d", r)
+		w("done32x%d:", r)
 		for q := 0; q < r-1; q++ {
 			w("\tVMOVUPD Z%d, %d(DI)", q, 64*q)
 		}

@@ -14,9 +14,12 @@ import "math"
 //
 // Forward transposes x (xT, in × batch) and runs, for each band of samples
 // that keeps its part of xT in L2 and each neuron, one axpyRows over the
-// rows nbr(i) of xT, in increasing j; backward transposes ds and takes each
+// rows nbr(i) of xT, in increasing j (with AVX-512, axpyRows32 over xT in
+// float32: twice the samples per band for the same bytes, and the same
+// bits, since the path holds only inputs float32 represents exactly); backward transposes ds and takes each
 // dw[i, j] as dotRows32 of ds's row i and x's column j, which it keeps in
-// float32 as well: the path is taken only for inputs that float32
+// float32 as well (transposed again by the backward, so never in an
+// evaluation): the path is taken only for inputs that float32
 // represents exactly (a layer's ±1 or 0/1 outputs), so that halves the
 // bytes at no cost in exactness. Threads split the neurons (forward,
 // backward) and the transposes; every output is computed by one goroutine
@@ -33,8 +36,13 @@ type maskedInput struct {
 
 	batch   int
 	x       []float64
+	zero    bool        // x is all 0: s = b and dw = 0 without the products
+	have32  bool        // xT32 holds x: the backward made it (an evaluation never needs it)
+	nonzero []bool      // per part: the part of x it scanned holds a non-zero
 	bw      int         // samples per band
+	f32     bool        // the bands are xTb32, not xT (with AVX-512: axpyRows32)
 	xT      []float64   // x transposed, band by band: band b is in × bw from b*in*bw
+	xTb32   []float32   // the same in float32 (exact), for axpyRows32
 	xT32    []float32   // the same in float32 (exact)
 	sT      []float64   // neurons × batch: sources, then ds, transposed
 	dots    [][]float64 // per part: lane sums of the dot products
@@ -48,6 +56,10 @@ type maskedInput struct {
 // Operations of a maskedInput beyond those of linOp.
 const (
 	opMaskTransposeX linOp = iota + 100
+	opMaskScan
+	opMaskTranspose32
+	opMaskZeroForward
+	opMaskZeroBackward
 	opMaskGather
 	opMaskForward
 	opMaskTransposeS
@@ -62,7 +74,7 @@ func newMaskedInput(mask []float64, neurons, in int) *maskedInput {
 	if mask == nil || in < 64 {
 		return nil
 	}
-	mi := &maskedInput{in: in, neurons: neurons, noff: make([]int, neurons+1)}
+	mi := &maskedInput{in: in, neurons: neurons, noff: make([]int, neurons+1), f32: useAVX512}
 	for i := 0; i < neurons; i++ {
 		mi.noff[i] = len(mi.nidx)
 		start := len(mi.nidx)
@@ -82,8 +94,12 @@ func newMaskedInput(mask []float64, neurons, in int) *maskedInput {
 
 // reserve sizes the buffers for batch samples on threads threads.
 func (mi *maskedInput) reserve(batch, threads int) {
-	if cap(mi.xT) < mi.in*batch {
-		mi.xT = make([]float64, mi.in*batch)
+	if cap(mi.xT32) < mi.in*batch {
+		if mi.f32 {
+			mi.xTb32 = make([]float32, mi.in*batch)
+		} else {
+			mi.xT = make([]float64, mi.in*batch)
+		}
 		mi.xT32 = make([]float32, mi.in*batch)
 	}
 	if cap(mi.sT) < mi.neurons*batch {
@@ -92,6 +108,7 @@ func (mi *maskedInput) reserve(batch, threads int) {
 	if len(mi.dots) < threads {
 		mi.dots = make([][]float64, threads)
 		mi.inexact = make([]bool, threads)
+		mi.nonzero = make([]bool, threads)
 	}
 	maxFan := 0
 	for i := 0; i < mi.neurons; i++ {
@@ -106,12 +123,32 @@ func (mi *maskedInput) reserve(batch, threads int) {
 
 // set makes x (batch × in) the input, if float32 represents every entry
 // exactly, and reports whether it did.
+//
+// An all-zero x (the lateral input of the first recurrent step, in
+// training and in every evaluation) skips the transposes and the products:
+// they would compute s = (+0) + b and dw = +0 at the cost of a full product,
+// half of this path's work in a large layer. The shortcut writes the same
+// bits (TestMaskedZeroInput).
 func (mi *maskedInput) set(p *linPool, x []float64, batch int) bool {
 	mi.reserve(batch, p.threads())
 	mi.x, mi.batch = x[:batch*mi.in], batch
 	mi.bw = bandWidth(batch, mi.in)
+	if mi.f32 {
+		mi.bw = bandWidth(batch, (mi.in+1)/2) // half the bytes per row
+	}
+	mi.have32 = false
+	mi.op = opMaskScan
+	parts := partsFor(p, batch*mi.in/4)
+	p.run(mi, parts)
+	mi.zero = true
+	for _, nz := range mi.nonzero[:parts] {
+		mi.zero = mi.zero && !nz
+	}
+	if mi.zero {
+		return true
+	}
 	mi.op = opMaskTransposeX
-	parts := partsFor(p, 4*batch*mi.in)
+	parts = partsFor(p, 4*batch*mi.in)
 	clear(mi.inexact[:parts])
 	p.run(mi, parts)
 	for _, bad := range mi.inexact[:parts] {
@@ -127,6 +164,12 @@ func (mi *maskedInput) forward(p *linPool, s, w, b []float64, batch, neurons int
 		panic("trainer: masked input of another shape")
 	}
 	mi.s, mi.w, mi.b = s, w, b
+	if mi.zero {
+		mi.op = opMaskZeroForward
+		p.run(mi, partsFor(p, batch*neurons/4))
+		mi.s, mi.w, mi.b = nil, nil, nil
+		return
+	}
 	mi.op = opMaskGather
 	p.run(mi, partsFor(p, 4*len(mi.nidx)))
 	mi.op = opMaskForward
@@ -141,6 +184,17 @@ func (mi *maskedInput) backward(p *linPool, dw, db, ds []float64, batch, neurons
 		panic("trainer: masked input of another shape")
 	}
 	mi.dw, mi.db, mi.ds = dw, db, ds
+	if mi.zero {
+		mi.op = opMaskZeroBackward
+		p.run(mi, min(neurons, partsFor(p, batch*neurons/4)))
+		mi.dw, mi.db, mi.ds = nil, nil, nil
+		return
+	}
+	if !mi.have32 {
+		mi.op = opMaskTranspose32
+		p.run(mi, partsFor(p, 4*batch*mi.in))
+		mi.have32 = true
+	}
 	mi.op = opMaskTransposeDS
 	p.run(mi, partsFor(p, 4*batch*neurons))
 	mi.op = opMaskGradient
@@ -151,25 +205,82 @@ func (mi *maskedInput) backward(p *linPool, dw, db, ds []float64, batch, neurons
 func (mi *maskedInput) run(part, parts int) {
 	B, N, in := mi.batch, mi.neurons, mi.in
 	switch mi.op {
+	case opMaskScan:
+		j0, j1 := split(len(mi.x), part, parts)
+		nz := false
+		for _, v := range mi.x[j0:j1] {
+			if v != 0 {
+				nz = true
+				break
+			}
+		}
+		mi.nonzero[part] = nz
+
+	case opMaskZeroForward:
+		// What the products give for x = 0: a sum that starts at +0 and
+		// adds only ±0 is +0, then the bias is added.
+		m0, m1 := split(B, part, parts)
+		for m := m0; m < m1; m++ {
+			row := mi.s[m*N : (m+1)*N]
+			for i, b := range mi.b[:N] {
+				v := 0.0
+				v += b
+				row[i] = v
+			}
+		}
+
+	case opMaskZeroBackward:
+		// db as the products sum it (increasing m), dw of the connected
+		// weights +0, as the dot products give for x = 0.
+		i0, i1 := split(N, part, parts)
+		db := mi.db[i0:i1]
+		clear(db)
+		for m := 0; m < B; m++ {
+			for i, v := range mi.ds[m*N+i0 : m*N+i1] {
+				db[i] += v
+			}
+		}
+		for i := i0; i < i1; i++ {
+			dw := mi.dw[i*in : (i+1)*in]
+			for _, j := range mi.nidx[mi.noff[i]:mi.noff[i+1]] {
+				dw[j] = 0
+			}
+		}
+
 	case opMaskTransposeX:
 		// Bands of samples [m0, m0+bw), each stored contiguously so that
 		// the forward's rows of a band lie in few pages.
 		j0, j1 := split(in, part, parts)
-		bw := mi.bw
+		bw, inexact := mi.bw, false
 		for m0 := 0; m0 < B; m0 += bw {
 			w := min(bw, B-m0)
-			band := mi.xT[m0*in:]
 			for jb := j0; jb < j1; jb += 8 {
 				je := min(jb+8, j1)
 				for m := m0; m < m0+w; m++ {
 					xm := mi.x[m*in : (m+1)*in]
+					if mi.f32 {
+						band := mi.xTb32[m0*in:]
+						for j := jb; j < je; j++ {
+							v := xm[j]
+							band[j*w+m-m0] = float32(v)
+							inexact = inexact || float64(float32(v)) != v
+						}
+						continue
+					}
+					band := mi.xT[m0*in:]
 					for j := jb; j < je; j++ {
-						band[j*w+m-m0] = xm[j]
+						v := xm[j]
+						band[j*w+m-m0] = v
+						inexact = inexact || float64(float32(v)) != v
 					}
 				}
 			}
 		}
-		mi.inexact[part] = transpose32(mi.xT32, mi.x, B, in, j0, j1)
+		mi.inexact[part] = inexact
+
+	case opMaskTranspose32:
+		j0, j1 := split(in, part, parts)
+		transpose32(mi.xT32, mi.x, B, in, j0, j1)
 
 	case opMaskGather:
 		i0, i1 := split(N, part, parts)
@@ -185,10 +296,13 @@ func (mi *maskedInput) run(part, parts int) {
 		clear(mi.sT[i0*B : i1*B])
 		for m0 := 0; m0 < B; m0 += mi.bw {
 			m1 := min(m0+mi.bw, B)
-			band := mi.xT[m0*in : m1*in]
 			for i := i0; i < i1; i++ {
 				k0, k1 := mi.noff[i], mi.noff[i+1]
-				axpyRows(mi.sT[i*B+m0:i*B+m1], band, m1-m0, mi.nidx[k0:k1], mi.wn[k0:k1])
+				if mi.f32 {
+					axpyRows32(mi.sT[i*B+m0:i*B+m1], mi.xTb32[m0*in:m1*in], m1-m0, mi.nidx[k0:k1], mi.wn[k0:k1])
+				} else {
+					axpyRows(mi.sT[i*B+m0:i*B+m1], mi.xT[m0*in:m1*in], m1-m0, mi.nidx[k0:k1], mi.wn[k0:k1])
+				}
 			}
 		}
 		for i := i0; i < i1; i++ {
@@ -240,6 +354,7 @@ func (mi *maskedInput) run(part, parts int) {
 
 // transpose32 sets rows [j0, j1) of xt (in × batch, float32) from x (batch
 // × in), and reports whether some value was not exactly a float32.
+// (set has checked that every value is.)
 func transpose32(xt []float32, x []float64, batch, in, j0, j1 int) (inexact bool) {
 	for jb := j0; jb < j1; jb += 8 {
 		je := min(jb+8, j1)

@@ -127,3 +127,88 @@ func TestMaskedMatchesDense(t *testing.T) {
 		t.Error("an input of 0.1 took the masked path")
 	}
 }
+
+// An all-zero input takes the masked path's shortcut, which writes exactly
+// the bits the products give (here the dense path's: every sum starts at +0
+// and adds ±0 before the bias).
+func TestMaskedZeroInput(t *testing.T) {
+	const batch = 203
+	rng := rand.New(rand.NewPCG(9, 10))
+	raw, labels := syntheticImages(batch, 784, 13)
+	x := [][]float64{standardise(raw, 33.3184, 78.5675), oneHot(labels, 10), make([]float64, batch*100)}
+	gTheta := make([]float64, batch*100)
+	for j := range gTheta {
+		gTheta[j] = rng.NormFloat64()
+	}
+	masked, dense := mustLayer(t, fanInConfig(2)), mustLayer(t, fanInConfig(1))
+	dense.noSparse = true
+	for _, l := range []*Layer{masked, dense} {
+		l.Forward(x, batch)
+		copy(l.gTheta, gTheta)
+		l.backward()
+	}
+	mi, ok := masked.in[2].(*maskedInput)
+	if !ok || !mi.zero {
+		t.Fatalf("zero lateral input is %T (zero shortcut %v), want masked", masked.in[2], ok && mi.zero)
+	}
+	same := func(what string, got, want []float64) {
+		for j := range want {
+			if math.Float64bits(got[j]) != math.Float64bits(want[j]) {
+				t.Fatalf("%s[%d] = %v, dense %v", what, j, got[j], want[j])
+			}
+		}
+	}
+	same("source", masked.Source(2), dense.Source(2))
+	same("theta", masked.Theta(), dense.Theta())
+	same("dW", masked.GradW(2), dense.GradW(2))
+	same("db", masked.GradB(2), dense.GradB(2))
+	// A single non-zero entry turns the shortcut off.
+	x[2][batch*100-1] = 1
+	masked.Forward(x, batch)
+	if mi, ok := masked.in[2].(*maskedInput); !ok || mi.zero {
+		t.Fatal("a non-zero lateral input took the zero shortcut")
+	}
+}
+
+// The masked path gives the same bits on 1 and 3 threads, and with float32
+// bands (axpyRows32) as with float64 ones.
+func TestMaskedBitIdentical(t *testing.T) {
+	const batch = 203
+	rng := rand.New(rand.NewPCG(11, 12))
+	raw, labels := syntheticImages(batch, 784, 14)
+	x := [][]float64{standardise(raw, 33.3184, 78.5675), oneHot(labels, 10), make([]float64, batch*100)}
+	for j := range x[2] {
+		x[2][j] = float64(2*rng.IntN(2) - 1)
+	}
+	gTheta := make([]float64, batch*100)
+	for j := range gTheta {
+		gTheta[j] = rng.NormFloat64()
+	}
+	var ref *Layer
+	for _, threads := range []int{1, 3} {
+		for _, f32 := range []bool{false, true} {
+			l := mustLayer(t, fanInConfig(threads))
+			l.masked[2].f32 = f32 // before the first Forward sizes the bands
+			l.Forward(x, batch)
+			copy(l.gTheta, gTheta)
+			l.backward()
+			if _, ok := l.in[2].(*maskedInput); !ok {
+				t.Fatalf("lateral input is %T, want masked", l.in[2])
+			}
+			if ref == nil {
+				ref = l
+				continue
+			}
+			for _, c := range []struct {
+				what      string
+				got, want []float64
+			}{{"source", l.Source(2), ref.Source(2)}, {"dW", l.GradW(2), ref.GradW(2)}, {"db", l.GradB(2), ref.GradB(2)}} {
+				for j := range c.want {
+					if math.Float64bits(c.got[j]) != math.Float64bits(c.want[j]) {
+						t.Fatalf("threads %d, float32 bands %v: %s[%d] = %v, want %v", threads, f32, c.what, j, c.got[j], c.want[j])
+					}
+				}
+			}
+		}
+	}
+}

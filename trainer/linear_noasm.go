@@ -13,6 +13,8 @@ func axpyRowsAVX2(acc, rows []float64, stride int, idx []int32, val []float64) i
 
 func axpyRowsAVX512(acc, rows []float64, stride int, idx []int32, val []float64) {}
 
+func axpyRows32AVX512(acc []float64, rows []float32, stride int, idx []int32, val []float64) {}
+
 func dotRows32AVX512(dst *float64, a *float64, rows *float32, stride int, idx *int32, k int, n8 int) {
 	panic("trainer: no AVX-512 kernels")
 }

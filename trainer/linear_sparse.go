@@ -356,12 +356,17 @@ func (sp *sparseInput) run(part, parts int) {
 	case opGradient:
 		// dw rows and db entries [i0, i1).
 		i0, i1 := split(N, part, parts)
-		for i := i0; i < i1; i++ {
-			sum := 0.0
-			for m := 0; m < sp.batch; m++ {
-				sum += sp.ds[m*N+i]
+		// db sample by sample (each entry still sums in increasing m):
+		// rows of ds, not columns 8N bytes apart.
+		db := sp.db[i0:i1]
+		clear(db)
+		for m := 0; m < sp.batch; m++ {
+			for i, v := range sp.ds[m*N+i0 : m*N+i1] {
+				db[i] += v
 			}
-			sp.db[i] = sum
+		}
+		for i := i0; i < i1; i++ {
+			sum := sp.db[i]
 			row := sp.dw[i*in : (i+1)*in]
 			switch {
 			case sp.perCol:

@@ -215,6 +215,46 @@ func wideConfig() LayerConfig {
 
 // ForwardImage equals Forward on the standardised images, and both equal the
 // naive products, to 1e-12 of the scale of the sums.
+// axpyRows32 over float32 rows gives axpyRows's bits over the same values
+// held in float64, for every width (the AVX-512 chunks and the masked last
+// register) and term count.
+func TestAxpyRows32Kernel(t *testing.T) {
+	if !useAVX512 {
+		t.Log("no AVX-512 on this machine: checking the portable loop only")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 3, 7, 8, 9, 16, 31, 64, 100, 119, 120, 121, 240, 241, 1024} {
+		for _, k := range []int{0, 1, 2, 7, 100} {
+			stride := n + rng.IntN(5)
+			nrows := 1 + rng.IntN(40)
+			rows32 := make([]float32, (nrows-1)*stride+n)
+			rows := make([]float64, len(rows32))
+			for j := range rows32 {
+				rows32[j] = float32(rng.NormFloat64())
+				rows[j] = float64(rows32[j])
+			}
+			idx := make([]int32, k)
+			val := make([]float64, k)
+			for q := range idx {
+				idx[q] = int32(rng.IntN(nrows))
+				val[q] = rng.NormFloat64() * math.Exp(4*rng.NormFloat64())
+			}
+			acc := make([]float64, n)
+			for i := range acc {
+				acc[i] = rng.NormFloat64()
+			}
+			want := append([]float64(nil), acc...)
+			axpyRowsGo(want, rows, stride, idx, val)
+			axpyRows32(acc, rows32, stride, idx, val)
+			for i := range acc {
+				if math.Float64bits(acc[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("n=%d k=%d: acc[%d] = %v, float64 rows %v", n, k, i, acc[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 func TestForwardImageRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for _, tc := range []struct {
