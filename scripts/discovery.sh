@@ -97,7 +97,7 @@ print(",".join(str(t["number"]) for t in done[:3]))
 	;;
 report)
 	restore
-	"$GS" report "$STUDY" presets --store "$STORE" --format md -o docs/discovery/report.md \
+	"$GS" report "$STUDY" presets --store "$STORE" --against context-lateral/opt_1_100_modified --format md -o docs/discovery/report.md \
 		--title "goalsearch: discovery campaign $STUDY and its evaluation"
 	;;
 *)
