@@ -257,6 +257,10 @@ def main():
                     if key not in results:
                         jobs.append((key, p, side, s, seed))
 
+    # Seed-major order: a run stopped part way still has every sampler at
+    # the same seeds, so its partial table compares like with like.
+    jobs.sort(key=lambda j: j[4])
+
     def run(job):
         key, p, side, s, seed = job
         fn = run_optuna if side == "optuna" else run_goalsearch
