@@ -31,6 +31,8 @@ type trainOptions struct {
 	Setup      string
 	Goal       string
 	Hidden     int
+	Layers     int
+	PerLayer   bool
 	Epochs     int
 	Seed       uint64
 	Data       string
@@ -104,6 +106,8 @@ finished.`,
 	f.StringVarP(&opts.File, "file", "f", "", "an experiment file (docs/experiments.md): train its network, with its first enqueued goal unless --goal is given; flags and KEY=VALUE arguments override it")
 	f.StringVar(&opts.Goal, "goal", "", "hidden-layer goal: preset, comma-separated weights, or YAML file")
 	f.IntVar(&opts.Hidden, "hidden", trainer.DefaultHidden, "hidden neurons")
+	f.IntVar(&opts.Layers, "layers", 1, "hidden layers, stacked (docs/layers.md)")
+	f.BoolVar(&opts.PerLayer, "goal-per-layer", false, "with --layers N > 1: --goal gives each hidden layer its own goal (N goals' weights comma-separated, layer 1 first); a preset or a single goal is given to every layer")
 	f.IntVar(&opts.Epochs, "epochs", trainer.DefaultEpochs, "training epochs after the initial evaluation (epoch 0)")
 	f.Uint64Var(&opts.Seed, "seed", 30, "seed of every random stream (split, weights, sampling, shuffling)")
 	f.StringVar(&opts.Data, "data", "", "directory of MNIST IDX files (default: $"+dataset.EnvData+", else the GoMNIST module cache)")
@@ -203,11 +207,13 @@ func trainConfig(opts *trainOptions) (trainer.Config, []string, error) {
 	cfg := trainer.Config{
 		Setup: setup, Seed: opts.Seed, Hidden: opts.Hidden, Epochs: opts.Epochs, BatchSize: opts.Batch,
 		TrainLimit: opts.TrainLimit, ValLimit: opts.EvalLimit, TestLimit: opts.EvalLimit, Threads: opts.Threads,
-		LateralFanIn: opts.FanIn,
+		LateralFanIn: opts.FanIn, Layers: opts.Layers,
 	}
 	switch {
 	case opts.Hidden < 1:
 		return cfg, nil, usagef("--hidden %d: want at least 1", opts.Hidden)
+	case opts.Layers < 1 || opts.Layers > trainer.MaxLayers:
+		return cfg, nil, usagef("--layers %d: want 1 to %d hidden layers", opts.Layers, trainer.MaxLayers)
 	case opts.Epochs < 0:
 		return cfg, nil, usagef("--epochs %d: want 0 or more", opts.Epochs)
 	case opts.Batch < 1:
