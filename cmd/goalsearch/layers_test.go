@@ -146,3 +146,34 @@ func TestLayersSearch(t *testing.T) {
 		t.Errorf("a shared goal's space: %v", shared.Space.Labels)
 	}
 }
+
+// evaluate of presets with --layers trains the layers, in a study of its own
+// group (never the one-layer presets' study).
+func TestLayersEvaluatePresets(t *testing.T) {
+	data := tinyDataDir(t)
+	db := filepath.Join(t.TempDir(), "e.db")
+	code, out, errs := runCmd(t, "evaluate", "--goal", "context-lateral/naive", "--layers", "2", "--goal-per-layer", "--hidden", "5",
+		"--epochs", "1", "--seeds", "1", "--threads", "1", "--data", data, "--store", db, "--json")
+	if code != 0 {
+		t.Fatalf("evaluate: exit %d: %s", code, errs)
+	}
+	var res []evalJSON
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res) != 1 {
+		t.Fatalf("evaluate --json: %v\n%s", err, out)
+	}
+	if res[0].Study != "presets-2layers-per-layer/evaluate/context-lateral/h5" || res[0].Goals[0].Complete != 1 {
+		t.Fatalf("result %+v", res[0])
+	}
+	st, err := boltstore.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s, err := st.Study(context.Background(), res[0].Study)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Space.Dim() != 38 || !strings.Contains(string(s.Setup.Config), `"layers":2`) {
+		t.Errorf("evaluation study: %d labels, config %s", s.Space.Dim(), s.Setup.Config)
+	}
+}
