@@ -39,7 +39,7 @@ func rebuild(study store.Study) (Experiment, error) {
 		Pruner:    Method{Name: study.Pruner.Name},
 		// Studies stored without their experiment predate the experiment
 		// file and ran one worker, the default then.
-		Workers:   1, Seed: study.Seed, Budget: Budget{Trials: DefaultTrials},
+		Workers: 1, Seed: study.Seed, Budget: Budget{Trials: DefaultTrials},
 	}
 	if err := settingsOf(study.Sampler.Config, &e.Sampler.Settings); err != nil {
 		return e, fmt.Errorf("study %s: sampler config: %v", study.Name, err)
