@@ -3,6 +3,7 @@ package trainer
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -88,9 +89,8 @@ func TestOneLayerIsDefault(t *testing.T) {
 
 // A goal per layer that repeats the shared goal is the shared-goal run bit
 // for bit; a goal per layer that differs in the second layer changes the
-// run, and only from the second layer on (the first layer's atoms of epoch
-// 1, trained before any layer above could matter, are the same... up to
-// the feedback: context-lateral has none).
+// run, but not the first layer's atoms of epoch 0 (no update yet, and
+// context-lateral has no feedback from the layer above).
 func TestGoalPerLayer(t *testing.T) {
 	d := smallData(t)
 	shared := layersConfig(ContextLateral, 2, 2)
@@ -253,6 +253,105 @@ func TestBackpropLayersFiniteDifference(t *testing.T) {
 		}
 		if checked < 100 {
 			t.Errorf("%d layers: only %d parameters checked", n, checked)
+		}
+	}
+}
+
+// A layer above the first learns through the same local path as the first
+// (Layer.Learn; no gradient crosses layers): its gradient, on the inputs it
+// saw in the network (the first layer's ±1 output, the label, its own
+// step-1 output), is checked against central differences of the surrogate
+// loss sum_j c_j theta_j, as TestBackwardFiniteDifference checks a lone
+// layer.
+func TestUpperLayerFiniteDifference(t *testing.T) {
+	d := smallData(t)
+	cfg := layersConfig(ContextLateral, 2, 1)
+	cfg.Hidden, cfg.BatchSize = 6, 9
+	tr := mustTrainer(t, cfg, d)
+	m := tr.net.(*infomorphic)
+	idx := []int{1, 4, 9, 16, 25, 36, 49, 64, 81}
+	tr.feed(&d.Train, idx, true)
+	var acc epochAccum
+	acc.reset(m.atomLens())
+	if _, err := m.trainBatch(&tr.bd, false, &acc); err != nil {
+		t.Fatal(err)
+	}
+	n := len(idx)
+	l := m.hidden[1]
+	if l.Inputs(0) != cfg.Hidden {
+		t.Fatalf("layer 2's feedforward source has %d inputs, want the %d neurons below", l.Inputs(0), cfg.Hidden)
+	}
+	x := [][]float64{slices.Clone(m.y2[0][:n*6]), slices.Clone(tr.bd.label), slices.Clone(m.y1[1][:n*6])}
+	for _, v := range x[0] {
+		if v != 1 && v != -1 {
+			t.Fatalf("layer 2's feedforward input %v, want the ±1 outputs of layer 1", v)
+		}
+	}
+	c := make([]float64, n*l.Neurons())
+	for j := range c {
+		c[j] = math.Sin(float64(3*j + 1))
+	}
+	surrogate := func() float64 {
+		l.Forward(x, n)
+		s := 0.0
+		for j, th := range l.Theta() {
+			s += c[j] * th
+		}
+		return s
+	}
+	surrogate()
+	copy(l.gTheta, c)
+	l.backward()
+	grads := slices.Clone(l.Grads())
+	p := l.Params()
+	lat := len(l.W(0)) + len(l.B(0)) + len(l.W(1)) + len(l.B(1))
+	for j := range p {
+		if k := j - lat; k >= 0 && k < len(l.W(2)) && l.Mask(2)[k] == 0 {
+			continue // no self-connection
+		}
+		const h = 1e-6
+		old := p[j]
+		p[j] = old + h
+		up := surrogate()
+		p[j] = old - h
+		down := surrogate()
+		p[j] = old
+		if fd := (up - down) / (2 * h); !closeTo(grads[j], fd, 1e-6, 1e-8) {
+			t.Errorf("layer 2: dL/dparam[%d] = %v, finite difference %v", j, grads[j], fd)
+		}
+	}
+}
+
+// The minibatch path of a network of several layers allocates nothing, as
+// the one-layer path does (TestMinibatchNoAllocations).
+func TestLayersNoAllocations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts")
+	}
+	d := smallData(t)
+	for _, s := range []Setup{ContextLateralFeedback, Lateral, Backprop} {
+		cfg := smallConfig(s, 1)
+		cfg.Threads, cfg.Layers = 2, 3
+		tr := mustTrainer(t, cfg, d)
+		idx := make([]int, 64)
+		for i := range idx {
+			idx[i] = i
+		}
+		rng := rand.NewPCG(1, 2)
+		tr.acc.reset(tr.net.atomLens())
+		step := func() {
+			tr.feed(&d.Train, idx, true)
+			if _, err := tr.net.trainBatch(&tr.bd, true, &tr.acc); err != nil {
+				t.Fatal(err)
+			}
+			tr.feed(&d.Train, idx[:40], false)
+			if _, err := tr.net.evalBatch(&tr.bd, rng); err != nil {
+				t.Fatal(err)
+			}
+		}
+		step()
+		if a := testing.AllocsPerRun(5, step); a != 0 {
+			t.Errorf("%s, 3 layers: %v allocations per minibatch", s, a)
 		}
 	}
 }
