@@ -263,13 +263,13 @@ func (m *infomorphic) trainBatch(b *batchData, update bool, acc *epochAccum) ([]
 	m.resetOutputContext()
 	m.evalRNG = nil
 	m.forward(b, b.label, true)
+	var hsum float64 // the hidden layers' losses (one layer: exactly its loss)
 	for l, hl := range m.hidden {
 		loss, err := hl.Learn()
 		if err != nil {
 			return nil, diverged(m.hiddenName(l), err)
 		}
-		acc.hidden += loss
-		acc.loss += loss
+		hsum += loss
 		if len(m.hidden) > 1 {
 			acc.addLayer(l, loss, hl.Results())
 		}
@@ -278,8 +278,9 @@ func (m *infomorphic) trainBatch(b *batchData, update bool, acc *epochAccum) ([]
 	if err != nil {
 		return nil, diverged("output", err)
 	}
+	acc.hidden += hsum
 	acc.output += ol
-	acc.loss += ol
+	acc.loss += hsum + ol // in this order, as before layers existed: the sums are bit-identical
 	// The first hidden layer's atoms are the hidden atoms of the metrics:
 	// the one layer of the paper's networks, the one that sees the image.
 	addAtoms(acc.hiddenAtoms, m.hidden[0].Results())
