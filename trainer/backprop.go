@@ -28,7 +28,7 @@ import (
 //     as one Adam per layer: Adam is elementwise and both take the same
 //     steps, so this is the same optimiser.
 //
-// The two Layers hold the parameters, their initialisation and the lateral
+// The Layers (hidden, output) hold the parameters, their initialisation and the lateral
 // mask, exactly as for the infomorphic setups; the passes are this file's
 // own, since a Layer back-propagates only its own goal through one step.
 // They run on the Layers' kernels: the image through the data set's pixel
@@ -41,7 +41,10 @@ import (
 // l's 0/1 output of the same step as its feedforward input, every layer
 // with the label as context and its own lateral input; the output layer
 // reads the last. The gradient flows back through every layer and both
-// steps (backpropagation through time over the grid of layers and steps).
+// steps (backpropagation through time over the grid of layers and steps):
+// layer l's step-2 output feeds layer l+1's step 2 and the output, its
+// step-1 output its own step 2 (lateral) and layer l+1's step 1, so backLayer
+// goes top down, each layer handing the layer below both gradients.
 type backprop struct {
 	layers    []*bpLayer // hidden, bottom up
 	output    *Layer
