@@ -175,8 +175,8 @@ func cloneFloats(s []float64) []float64 {
 }
 
 // Params returns a copy of the network's parameter vectors, in a fixed
-// order (for the infomorphic setups: the hidden layer's, then the output
-// layer's, each laid out as Layer.Params).
+// order: the hidden layers' bottom up, then the output layer's, each laid
+// out as Layer.Params.
 func (t *Trainer) Params() [][]float64 {
 	var out [][]float64
 	for _, p := range t.net.params() {
