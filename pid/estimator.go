@@ -169,17 +169,17 @@ func (e *Estimator) Samples(res *Result, bins [][]int32, theta []float64, goal [
 }
 
 // samplesColumn is Samples for column i of a layer's row-major arrays
-// (sample m of neuron i at m*stride+i), the data already checked: every bin
-// non-negative and fitting the shifts (shift[k] is source k's position in
-// the packed cell key, shift[0] = 0, the total within 64 bits). It reads the
-// column in place, computing each sample's cell key, cell and histogram
-// entry in one pass, and writes dG/dtheta (if dTheta is not nil) to the
-// same positions of dTheta. It reports false, having done nothing that
-// matters, if a theta is NaN or outside [0, 1]; the caller then runs
-// Samples on a copy, which reports the error. Results are those of Samples,
-// bit for bit: the cells are numbered in the same order and their
-// probabilities summed in the same order.
-func (e *Estimator) samplesColumn(res *Result, bins [][]int32, shift *[MaxSources]uint, theta []float64, batch, stride, i int, goal, dTheta []float64) bool {
+// (sample m of neuron i at m*stride+i). It reads the column in place,
+// computing each sample's cell key, cell and histogram entry in one pass,
+// and writes dG/dtheta (if dTheta is not nil) to the same positions of
+// dTheta. A cell key packs the bins at fixed widths of 64/n bits, so the
+// column needs no pass of its own to size them. It reports false, having
+// done nothing that matters, if a theta is NaN or outside [0, 1] or a bin is
+// negative or does not fit its width; the caller then runs Samples on a
+// copy, which reports the error or handles the wide bins. Results are those
+// of Samples, bit for bit: the cells are numbered in the same order and
+// their probabilities summed in the same order.
+func (e *Estimator) samplesColumn(res *Result, bins [][]int32, theta []float64, batch, stride, i int, goal, dTheta []float64) bool {
 	e.k = 2
 	e.reserve(batch)
 	e.cellOf = grow32(e.cellOf, batch)
@@ -191,17 +191,21 @@ func (e *Estimator) samplesColumn(res *Result, bins [][]int32, shift *[MaxSource
 	inv := 1 / float64(batch)
 	cells := int32(0)
 	ok := true
+	// or collects every bin's bits: the sign bit for a negative bin, a bit
+	// at or above width for one too wide.
+	var or uint32
+	width := uint(64 / e.n)
 	p, cellOf := e.p, e.cellOf[:batch]
 	theta = theta[:(batch-1)*stride+i+1]
 	switch e.n {
 	case 3:
 		b0, b1, b2 := bins[0][:len(theta)], bins[1][:len(theta)], bins[2][:len(theta)]
-		s1, s2 := shift[1], shift[2]
 		for m := range cellOf {
 			j := m*stride + i
 			th := theta[j]
 			ok = ok && th >= 0 && th <= 1
-			c := e.table.id(uint64(b0[j]) | uint64(b1[j])<<s1 | uint64(b2[j])<<s2)
+			or |= uint32(b0[j]) | uint32(b1[j]) | uint32(b2[j])
+			c := e.table.id(uint64(uint32(b0[j])) | uint64(uint32(b1[j]))<<21 | uint64(uint32(b2[j]))<<42)
 			if c == cells {
 				p[2*c], p[2*c+1] = 0, 0
 				e.bins[0][c], e.bins[1][c], e.bins[2][c] = b0[j], b1[j], b2[j]
@@ -218,7 +222,9 @@ func (e *Estimator) samplesColumn(res *Result, bins [][]int32, shift *[MaxSource
 			ok = ok && th >= 0 && th <= 1
 			var key uint64
 			for k := 0; k < e.n; k++ {
-				key |= uint64(bins[k][j]) << shift[k]
+				b := uint32(bins[k][j])
+				or |= b
+				key |= uint64(b) << (uint(k) * width)
 			}
 			c := e.table.id(key)
 			if c == cells {
@@ -233,7 +239,7 @@ func (e *Estimator) samplesColumn(res *Result, bins [][]int32, shift *[MaxSource
 			p[2*c+1] += th * inv
 		}
 	}
-	if !ok {
+	if !ok || int32(or) < 0 || uint64(or)>>width != 0 {
 		return false
 	}
 	e.cells = int(cells)
@@ -429,13 +435,13 @@ func (e *Estimator) reserve(cells int) {
 	e.sums = make([]float64, 3*e.lat.NumAtoms())
 	e.p = make([]float64, 2*cells)
 	e.gradCell = make([]float64, 2*cells)
-	// A union pass holds 4 values per (group, antichain, target value);
-	// at most every cell is its own group.
+	// A union pass holds 4 values per (group, antichain, target value) of
+	// a block of groups.
 	nc := 0
 	for _, ug := range e.lat.unions {
 		nc = max(nc, len(ug.chains))
 	}
-	e.passBuf = make([]float64, 4*2*cells*nc)
+	e.passBuf = make([]float64, 4*2*passBlock*nc)
 	for k := 0; k < e.n; k++ {
 		e.bins[k] = make([]int32, cells)
 	}
@@ -765,76 +771,83 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 	pmtU := e.pmt[U][:2*G]
 	pt0, pt1 := e.pt[0], e.pt[1]
 
-	// Pass 1: p_u and p_ut of every (group, antichain), and the fractions;
-	// entry q = 2*(g*nc + ci) + t.
-	n := 2 * G * nc
+	// The groups go in blocks of passBlock, so that a block's pass buffers
+	// stay in the L1 cache; within a block, pass 1 computes p_u and p_ut of
+	// every (group, antichain) and the fractions, pass 2 the logarithms in
+	// one tight loop, pass 3 the sums and the gradient. Entry q of a block
+	// is 2*(g*nc + ci) + t. One division per entry serves three quotients:
+	// with inv = 1/(p_ut den), 1/den = p_ut inv and 1/p_ut = den inv.
+	n := 2 * passBlock * nc
 	e.passBuf = growF(e.passBuf, 4*n)
-	frac, logs, put, pu := e.passBuf[:n], e.passBuf[n:2*n], e.passBuf[2*n:3*n], e.passBuf[3*n:4*n:4*n]
+	frac, logs, rput, rden := e.passBuf[:n], e.passBuf[n:2*n], e.passBuf[2*n:3*n], e.passBuf[3*n:4*n:4*n]
 	var P, Q0, Q1, R0, R1 [maxSlots]float64
-	q := 0
-	for g := 0; g < G; g++ {
-		for j := 0; j < ns; j++ {
-			h := proj[j][g]
-			P[j], Q0[j], Q1[j] = pm[j][h], pmt[j][2*h], pmt[j][2*h+1]
-		}
-		for ci := range ug.chains {
-			var u, q0, q1 float64
-			for _, tm := range ug.chains[ci].terms {
-				u += tm.coef * P[tm.slot]
-				q0 += tm.coef * Q0[tm.slot]
-				q1 += tm.coef * Q1[tm.slot]
-			}
-			pu[q], put[q], put[q+1] = u, q0, q1
-			frac[q] = q0 / (u*pt0 + denomEps)
-			frac[q+1] = q1 / (u*pt1 + denomEps)
-			q += 2
-		}
-	}
-	// Pass 2: the logarithms, in one tight loop.
-	log2Frac(logs, frac)
-	// Pass 3: the sums and the gradient, in the order of a single pass.
 	var wc0, wc1 float64
-	q = 0
-	for g := 0; g < G; g++ {
-		clear(R0[:ns])
-		clear(R1[:ns])
-		p0, p1 := pmtU[2*g], pmtU[2*g+1]
-		var gl0, gl1 float64
-		for ci := range ug.chains {
-			terms := ug.chains[ci].terms
-			sc := scales[ci]
-			if frac[q] >= fracFloor {
-				l := logs[q]
-				sums[ci] += p0 * l
-				if sc != 0 {
-					gl0 += ws[ci] * l
-					r := sc * p0 / put[q]
-					for _, tm := range terms {
-						R0[tm.slot] += tm.coef * r
-					}
-					wc0 += sc * p0 * pu[q] / (pu[q]*pt0 + denomEps)
-				}
-			}
-			if frac[q+1] >= fracFloor {
-				l := logs[q+1]
-				sums[ci] += p1 * l
-				if sc != 0 {
-					gl1 += ws[ci] * l
-					r := sc * p1 / put[q+1]
-					for _, tm := range terms {
-						R1[tm.slot] += tm.coef * r
-					}
-					wc1 += sc * p1 * pu[q] / (pu[q]*pt1 + denomEps)
-				}
-			}
-			q += 2
-		}
-		if anyGrad {
-			gU[2*g] += gl0
-			gU[2*g+1] += gl1
+	for g0 := 0; g0 < G; g0 += passBlock {
+		g1 := min(g0+passBlock, G)
+		q := 0
+		for g := g0; g < g1; g++ {
 			for j := 0; j < ns; j++ {
-				qa[j][2*g] += R0[j]
-				qa[j][2*g+1] += R1[j]
+				h := proj[j][g]
+				P[j], Q0[j], Q1[j] = pm[j][h], pmt[j][2*h], pmt[j][2*h+1]
+			}
+			for ci := range ug.chains {
+				var u, q0, q1 float64
+				for _, tm := range ug.chains[ci].terms {
+					u += tm.coef * P[tm.slot]
+					q0 += tm.coef * Q0[tm.slot]
+					q1 += tm.coef * Q1[tm.slot]
+				}
+				d0, d1 := u*pt0+denomEps, u*pt1+denomEps
+				i0, i1 := 1/(q0*d0), 1/(q1*d1)
+				frac[q], frac[q+1] = q0*(q0*i0), q1*(q1*i1)
+				rput[q], rput[q+1] = d0*i0, d1*i1
+				rden[q], rden[q+1] = u*(q0*i0), u*(q1*i1)
+				q += 2
+			}
+		}
+		log2Frac(logs[:q], frac[:q])
+		q = 0
+		for g := g0; g < g1; g++ {
+			clear(R0[:ns])
+			clear(R1[:ns])
+			p0, p1 := pmtU[2*g], pmtU[2*g+1]
+			var gl0, gl1 float64
+			for ci := range ug.chains {
+				terms := ug.chains[ci].terms
+				sc := scales[ci]
+				if frac[q] >= fracFloor {
+					l := logs[q]
+					sums[ci] += p0 * l
+					if sc != 0 {
+						gl0 += ws[ci] * l
+						r := sc * p0 * rput[q]
+						for _, tm := range terms {
+							R0[tm.slot] += tm.coef * r
+						}
+						wc0 += sc * p0 * rden[q]
+					}
+				}
+				if frac[q+1] >= fracFloor {
+					l := logs[q+1]
+					sums[ci] += p1 * l
+					if sc != 0 {
+						gl1 += ws[ci] * l
+						r := sc * p1 * rput[q+1]
+						for _, tm := range terms {
+							R1[tm.slot] += tm.coef * r
+						}
+						wc1 += sc * p1 * rden[q+1]
+					}
+				}
+				q += 2
+			}
+			if anyGrad {
+				gU[2*g] += gl0
+				gU[2*g+1] += gl1
+				for j := 0; j < ns; j++ {
+					qa[j][2*g] += R0[j]
+					qa[j][2*g+1] += R1[j]
+				}
 			}
 		}
 	}
@@ -846,6 +859,12 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 		e.gradConst[1] -= wc1
 	}
 }
+
+// passBlock is the number of groups a union pass takes at a time: at the
+// trivariate lattice's 9 antichains per union, 4 buffers of 2*9*32 float64
+// fill 18 KB, half of a 32 KB L1 data cache. Unblocked, 400 cells (100
+// bins) took 230 KB and the pass ran from L2.
+const passBlock = 32
 
 func growF(s []float64, n int) []float64 {
 	if cap(s) < n {

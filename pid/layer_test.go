@@ -134,6 +134,79 @@ func TestLayerError(t *testing.T) {
 	}
 }
 
+// TestLayerBinRange: a layer reports a negative bin of any neuron, and bins
+// too wide for its packed cell keys (64/n bits per source) give the results
+// of an estimator, for every number of sources.
+func TestLayerBinRange(t *testing.T) {
+	for n := MinSources; n <= MaxSources; n++ {
+		lat := MustLattice(n)
+		const batch, neurons = 40, 3
+		r := rand.New(rand.NewPCG(uint64(n), 9))
+		bins := make([][]int32, n)
+		theta := make([]float64, batch*neurons)
+		for j := range theta {
+			theta[j] = r.Float64()
+		}
+		for k := range bins {
+			bins[k] = make([]int32, batch*neurons)
+			for j := range bins[k] {
+				bins[k][j] = int32(r.IntN(3))
+			}
+		}
+		y := NewLayer(lat, 2)
+		bins[n-1][5*neurons+1] = -1 // sample 5 of neuron 1, the last source
+		err := y.Compute(newResults(lat, neurons), bins, theta, batch, neurons, nil, nil)
+		if !errors.Is(err, ErrNegativeBin) {
+			t.Errorf("%d sources: error %v, want a negative bin", n, err)
+		}
+		// Neuron 2's bins of the last source just beyond its key width.
+		bins[n-1][5*neurons+1] = 0
+		for m := 0; m < batch; m++ {
+			bins[n-1][m*neurons+2] += 1<<(64/n) - 2 + int32(m%2)
+			if n == 2 {
+				bins[n-1][m*neurons+2] = math.MaxInt32 - int32(m%3)
+			}
+		}
+		got := newResults(lat, neurons)
+		d := make([]float64, len(theta))
+		goal := make([]float64, lat.GoalLen())
+		for k := range goal {
+			goal[k] = r.NormFloat64()
+		}
+		if err := y.Compute(got, bins, theta, batch, neurons, goal, d); err != nil {
+			t.Fatalf("%d sources: %v", n, err)
+		}
+		y.Close()
+		est := NewEstimator(lat)
+		col := make([][]int32, n)
+		th := make([]float64, batch)
+		want := lat.NewResult()
+		wantD := make([]float64, batch)
+		for i := 0; i < neurons; i++ {
+			for k := range col {
+				col[k] = make([]int32, batch)
+				for m := range col[k] {
+					col[k][m] = bins[k][m*neurons+i]
+				}
+			}
+			for m := range th {
+				th[m] = theta[m*neurons+i]
+			}
+			if err := est.Samples(want, col, th, goal, wantD); err != nil {
+				t.Fatal(err)
+			}
+			if got[i].G != want.G {
+				t.Errorf("%d sources, neuron %d: G %v, want %v", n, i, got[i].G, want.G)
+			}
+			for m := range wantD {
+				if d[m*neurons+i] != wantD[m] {
+					t.Fatalf("%d sources, neuron %d: dtheta[%d] %v, want %v", n, i, m, d[m*neurons+i], wantD[m])
+				}
+			}
+		}
+	}
+}
+
 // TestLayerNoAllocs: the steady state of a training loop allocates nothing.
 func TestLayerNoAllocs(t *testing.T) {
 	lb := newLayerBatch(3, 256, 20, 20)
