@@ -432,7 +432,7 @@ func (e *Estimator) reserve(cells int) {
 	e.gradConst = make([]float64, 2)
 	e.wt = make([]float64, 2)
 	e.lastGoal = make([]float64, 0, e.lat.GoalLen())
-	e.sums = make([]float64, 3*e.lat.NumAtoms())
+	e.sums = make([]float64, 5*e.lat.NumAtoms())
 	e.p = make([]float64, 2*cells)
 	e.gradCell = make([]float64, 2*cells)
 	// A union pass holds 4 values per (group, antichain, target value) of
@@ -751,8 +751,9 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 		}
 	}
 	nc := len(ug.chains)
-	e.sums = growF(e.sums, 3*nc)
+	e.sums = growF(e.sums, 5*nc)
 	sums, ws, scales := e.sums[:nc], e.sums[nc:2*nc], e.sums[2*nc:3*nc]
+	r0s, r1s := e.sums[3*nc:4*nc], e.sums[4*nc:5*nc]
 	clear(sums)
 	anyGrad := false
 	for ci, ch := range ug.chains {
@@ -776,11 +777,14 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 	// every (group, antichain) and the fractions, pass 2 the logarithms in
 	// one tight loop, pass 3 the sums and the gradient. Entry q of a block
 	// is 2*(g*nc + ci) + t. One division per entry serves three quotients:
-	// with inv = 1/(p_ut den), 1/den = p_ut inv and 1/p_ut = den inv.
+	// with inv = 1/(p_ut den), 1/den = p_ut inv and 1/p_ut = den inv. An
+	// entry whose fraction is below fracFloor gets a logarithm and
+	// quotients of 0, so that pass 3 adds zeros instead of branching: the
+	// sums come out as if the entry were skipped.
 	n := 2 * passBlock * nc
 	e.passBuf = growF(e.passBuf, 4*n)
 	frac, logs, rput, rden := e.passBuf[:n], e.passBuf[n:2*n], e.passBuf[2*n:3*n], e.passBuf[3*n:4*n:4*n]
-	var P, Q0, Q1, R0, R1 [maxSlots]float64
+	var P, Q0, Q1 [maxSlots]float64
 	var wc0, wc1 float64
 	for g0 := 0; g0 < G; g0 += passBlock {
 		g1 := min(g0+passBlock, G)
@@ -799,54 +803,51 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 				}
 				d0, d1 := u*pt0+denomEps, u*pt1+denomEps
 				i0, i1 := 1/(q0*d0), 1/(q1*d1)
-				frac[q], frac[q+1] = q0*(q0*i0), q1*(q1*i1)
-				rput[q], rput[q+1] = d0*i0, d1*i1
-				rden[q], rden[q+1] = u*(q0*i0), u*(q1*i1)
+				f0, f1 := q0*(q0*i0), q1*(q1*i1)
+				rp0, rd0, rp1, rd1 := d0*i0, u*(q0*i0), d1*i1, u*(q1*i1)
+				if !(f0 >= fracFloor) {
+					rp0, rd0 = 0, 0
+				}
+				if !(f1 >= fracFloor) {
+					rp1, rd1 = 0, 0
+				}
+				frac[q], frac[q+1] = f0, f1
+				rput[q], rput[q+1] = rp0, rp1
+				rden[q], rden[q+1] = rd0, rd1
 				q += 2
 			}
 		}
 		log2Frac(logs[:q], frac[:q])
 		q = 0
 		for g := g0; g < g1; g++ {
-			clear(R0[:ns])
-			clear(R1[:ns])
 			p0, p1 := pmtU[2*g], pmtU[2*g+1]
 			var gl0, gl1 float64
-			for ci := range ug.chains {
-				terms := ug.chains[ci].terms
+			for ci := range nc {
+				l0, l1 := logs[q], logs[q+1]
+				sums[ci] += p0 * l0
+				sums[ci] += p1 * l1
+				gl0 += ws[ci] * l0
+				gl1 += ws[ci] * l1
 				sc := scales[ci]
-				if frac[q] >= fracFloor {
-					l := logs[q]
-					sums[ci] += p0 * l
-					if sc != 0 {
-						gl0 += ws[ci] * l
-						r := sc * p0 * rput[q]
-						for _, tm := range terms {
-							R0[tm.slot] += tm.coef * r
-						}
-						wc0 += sc * p0 * rden[q]
-					}
-				}
-				if frac[q+1] >= fracFloor {
-					l := logs[q+1]
-					sums[ci] += p1 * l
-					if sc != 0 {
-						gl1 += ws[ci] * l
-						r := sc * p1 * rput[q+1]
-						for _, tm := range terms {
-							R1[tm.slot] += tm.coef * r
-						}
-						wc1 += sc * p1 * rden[q+1]
-					}
-				}
+				r0s[ci] = sc * p0 * rput[q]
+				r1s[ci] = sc * p1 * rput[q+1]
+				wc0 += sc * p0 * rden[q]
+				wc1 += sc * p1 * rden[q+1]
 				q += 2
 			}
 			if anyGrad {
 				gU[2*g] += gl0
 				gU[2*g+1] += gl1
-				for j := 0; j < ns; j++ {
-					qa[j][2*g] += R0[j]
-					qa[j][2*g+1] += R1[j]
+				// The R terms: sum over the antichains reading subset j
+				// of coef · R, one gather per subset.
+				for j, col := range ug.bySlot {
+					var a0, a1 float64
+					for _, st := range col {
+						a0 += st.coef * r0s[st.chain]
+						a1 += st.coef * r1s[st.chain]
+					}
+					qa[j][2*g] += a0
+					qa[j][2*g+1] += a1
 				}
 			}
 		}

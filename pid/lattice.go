@@ -117,6 +117,14 @@ type unionGroup struct {
 	union   uint8
 	subsets []uint8 // the subsets the antichains' terms read, in mask order
 	chains  []fusedChain
+	// bySlot[j] lists the antichains whose terms read subset j, in chain
+	// order, with their coefficients: the gradient gathers along it.
+	bySlot [][]slotTerm
+}
+
+type slotTerm struct {
+	chain int
+	coef  float64
 }
 
 // A fusedChain is one antichain of a unionGroup, its terms indexing the
@@ -253,6 +261,12 @@ func buildLattice(n int) *Lattice {
 				fc.terms = append(fc.terms, fusedTerm{slot[tm.subset], tm.coef})
 			}
 			ug.chains = append(ug.chains, fc)
+		}
+		ug.bySlot = make([][]slotTerm, len(ug.subsets))
+		for ci, fc := range ug.chains {
+			for _, tm := range fc.terms {
+				ug.bySlot[tm.slot] = append(ug.bySlot[tm.slot], slotTerm{ci, tm.coef})
+			}
 		}
 		if len(ug.chains) > 0 {
 			l.unions = append(l.unions, ug)

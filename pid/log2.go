@@ -47,13 +47,14 @@ func init() {
 }
 
 // log2Frac sets dst[i] = log2(src[i]) for every src[i] >= fracFloor (the
-// fractions whose logarithm an estimator uses; dst[i] is left as it is for
-// the others), with log2's arithmetic inlined into one loop so that
+// fractions whose logarithm an estimator uses) and dst[i] = 0 for the others
+// (NaN included), with log2's arithmetic inlined into one loop so that
 // consecutive logarithms overlap.
 func log2Frac(dst, src []float64) {
 	dst = dst[:len(src)]
 	for i, x := range src {
 		if !(x >= fracFloor) {
+			dst[i] = 0
 			continue
 		}
 		b := math.Float64bits(x)

@@ -71,3 +71,15 @@ func BenchmarkLog2(b *testing.B) {
 }
 
 var sink float64
+
+func BenchmarkLog2Frac(b *testing.B) {
+	xs := make([]float64, 576)
+	for i := range xs {
+		xs[i] = 0.001 + float64(i)*0.37
+	}
+	dst := make([]float64, len(xs))
+	for b.Loop() {
+		log2Frac(dst, xs)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(xs)), "ns/log")
+}
