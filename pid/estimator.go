@@ -97,6 +97,7 @@ type Estimator struct {
 	qUsed    [1 << MaxSources][1 << MaxSources]bool
 	wt       []float64 // W(t)
 	gradCell []float64
+	dCell    []float64 // dG/dtheta of a sample in each cell
 
 	weights  []float64
 	lastGoal []float64
@@ -200,21 +201,29 @@ func (e *Estimator) samplesColumn(res *Result, bins [][]int32, theta []float64, 
 	switch e.n {
 	case 3:
 		b0, b1, b2 := bins[0][:len(theta)], bins[1][:len(theta)], bins[2][:len(theta)]
+		c0, c1, c2 := e.bins[0][:batch], e.bins[1][:batch], e.bins[2][:batch]
+		// A local copy of the table keeps its fields in registers.
+		tab := e.table
+		j := i
 		for m := range cellOf {
-			j := m*stride + i
 			th := theta[j]
-			ok = ok && th >= 0 && th <= 1
-			or |= uint32(b0[j]) | uint32(b1[j]) | uint32(b2[j])
-			c := e.table.id(uint64(uint32(b0[j])) | uint64(uint32(b1[j]))<<21 | uint64(uint32(b2[j]))<<42)
+			if !(th >= 0 && th <= 1) {
+				ok = false
+			}
+			x0, x1, x2 := b0[j], b1[j], b2[j]
+			or |= uint32(x0) | uint32(x1) | uint32(x2)
+			c := tab.id(uint64(uint32(x0)) | uint64(uint32(x1))<<21 | uint64(uint32(x2))<<42)
 			if c == cells {
 				p[2*c], p[2*c+1] = 0, 0
-				e.bins[0][c], e.bins[1][c], e.bins[2][c] = b0[j], b1[j], b2[j]
+				c0[c], c1[c], c2[c] = x0, x1, x2
 				cells++
 			}
 			cellOf[m] = c
 			p[2*c] += (1 - th) * inv
 			p[2*c+1] += th * inv
+			j += stride
 		}
+		e.table.n = tab.n
 	default:
 		for m := range cellOf {
 			j := m*stride + i
@@ -247,9 +256,16 @@ func (e *Estimator) samplesColumn(res *Result, bins [][]int32, theta []float64, 
 	grad := goal != nil && dTheta != nil
 	e.decompose(res, goal, grad)
 	if grad {
-		gc := e.gradCell
-		for m, c := range cellOf {
-			dTheta[m*stride+i] = (gc[2*c+1] - gc[2*c]) * inv
+		// dG/dtheta is a function of the cell: once per cell, then a copy
+		// per sample.
+		gc, dc := e.gradCell[:2*e.cells], e.dCell[:e.cells]
+		for c := range dc {
+			dc[c] = (gc[2*c+1] - gc[2*c]) * inv
+		}
+		j := i
+		for _, c := range cellOf {
+			dTheta[j] = dc[c]
+			j += stride
 		}
 	}
 	return true
@@ -435,6 +451,7 @@ func (e *Estimator) reserve(cells int) {
 	e.sums = make([]float64, 5*e.lat.NumAtoms())
 	e.p = make([]float64, 2*cells)
 	e.gradCell = make([]float64, 2*cells)
+	e.dCell = make([]float64, cells)
 	// A union pass holds 4 values per (group, antichain, target value) of
 	// a block of groups.
 	nc := 0
