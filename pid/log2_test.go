@@ -36,9 +36,12 @@ func TestLog2(t *testing.T) {
 			t.Fatalf("log2(2^%d) = %v", e, got)
 		}
 	}
-	for i := 0; i <= 256; i++ {
-		check(1 + float64(i)/256)
-		check(math.Nextafter(1+float64(i)/256, 0))
+	// Table points and the midpoints between them, where |r| is largest.
+	const steps = 2 << log2TableBits
+	for i := 0; i <= steps; i++ {
+		check(1 + float64(i)/steps)
+		check(math.Nextafter(1+float64(i)/steps, 0))
+		check(math.Nextafter(1+float64(i)/steps, 2))
 	}
 	check(math.SmallestNonzeroFloat64 * 3)
 	check(math.MaxFloat64)
