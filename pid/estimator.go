@@ -529,6 +529,20 @@ func (e *Estimator) decompose(res *Result, goal []float64, grad bool) {
 		rep, pmt, pm := e.rep[u], e.pmt[u][:G*K], e.pm[u][:G]
 		clear(pmt)
 		clear(pm)
+		if K == 2 {
+			// The binary target's loops, unrolled; the same sums.
+			p := e.p[:2*C]
+			for c := C - 1; c >= 0; c-- {
+				gc := g[c]
+				rep[gc] = int32(c)
+				pmt[2*gc] += p[2*c]
+				pmt[2*gc+1] += p[2*c+1]
+			}
+			for gc := range pm {
+				pm[gc] = pmt[2*gc] + pmt[2*gc+1]
+			}
+			continue
+		}
 		for c := C - 1; c >= 0; c-- {
 			gc := int(g[c])
 			rep[gc] = int32(c)
@@ -579,7 +593,7 @@ func (e *Estimator) decompose(res *Result, goal []float64, grad bool) {
 			e.gradU[U] = growF(e.gradU[U], e.ngrp[U]*K)
 			clear(e.gradU[U][:e.ngrp[U]*K])
 			for u := uint8(1); u <= full; u++ {
-				if u&U == u {
+				if u&U == u && K != 2 {
 					e.qacc[U][u] = growF(e.qacc[U][u], e.ngrp[U]*K)
 					clear(e.qacc[U][u][:e.ngrp[U]*K])
 				}
@@ -630,7 +644,8 @@ func (e *Estimator) decompose(res *Result, goal []float64, grad bool) {
 		e.gradConst[t] += gres * (-math.Log2(v+entropyEps) - v/((v+entropyEps)*math.Ln2))
 	}
 	// Scatter the R sums from each union's groups onto each subset's groups,
-	// where they join that subset's direct log terms.
+	// where they join that subset's direct log terms (the binary target's
+	// union passes have done so themselves).
 	for U := uint8(1); U <= full; U++ {
 		for u := uint8(1); u <= full; u++ {
 			if !e.qUsed[U][u] {
@@ -639,13 +654,6 @@ func (e *Estimator) decompose(res *Result, goal []float64, grad bool) {
 			e.qUsed[U][u] = false
 			e.usedU[u] = true
 			q, dst, pr := e.qacc[U][u], e.gradU[u], e.proj[U][u][:e.ngrp[U]]
-			if K == 2 {
-				for g, h := range pr {
-					dst[2*h] += q[2*g]
-					dst[2*h+1] += q[2*g+1]
-				}
-				continue
-			}
 			for g, h := range pr {
 				for t := 0; t < K; t++ {
 					dst[int(h)*K+t] += q[g*K+t]
@@ -662,6 +670,13 @@ func (e *Estimator) decompose(res *Result, goal []float64, grad bool) {
 		gU := e.gradU[U]
 		gid := e.gid[U]
 		if !e.usedU[U] {
+			continue
+		}
+		if K == 2 {
+			for c, h := range gid[:C] {
+				gc[2*c] += gU[2*h]
+				gc[2*c+1] += gU[2*h+1]
+			}
 			continue
 		}
 		for c := 0; c < C; c++ {
@@ -757,15 +772,12 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 	G := e.ngrp[U]
 	ns := len(ug.subsets)
 	var proj [maxSlots][]int32
-	var pm, pmt, qa [maxSlots][]float64
+	var pm, pmt, dst [maxSlots][]float64
 	for j, u := range ug.subsets {
 		proj[j] = e.proj[U][u][:G]
 		pm[j] = e.pm[u]
 		pmt[j] = e.pmt[u]
-		if grad {
-			qa[j] = e.qacc[U][u]
-			e.qUsed[U][u] = true
-		}
+		dst[j] = e.gradU[u]
 	}
 	nc := len(ug.chains)
 	e.sums = growF(e.sums, 5*nc)
@@ -785,6 +797,9 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 	if anyGrad {
 		e.usedU[U] = true
 		gU = e.gradU[U][:2*G]
+		for _, u := range ug.subsets {
+			e.usedU[u] = true
+		}
 	}
 	pmtU := e.pmt[U][:2*G]
 	pt0, pt1 := e.pt[0], e.pt[1]
@@ -856,15 +871,19 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 				gU[2*g] += gl0
 				gU[2*g+1] += gl1
 				// The R terms: sum over the antichains reading subset j
-				// of coef · R, one gather per subset.
+				// of coef · R, one gather per subset, added straight to
+				// the subset's group (in the order in which a scatter
+				// after all passes would add them: unions in ascending
+				// order, groups in ascending order).
 				for j, col := range ug.bySlot {
 					var a0, a1 float64
 					for _, st := range col {
 						a0 += st.coef * r0s[st.chain]
 						a1 += st.coef * r1s[st.chain]
 					}
-					qa[j][2*g] += a0
-					qa[j][2*g+1] += a1
+					h := proj[j][g]
+					dst[j][2*h] += a0
+					dst[j][2*h+1] += a1
 				}
 			}
 		}
