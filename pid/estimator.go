@@ -803,6 +803,7 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 	}
 	pmtU := e.pmt[U][:2*G]
 	pt0, pt1 := e.pt[0], e.pt[1]
+	tri := ug.trivariateFull
 
 	// The groups go in blocks of passBlock, so that a block's pass buffers
 	// stay in the L1 cache; within a block, pass 1 computes p_u and p_ut of
@@ -816,37 +817,31 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 	n := 2 * passBlock * nc
 	e.passBuf = growF(e.passBuf, 4*n)
 	frac, logs, rput, rden := e.passBuf[:n], e.passBuf[n:2*n], e.passBuf[2*n:3*n], e.passBuf[3*n:4*n:4*n]
+	pb := passBufs{frac, rput, rden}
 	var P, Q0, Q1 [maxSlots]float64
 	var wc0, wc1 float64
 	for g0 := 0; g0 < G; g0 += passBlock {
 		g1 := min(g0+passBlock, G)
 		q := 0
-		for g := g0; g < g1; g++ {
-			for j := 0; j < ns; j++ {
-				h := proj[j][g]
-				P[j], Q0[j], Q1[j] = pm[j][h], pmt[j][2*h], pmt[j][2*h+1]
-			}
-			for ci := range ug.chains {
-				var u, q0, q1 float64
-				for _, tm := range ug.chains[ci].terms {
-					u += tm.coef * P[tm.slot]
-					q0 += tm.coef * Q0[tm.slot]
-					q1 += tm.coef * Q1[tm.slot]
+		if tri {
+			q = tri7Fracs(&pb, g0, g1, &proj, &pm, &pmt, pt0, pt1)
+		} else {
+			for g := g0; g < g1; g++ {
+				for j := 0; j < ns; j++ {
+					h := proj[j][g]
+					P[j], Q0[j], Q1[j] = pm[j][h], pmt[j][2*h], pmt[j][2*h+1]
 				}
-				d0, d1 := u*pt0+denomEps, u*pt1+denomEps
-				i0, i1 := 1/(q0*d0), 1/(q1*d1)
-				f0, f1 := q0*(q0*i0), q1*(q1*i1)
-				rp0, rd0, rp1, rd1 := d0*i0, u*(q0*i0), d1*i1, u*(q1*i1)
-				if !(f0 >= fracFloor) {
-					rp0, rd0 = 0, 0
+				for ci := range ug.chains {
+					var u, q0, q1 float64
+					for _, tm := range ug.chains[ci].terms {
+						u += tm.coef * P[tm.slot]
+						q0 += tm.coef * Q0[tm.slot]
+						q1 += tm.coef * Q1[tm.slot]
+					}
+					pb.put(q, u, q0, pt0)
+					pb.put(q+1, u, q1, pt1)
+					q += 2
 				}
-				if !(f1 >= fracFloor) {
-					rp1, rd1 = 0, 0
-				}
-				frac[q], frac[q+1] = f0, f1
-				rput[q], rput[q+1] = rp0, rp1
-				rden[q], rden[q+1] = rd0, rd1
-				q += 2
 			}
 		}
 		log2Frac(logs[:q], frac[:q])
@@ -875,6 +870,10 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 				// the subset's group (in the order in which a scatter
 				// after all passes would add them: unions in ascending
 				// order, groups in ascending order).
+				if tri {
+					tri7Gather(g, r0s, r1s, &proj, &dst)
+					continue
+				}
 				for j, col := range ug.bySlot {
 					var a0, a1 float64
 					for _, st := range col {
@@ -902,6 +901,23 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 // fill 18 KB, half of a 32 KB L1 data cache. Unblocked, 400 cells (100
 // bins) took 230 KB and the pass ran from L2.
 const passBlock = 32
+
+// passBufs are a union pass block's buffers (see unionPass2).
+type passBufs struct{ frac, rput, rden []float64 }
+
+// put writes entry q of a union pass's block for an antichain with p_u = u
+// and p_ut = qt at a target value of probability pt: the fraction, 1/p_ut
+// and p_u/den, the last two 0 below the fraction floor.
+func (b *passBufs) put(q int, u, qt, pt float64) {
+	d := u*pt + denomEps
+	i := 1 / (qt * d)
+	f := qt * (qt * i)
+	rp, rd := d*i, u*(qt*i)
+	if !(f >= fracFloor) {
+		rp, rd = 0, 0
+	}
+	b.frac[q], b.rput[q], b.rden[q] = f, rp, rd
+}
 
 func growF(s []float64, n int) []float64 {
 	if cap(s) < n {

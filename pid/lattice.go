@@ -120,6 +120,10 @@ type unionGroup struct {
 	// bySlot[j] lists the antichains whose terms read subset j, in chain
 	// order, with their coefficients: the gradient gathers along it.
 	bySlot [][]slotTerm
+	// trivariateFull: this is the union of all three sources of the
+	// trivariate lattice, whose terms are those tri7Fracs and tri7Gather
+	// spell out.
+	trivariateFull bool
 }
 
 type slotTerm struct {
@@ -268,6 +272,7 @@ func buildLattice(n int) *Lattice {
 				ug.bySlot[tm.slot] = append(ug.bySlot[tm.slot], slotTerm{ci, tm.coef})
 			}
 		}
+		ug.trivariateFull = n == 3 && U == full && tri7Matches(&ug)
 		if len(ug.chains) > 0 {
 			l.unions = append(l.unions, ug)
 		}

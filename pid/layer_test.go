@@ -292,3 +292,57 @@ func (lb *layerBatch) cellsPerNeuron() float64 {
 	}
 	return float64(total) / float64(lb.neurons)
 }
+
+// TestTrivariateFullPass: the spelled-out pass for the union of all three
+// sources gives the generic pass's results bit for bit, gradients included,
+// on data that exercise the fraction floor (thetas of exactly 0 and 1).
+func TestTrivariateFullPass(t *testing.T) {
+	lat := MustLattice(3)
+	generic := *lat
+	generic.unions = append([]unionGroup(nil), lat.unions...)
+	found := false
+	for i := range generic.unions {
+		found = found || generic.unions[i].trivariateFull
+		generic.unions[i].trivariateFull = false
+	}
+	if !found {
+		t.Fatal("the trivariate lattice has no union matching tri7Terms")
+	}
+	for seed, nbins := range []int{3, 20, 100} {
+		lb := newLayerBatchSpread(uint64(seed), 300, 4, nbins, 0.5)
+		for j := range lb.theta {
+			switch j % 7 {
+			case 0:
+				lb.theta[j] = 0
+			case 1:
+				lb.theta[j] = 1
+			}
+		}
+		y1, y2 := NewLayer(lat, 1), NewLayer(&generic, 1)
+		r1, r2 := newResults(lat, lb.neurons), newResults(lat, lb.neurons)
+		d1, d2 := make([]float64, len(lb.theta)), make([]float64, len(lb.theta))
+		if err := y1.Compute(r1, lb.bins, lb.theta, lb.batch, lb.neurons, tpeGoal, d1); err != nil {
+			t.Fatal(err)
+		}
+		if err := y2.Compute(r2, lb.bins, lb.theta, lb.batch, lb.neurons, tpeGoal, d2); err != nil {
+			t.Fatal(err)
+		}
+		y1.Close()
+		y2.Close()
+		for i := range r1 {
+			for a := range r1[i].Icap {
+				if r1[i].Icap[a] != r2[i].Icap[a] {
+					t.Fatalf("bins %d neuron %d: I_cap %s %v, generic %v", nbins, i, lat.Antichain(a).Label(nil), r1[i].Icap[a], r2[i].Icap[a])
+				}
+			}
+			if r1[i].G != r2[i].G {
+				t.Fatalf("bins %d neuron %d: G %v, generic %v", nbins, i, r1[i].G, r2[i].G)
+			}
+		}
+		for j := range d1 {
+			if d1[j] != d2[j] {
+				t.Fatalf("bins %d: dtheta[%d] %v, generic %v", nbins, j, d1[j], d2[j])
+			}
+		}
+	}
+}
