@@ -14,6 +14,8 @@ const (
 	denomEps   = 1e-10 // added to p_u(s) p(t) in the fraction's denominator
 	fracFloor  = 1e-7  // fractions below this are replaced by 1
 	entropyEps = 1e-10 // H(T) = -sum_t p(t) log2(p(t) + entropyEps)
+
+	fracCeil = 2 / denomEps // above any fraction's value, rounding included
 )
 
 const invLn2 = 1 / math.Ln2
@@ -811,9 +813,9 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 	// one tight loop, pass 3 the sums and the gradient. Entry q of a block
 	// is 2*(g*nc + ci) + t. One division per entry serves three quotients:
 	// with inv = 1/(p_ut den), 1/den = p_ut inv and 1/p_ut = den inv. An
-	// entry whose fraction is below fracFloor gets a logarithm and
-	// quotients of 0, so that pass 3 adds zeros instead of branching: the
-	// sums come out as if the entry were skipped.
+	// entry whose fraction is below fracFloor gets a fraction, logarithm
+	// and quotients of 0, so that pass 3 adds zeros instead of branching:
+	// the sums come out as if the entry were skipped.
 	n := 2 * passBlock * nc
 	e.passBuf = growF(e.passBuf, 4*n)
 	frac, logs, rput, rden := e.passBuf[:n], e.passBuf[n:2*n], e.passBuf[2*n:3*n], e.passBuf[3*n:4*n:4*n]
@@ -913,8 +915,11 @@ func (b *passBufs) put(q int, u, qt, pt float64) {
 	i := 1 / (qt * d)
 	f := qt * (qt * i)
 	rp, rd := d*i, u*(qt*i)
-	if !(f >= fracFloor) {
-		rp, rd = 0, 0
+	// A true fraction is at most 1/denomEps; a larger f is qt*d so small
+	// (p_ut below 1e-298) that its reciprocal overflowed, for a fraction
+	// far below the floor.
+	if !(f >= fracFloor && f <= fracCeil) {
+		f, rp, rd = 0, 0, 0
 	}
 	b.frac[q], b.rput[q], b.rden[q] = f, rp, rd
 }

@@ -346,3 +346,36 @@ func TestTrivariateFullPass(t *testing.T) {
 		}
 	}
 }
+
+// TestTinyTheta: thetas so small that p_ut times the denominator is
+// subnormal (its reciprocal overflows) give the results of thetas of 0,
+// within rounding: their fractions lie far below the floor.
+func TestTinyTheta(t *testing.T) {
+	lat := MustLattice(3)
+	lb := newLayerBatch(5, 200, 3, 20)
+	zero := append([]float64(nil), lb.theta...)
+	for m := 0; m < lb.batch; m++ {
+		if lb.bins[0][m*lb.neurons] < 10 { // about half of neuron 0's samples
+			lb.theta[m*lb.neurons] = 1e-305
+			zero[m*lb.neurons] = 0
+		}
+	}
+	y := NewLayer(lat, 1)
+	defer y.Close()
+	r1, r2 := newResults(lat, lb.neurons), newResults(lat, lb.neurons)
+	d1, d2 := make([]float64, len(lb.theta)), make([]float64, len(lb.theta))
+	if err := y.Compute(r1, lb.bins, lb.theta, lb.batch, lb.neurons, tpeGoal, d1); err != nil {
+		t.Fatal(err)
+	}
+	if err := y.Compute(r2, lb.bins, zero, lb.batch, lb.neurons, tpeGoal, d2); err != nil {
+		t.Fatal(err)
+	}
+	if math.IsNaN(r1[0].G) || math.IsInf(r1[0].G, 0) || math.Abs(r1[0].G-r2[0].G) > 1e-12 {
+		t.Fatalf("G %v with thetas of 1e-305, %v with 0", r1[0].G, r2[0].G)
+	}
+	for j := range d1 {
+		if math.IsNaN(d1[j]) || math.Abs(d1[j]-d2[j]) > 1e-9 {
+			t.Fatalf("dtheta[%d] %v with thetas of 1e-305, %v with 0", j, d1[j], d2[j])
+		}
+	}
+}

@@ -49,7 +49,8 @@ func init() {
 // log2Frac sets dst[i] = log2(src[i]) for every src[i] >= fracFloor (the
 // fractions whose logarithm an estimator uses) and dst[i] = 0 for the others
 // (NaN included), with log2's arithmetic inlined into one loop so that
-// consecutive logarithms overlap.
+// consecutive logarithms overlap. Every src[i] must be below +Inf (the union
+// passes' fractions are at most fracCeil).
 func log2Frac(dst, src []float64) {
 	dst = dst[:len(src)]
 	for i, x := range src {
@@ -58,11 +59,7 @@ func log2Frac(dst, src []float64) {
 			continue
 		}
 		b := math.Float64bits(x)
-		exp := int(b>>52) - 1023
-		if exp == 1024 { // +Inf; no subnormal reaches here
-			dst[i] = math.Log2(x)
-			continue
-		}
+		exp := int(b>>52) - 1023 // no subnormal or +Inf reaches here
 		idx := ((b&(1<<52-1))>>(52-log2TableBits-1) + 1) >> 1
 		m := math.Float64frombits(b&(1<<52-1) | 1023<<52)
 		r := m*log2Inv[idx] - 1
