@@ -109,7 +109,7 @@ type Estimator struct {
 
 	usedU   [1 << MaxSources]bool // union masks with gradient this call
 	sums    []float64             // per-antichain sums and scales of a union pass
-	passBuf []float64             // a union pass's fractions, logarithms and p_u, p_ut
+	passBuf passBlockBuf          // a union pass's block of entries
 	putBuf  []float64             // p_ut for targets with more than maxTargets values
 }
 
@@ -460,7 +460,7 @@ func (e *Estimator) reserve(cells int) {
 	for _, ug := range e.lat.unions {
 		nc = max(nc, len(ug.chains))
 	}
-	e.passBuf = make([]float64, 4*2*passBlock*nc)
+	e.passBuf = make(passBlockBuf, 2*passBlock*nc)
 	for k := 0; k < e.n; k++ {
 		e.bins[k] = make([]int32, cells)
 	}
@@ -817,16 +817,17 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 	// and quotients of 0, so that pass 3 adds zeros instead of branching:
 	// the sums come out as if the entry were skipped.
 	n := 2 * passBlock * nc
-	e.passBuf = growF(e.passBuf, 4*n)
-	frac, logs, rput, rden := e.passBuf[:n], e.passBuf[n:2*n], e.passBuf[2*n:3*n], e.passBuf[3*n:4*n:4*n]
-	pb := passBufs{frac, rput, rden}
+	if len(e.passBuf) < n {
+		e.passBuf = make(passBlockBuf, n)
+	}
+	pb := e.passBuf[:n]
 	var P, Q0, Q1 [maxSlots]float64
 	var wc0, wc1 float64
 	for g0 := 0; g0 < G; g0 += passBlock {
 		g1 := min(g0+passBlock, G)
 		q := 0
 		if tri {
-			q = tri7Fracs(&pb, g0, g1, &proj, &pm, &pmt, pt0, pt1)
+			q = tri7Fracs(pb, g0, g1, &proj, &pm, &pmt, pt0, pt1)
 		} else {
 			for g := g0; g < g1; g++ {
 				for j := 0; j < ns; j++ {
@@ -846,22 +847,23 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 				}
 			}
 		}
-		log2Frac(logs[:q], frac[:q])
+		log2Frac(pb[:q])
 		q = 0
 		for g := g0; g < g1; g++ {
 			p0, p1 := pmtU[2*g], pmtU[2*g+1]
 			var gl0, gl1 float64
 			for ci := range nc {
-				l0, l1 := logs[q], logs[q+1]
+				e0, e1 := &pb[q], &pb[q+1]
+				l0, l1 := e0.log, e1.log
 				sums[ci] += p0 * l0
 				sums[ci] += p1 * l1
 				gl0 += ws[ci] * l0
 				gl1 += ws[ci] * l1
 				sc := scales[ci]
-				r0s[ci] = sc * p0 * rput[q]
-				r1s[ci] = sc * p1 * rput[q+1]
-				wc0 += sc * p0 * rden[q]
-				wc1 += sc * p1 * rden[q+1]
+				r0s[ci] = sc * p0 * e0.rput
+				r1s[ci] = sc * p1 * e1.rput
+				wc0 += sc * p0 * e0.rden
+				wc1 += sc * p1 * e1.rden
 				q += 2
 			}
 			if anyGrad {
@@ -904,13 +906,15 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 // bins) took 230 KB and the pass ran from L2.
 const passBlock = 32
 
-// passBufs are a union pass block's buffers (see unionPass2).
-type passBufs struct{ frac, rput, rden []float64 }
+// A passEntry is one (group, antichain, target value) of a union pass's
+// block: the fraction, its logarithm, 1/p_ut and p_u/den, on one half cache
+// line.
+type passEntry struct{ frac, log, rput, rden float64 }
 
-// put writes entry q of a union pass's block for an antichain with p_u = u
-// and p_ut = qt at a target value of probability pt: the fraction, 1/p_ut
-// and p_u/den, the last two 0 below the fraction floor.
-func (b *passBufs) put(q int, u, qt, pt float64) {
+// A passBlockBuf holds a union pass's block of entries (see unionPass2).
+type passBlockBuf []passEntry
+
+func (b passBlockBuf) put(q int, u, qt, pt float64) {
 	d := u*pt + denomEps
 	i := 1 / (qt * d)
 	f := qt * (qt * i)
@@ -921,7 +925,7 @@ func (b *passBufs) put(q int, u, qt, pt float64) {
 	if !(f >= fracFloor && f <= fracCeil) {
 		f, rp, rd = 0, 0, 0
 	}
-	b.frac[q], b.rput[q], b.rden[q] = f, rp, rd
+	b[q] = passEntry{frac: f, rput: rp, rden: rd}
 }
 
 func growF(s []float64, n int) []float64 {

@@ -46,16 +46,16 @@ func init() {
 	}
 }
 
-// log2Frac sets dst[i] = log2(src[i]) for every src[i] >= fracFloor (the
-// fractions whose logarithm an estimator uses) and dst[i] = 0 for the others
-// (NaN included), with log2's arithmetic inlined into one loop so that
-// consecutive logarithms overlap. Every src[i] must be below +Inf (the union
+// log2Frac sets each entry's log to log2(frac) if frac >= fracFloor (the
+// fractions whose logarithm an estimator uses) and to 0 otherwise (NaN
+// included), with log2's arithmetic inlined into one loop so that
+// consecutive logarithms overlap. Every frac must be below +Inf (the union
 // passes' fractions are at most fracCeil).
-func log2Frac(dst, src []float64) {
-	dst = dst[:len(src)]
-	for i, x := range src {
+func log2Frac(es []passEntry) {
+	for i := range es {
+		x := es[i].frac
 		if !(x >= fracFloor) {
-			dst[i] = 0
+			es[i].log = 0
 			continue
 		}
 		b := math.Float64bits(x)
@@ -66,6 +66,6 @@ func log2Frac(dst, src []float64) {
 		r2 := r * r
 		lo := r - r2*0.5
 		hi := 1.0/3 - r*0.25 + r2*0.2
-		dst[i] = float64(exp) + log2Log[idx] + (lo+r2*r*hi)*(1/math.Ln2)
+		es[i].log = float64(exp) + log2Log[idx] + (lo+r2*r*hi)*(1/math.Ln2)
 	}
 }

@@ -49,7 +49,7 @@ func tri7Matches(ug *unionGroup) bool {
 
 // tri7Fracs is pass 1 of the full trivariate union pass for groups g0 to
 // g1-1 (which are cells): it returns the number of entries written.
-func tri7Fracs(pb *passBufs, g0, g1 int, proj *[15][]int32, pm, pmt *[15][]float64, pt0, pt1 float64) int {
+func tri7Fracs(pb passBlockBuf, g0, g1 int, proj *[15][]int32, pm, pmt *[15][]float64, pt0, pt1 float64) int {
 	q := 0
 	p1, p2, p3, p4, p5, p6, p7 := pm[0], pm[1], pm[2], pm[3], pm[4], pm[5], pm[6]
 	m1, m2, m3, m4, m5, m6, m7 := pmt[0], pmt[1], pmt[2], pmt[3], pmt[4], pmt[5], pmt[6]
