@@ -100,6 +100,7 @@ type Estimator struct {
 	wt       []float64 // W(t)
 	gradCell []float64
 	dCell    []float64 // dG/dtheta of a sample in each cell
+	firstOf  []int32   // the sample form's first sample (column index) of each cell
 
 	weights  []float64
 	lastGoal []float64
@@ -203,8 +204,9 @@ func (e *Estimator) samplesColumn(res *Result, bins [][]int32, theta []float64, 
 	switch e.n {
 	case 3:
 		b0, b1, b2 := bins[0][:len(theta)], bins[1][:len(theta)], bins[2][:len(theta)]
-		c0, c1, c2 := e.bins[0][:batch], e.bins[1][:batch], e.bins[2][:batch]
-		// A local copy of the table keeps its fields in registers.
+		// A cell's bins are filled in after the loop from the sample that
+		// opened it: fewer live values in the loop keep it in registers.
+		first := e.firstOf[:batch]
 		tab := e.table
 		j := i
 		for m := range cellOf {
@@ -212,12 +214,12 @@ func (e *Estimator) samplesColumn(res *Result, bins [][]int32, theta []float64, 
 			if !(th >= 0 && th <= 1) {
 				ok = false
 			}
-			x0, x1, x2 := b0[j], b1[j], b2[j]
-			or |= uint32(x0) | uint32(x1) | uint32(x2)
-			c := tab.id(uint64(uint32(x0)) | uint64(uint32(x1))<<21 | uint64(uint32(x2))<<42)
+			x0, x1, x2 := uint32(b0[j]), uint32(b1[j]), uint32(b2[j])
+			or |= x0 | x1 | x2
+			c := tab.id(uint64(x0) | uint64(x1)<<21 | uint64(x2)<<42)
 			if c == cells {
 				p[2*c], p[2*c+1] = 0, 0
-				c0[c], c1[c], c2[c] = x0, x1, x2
+				first[c] = int32(j)
 				cells++
 			}
 			cellOf[m] = c
@@ -226,6 +228,10 @@ func (e *Estimator) samplesColumn(res *Result, bins [][]int32, theta []float64, 
 			j += stride
 		}
 		e.table.n = tab.n
+		c0, c1, c2 := e.bins[0][:cells], e.bins[1][:cells], e.bins[2][:cells]
+		for c, j := range first[:cells] {
+			c0[c], c1[c], c2[c] = b0[j], b1[j], b2[j]
+		}
 	default:
 		for m := range cellOf {
 			j := m*stride + i
@@ -454,6 +460,7 @@ func (e *Estimator) reserve(cells int) {
 	e.p = make([]float64, 2*cells)
 	e.gradCell = make([]float64, 2*cells)
 	e.dCell = make([]float64, cells)
+	e.firstOf = make([]int32, cells)
 	// A union pass holds 4 values per (group, antichain, target value) of
 	// a block of groups.
 	nc := 0
