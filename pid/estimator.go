@@ -541,6 +541,14 @@ func (e *Estimator) decompose(res *Result, goal []float64, grad bool) {
 		if K == 2 {
 			// The binary target's loops, unrolled; the same sums.
 			p := e.p[:2*C]
+			if u == full { // every group one cell
+				copy(pmt, p)
+				for c := range rep {
+					rep[c] = int32(c)
+					pm[c] = p[2*c] + p[2*c+1]
+				}
+				continue
+			}
 			for c := C - 1; c >= 0; c-- {
 				gc := g[c]
 				rep[gc] = int32(c)
