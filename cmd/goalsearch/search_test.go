@@ -64,8 +64,9 @@ func killArgs(sampler string) []string {
 // it with SIGKILL at 20 random moments, resumes it each time, and checks that
 // the finished study equals an uninterrupted run's: the same trials in the
 // same order with the same goals, results and sampler states. It runs
-// CMA-ES (a population sampler) and TPE (which proposes while points are
-// pending, warm-started with enqueued goals), each with 2 workers.
+// CMA-ES (a population sampler), TPE (which proposes while points are
+// pending, warm-started with enqueued goals) and the GP sampler (which
+// also keeps its last fit in its state), each with 2 workers.
 func TestSearchSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kill test runs a subprocess 20 times")
@@ -75,6 +76,9 @@ func TestSearchSurvivesKill(t *testing.T) {
 	// first saved state (while the enqueued goals run) are covered too.
 	t.Run("tpe", func(t *testing.T) {
 		testSurvivesKill(t, append(killArgs("tpe"), "--enqueue", "0.3,0.3,0.3,0.3", "--enqueue", "-0.5,0.2,0.1,0.9"))
+	})
+	t.Run("gp", func(t *testing.T) {
+		testSurvivesKill(t, append(killArgs("gp"), "--enqueue", "0.3,0.3,0.3,0.3"))
 	})
 }
 
