@@ -100,7 +100,7 @@ type Estimator struct {
 	wt       []float64 // W(t)
 	gradCell []float64
 	dCell    []float64 // dG/dtheta of a sample in each cell
-	firstOf  []int32   // the sample form's first sample (column index) of each cell
+	firstOf  []int     // the sample form's first sample (column index) of each cell
 
 	weights  []float64
 	lastGoal []float64
@@ -219,7 +219,7 @@ func (e *Estimator) samplesColumn(res *Result, bins [][]int32, theta []float64, 
 			c := tab.id(uint64(x0) | uint64(x1)<<21 | uint64(x2)<<42)
 			if c == cells {
 				p[2*c], p[2*c+1] = 0, 0
-				first[c] = int32(j)
+				first[c] = j
 				cells++
 			}
 			cellOf[m] = c
@@ -460,7 +460,7 @@ func (e *Estimator) reserve(cells int) {
 	e.p = make([]float64, 2*cells)
 	e.gradCell = make([]float64, 2*cells)
 	e.dCell = make([]float64, cells)
-	e.firstOf = make([]int32, cells)
+	e.firstOf = make([]int, cells)
 	// A union pass holds 4 values per (group, antichain, target value) of
 	// a block of groups.
 	nc := 0
