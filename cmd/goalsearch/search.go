@@ -44,6 +44,8 @@ type searchOptions struct {
 	Noise         float64
 	Sleep         time.Duration
 	Hidden        int
+	Layers        int
+	PerLayer      bool
 	Data          string
 	TrainLimit    int
 	FanIn         int
@@ -61,7 +63,7 @@ type searchOptions struct {
 // none of them, and giving one that differs from the stored study is an
 // error.
 var definitionFlags = []string{"setup", "dim", "sampler", "sampler-config", "pruner", "pruner-config", "epochs", "seed",
-	"unit-norm", "fix", "bounds", "noise", "sleep", "hidden", "data", "train-limit", "lateral-fanin"}
+	"unit-norm", "fix", "bounds", "noise", "sleep", "hidden", "data", "train-limit", "lateral-fanin", "layers", "goal-per-layer"}
 
 func newSearchCmd(s streams) *cobra.Command {
 	o := &searchOptions{}
@@ -90,7 +92,8 @@ from there next time); twice aborts them.`,
 		Example: `  goalsearch search -f docs/examples/joint.yaml network.hidden_layer.adam.lr=0.003 sampler.name=tpe
   goalsearch search --study demo --setup sphere --dim 5 --sampler cmaes --trials 60 --workers 2
   goalsearch search --study ctxlat --setup context-lateral --sampler cmaes --trials 8 --epochs 2 --workers 2
-  goalsearch search --study ctxlat --trials 16     # resume with a larger budget`,
+  goalsearch search --study ctxlat --trials 16     # resume with a larger budget
+  goalsearch search --study deep --setup context-lateral --layers 2 --goal-per-layer --sampler tpe --trials 20`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.changed = func(f string) bool { return cmd.Flags().Changed(f) }
@@ -121,6 +124,8 @@ from there next time); twice aborts them.`,
 	f.Float64Var(&o.Noise, "noise", 0, "synthetic setups: std of noise added to each trial's value")
 	f.DurationVar(&o.Sleep, "sleep", 0, "synthetic setups: time each trial takes")
 	f.IntVar(&o.Hidden, "hidden", trainer.DefaultHidden, "network setups: hidden neurons")
+	f.IntVar(&o.Layers, "layers", 1, "network setups: hidden layers, stacked (docs/layers.md)")
+	f.BoolVar(&o.PerLayer, "goal-per-layer", false, "network setups with --layers N > 1: search a goal per hidden layer (N times the weights, labelled h1:..., each layer's H_res fixed at 0) instead of one shared goal")
 	f.StringVar(&o.Data, "data", "", "network setups: directory with an IDX data set (default MNIST from the Go module cache)")
 	f.IntVar(&o.TrainLimit, "train-limit", 0, "network setups: use only the first N training images (quick runs)")
 	f.IntVar(&o.FanIn, "lateral-fanin", 0, "network setups: lateral partners per hidden neuron (0 = all)")
@@ -363,6 +368,8 @@ func searchOverrides(o *searchOptions) ([]experiment.Override, error) {
 	set("data", "network.data", q(o.Data))
 	set("train-limit", "network.train_limit", strconv.Itoa(o.TrainLimit))
 	set("lateral-fanin", "network.lateral_fanin", strconv.Itoa(o.FanIn))
+	set("layers", "network.layers", strconv.Itoa(o.Layers))
+	set("goal-per-layer", "network.goal_per_layer", strconv.FormatBool(o.PerLayer))
 	for _, f := range o.Fix {
 		l, v, ok := strings.Cut(f, "=")
 		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
