@@ -158,11 +158,17 @@ var Complexities = []string{NonZero, L1}
 // exactly 0 for everything that rounds to zero, so that a rounded weight
 // compares equal to 0 when it is one.
 func Round(v, grid float64) float64 {
-	r := math.Round(v/grid) * grid
-	if r == 0 {
+	n := math.Round(v / grid)
+	if n == 0 {
 		return 0 // not -0
 	}
-	return r
+	// For a grid such as 0.1 whose inverse is an integer, n/10 is the
+	// double nearest n·0.1 (a division is correctly rounded), where
+	// n*0.1 is not always (7*0.1 = 0.7000000000000001).
+	if inv := 1 / grid; inv == math.Round(inv) {
+		return n / inv
+	}
+	return n * grid
 }
 
 // Complexity returns the complexity measure of gamma after rounding every

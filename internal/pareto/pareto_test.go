@@ -91,6 +91,14 @@ func TestComplexity(t *testing.T) {
 	if _, err := Complexity("l2", 0.1, g); err == nil {
 		t.Error("unknown measure: no error")
 	}
+	for v, want := range map[float64]float64{0.68: 0.7, -0.71: -0.7, -0.3: -0.3, 0.33: 0.3, 1: 1} {
+		if got := Round(v, 0.1); got != want {
+			t.Errorf("Round(%v, 0.1) = %v, want %v", v, got, want)
+		}
+	}
+	if got := Round(0.8, 0.25); got != 0.75 {
+		t.Errorf("Round(0.8, 0.25) = %v, want 0.75", got)
+	}
 	if r := Round(-0.04, 0.1); r != 0 || math.Signbit(r) {
 		t.Errorf("Round(-0.04, 0.1) = %v, want +0", r)
 	}
