@@ -354,6 +354,10 @@ func searchOverrides(o *searchOptions) ([]experiment.Override, error) {
 		}
 		set("objectives", "objective.complexity", q(c))
 	}
+	if changed("grid") && (!(o.Grid > 0) || math.IsInf(o.Grid, 0)) {
+		// 0 is the experiment file's "default"; given as a flag it is a mistake.
+		return nil, usagef("--grid %v: want a positive, finite step such as %g (objective.grid)", o.Grid, pareto.DefaultGrid)
+	}
 	set("grid", "objective.grid", num(o.Grid))
 	set("pruner", "pruner.name", q(o.Pruner))
 	set("pruner-config", "pruner.settings", o.PrunerConfig)

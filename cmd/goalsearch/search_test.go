@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -64,8 +65,9 @@ func killArgs(sampler string) []string {
 // it with SIGKILL at 20 random moments, resumes it each time, and checks that
 // the finished study equals an uninterrupted run's: the same trials in the
 // same order with the same goals, results and sampler states. It runs
-// CMA-ES (a population sampler) and TPE (which proposes while points are
-// pending, warm-started with enqueued goals), each with 2 workers.
+// CMA-ES (a population sampler), TPE (which proposes while points are
+// pending, warm-started with enqueued goals) and NSGA-II (two objectives),
+// each with 2 workers.
 func TestSearchSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kill test runs a subprocess 20 times")
@@ -76,6 +78,11 @@ func TestSearchSurvivesKill(t *testing.T) {
 	t.Run("tpe", func(t *testing.T) {
 		testSurvivesKill(t, append(killArgs("tpe"), "--enqueue", "0.3,0.3,0.3,0.3", "--enqueue", "-0.5,0.2,0.1,0.9"))
 	})
+	// NSGA-II on two objectives, generations of 8 so that 60 trials span
+	// several selections; the second value is stored with each trial.
+	t.Run("nsga2", func(t *testing.T) {
+		testSurvivesKill(t, append(killArgs("nsga2"), "--objectives", "accuracy,nonzero", "--sampler-config", `{"population_size":8}`))
+	})
 }
 
 func testSurvivesKill(t *testing.T, killArgs []string) {
@@ -85,6 +92,9 @@ func testSurvivesKill(t *testing.T, killArgs []string) {
 		t.Fatalf("reference run: exit %d: %s", code, errs)
 	}
 	want := studyDump(t, ref, "k")
+	if slices.Contains(killArgs, "--objectives") && (len(want.Trials) == 0 || len(want.Trials[0].Values) != 1) {
+		t.Fatalf("reference run of a two-objective study: trial 0 has values %v, want one", want.Trials[0].Values)
+	}
 	if len(want.Trials) < 60 || len(want.SamplerStates) == 0 {
 		t.Fatalf("reference run has %d trials, %d sampler states", len(want.Trials), len(want.SamplerStates))
 	}
