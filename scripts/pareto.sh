@@ -68,7 +68,7 @@ evaluate)
 	# of the best accuracy) beside the paper's 4-term goal and the naive
 	# one, on the same $SEEDS fresh seeds (paired).
 	restore
-	pick=$("$GS" analyze "$STUDY" --store "$STORE" --tolerance "$TOLERANCE" --json | /usr/bin/python3 -c '
+	pick=$("$GS" analyze "$STUDY" --store "$STORE" --front --tolerance "$TOLERANCE" --json | /usr/bin/python3 -c '
 import json, sys
 print(json.load(sys.stdin)["pareto"]["picked"]["trial"])')
 	exec nice -n 5 "$GS" evaluate "$STUDY" --store "$STORE" --top 0 --trial "$pick" \
