@@ -16,8 +16,8 @@ import (
 )
 
 type statusOptions struct {
-	Store  string
-	Study  string
+	Store     string
+	Study     string
 	JSON      bool
 	Config    bool // print the study's experiment file
 	Tolerance float64
@@ -60,7 +60,7 @@ type studyStatus struct {
 	// Pareto is the front of a study with a complexity objective.
 	Pareto *summary.ParetoFront `json:"pareto,omitempty"`
 	labels []string
-	gamma     []float64
+	gamma  []float64
 }
 
 // workerStatus is a running trial and who runs it; on a shared store
