@@ -788,3 +788,62 @@ func sparsifyFigure(id string, sp *summary.Sparsification) *figure {
 			return p, nil
 		}}
 }
+
+// frontFigure: every complete trial of a multi-objective study by
+// complexity and validation accuracy, the Pareto front as a step line
+// through its points, and the picked goal marked.
+func frontFigure(id string, s *summary.SearchSummary) *figure {
+	f := s.Pareto
+	return &figure{id: id, title: "Pareto front of " + s.Study, width: 7 * vg.Inch, height: 3.6 * vg.Inch,
+		caption: "One point per complete trial: the complexity of its (rounded) goal and its final validation value. The line joins the Pareto front; the ring marks the picked goal.",
+		draw: func() (*plot.Plot, error) {
+			k := scaleOf(s.Synthetic)
+			ylab := "validation accuracy (%)"
+			if s.Synthetic {
+				ylab = "value"
+			}
+			p := newPlot("Pareto front: "+s.Study, f.ComplexityName(), ylab)
+			var all, front, picked plotter.XYs
+			for _, h := range f.Cloud {
+				all = append(all, plotter.XY{X: h.Complexity, Y: h.Accuracy * k})
+			}
+			for _, q := range f.Points {
+				front = append(front, plotter.XY{X: q.Complexity, Y: q.Accuracy * k})
+				if f.Picked != nil && q.Trial == f.Picked.Trial {
+					picked = append(picked, plotter.XY{X: q.Complexity, Y: q.Accuracy * k})
+				}
+			}
+			if len(all) > 0 {
+				sc, err := scatter(all, grey, draw.CircleGlyph{}, 2)
+				if err != nil {
+					return nil, err
+				}
+				p.Add(sc)
+				p.Legend.Add("complete trial", sc)
+			}
+			l, err := line(front, blue, 1.5)
+			if err != nil {
+				return nil, err
+			}
+			l.StepStyle = plotter.PostStep
+			p.Add(l)
+			sc, err := scatter(front, blue, draw.CircleGlyph{}, 3)
+			if err != nil {
+				return nil, err
+			}
+			p.Add(sc)
+			p.Legend.Add("Pareto front", sc)
+			if len(picked) > 0 {
+				pk, err := scatter(picked, vermilion, draw.RingGlyph{}, 6)
+				if err != nil {
+					return nil, err
+				}
+				p.Add(pk)
+				p.Legend.Add("picked", pk)
+			}
+			if f.Complexity == "nonzero" {
+				p.X.Tick.Marker = integerTicks{}
+			}
+			return p, nil
+		}}
+}

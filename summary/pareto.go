@@ -31,8 +31,10 @@ type ParetoFront struct {
 	Tolerance    float64 `json:"tolerance"`
 	// Picked is the sparsest point within Tolerance of BestAccuracy.
 	Picked *FrontPoint `json:"picked,omitempty"`
-	// Complete counts the complete trials the front was computed from.
-	Complete int `json:"complete"`
+	// Complete counts the complete trials the front was computed from;
+	// Cloud holds them all (without goals), for plots.
+	Complete int          `json:"complete"`
+	Cloud    []FrontPoint `json:"-"`
 }
 
 // A FrontPoint is one trial on the front.
@@ -60,6 +62,7 @@ func Front(study store.Study, trials []store.Trial, tolerance float64) *ParetoFr
 		}
 		f.Complete++
 		ps = append(ps, pareto.Point{Trial: t.Number, Accuracy: *t.Value, Complexity: t.Values[0]})
+		f.Cloud = append(f.Cloud, FrontPoint{Trial: t.Number, Accuracy: *t.Value, Complexity: t.Values[0]})
 		gammas[t.Number] = t.Gamma
 	}
 	front := pareto.Front(ps)
