@@ -16,12 +16,12 @@ import (
 )
 
 type reportOptions struct {
-	Store   string
-	Studies []string
-	All     bool
-	Output  string
-	Format  string
-	Title   string
+	Store     string
+	Studies   []string
+	All       bool
+	Output    string
+	Format    string
+	Title     string
 	Top       int
 	Against   string
 	Tolerance float64
