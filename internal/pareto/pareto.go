@@ -179,6 +179,9 @@ func Complexity(measure string, grid float64, gamma []float64) (float64, error) 
 	if !(grid > 0) || math.IsInf(grid, 0) {
 		return 0, fmt.Errorf("grid %v: want a positive, finite step", grid)
 	}
+	if measure != NonZero && measure != L1 {
+		return 0, fmt.Errorf("complexity %q: want one of %v", measure, Complexities)
+	}
 	s := 0.0
 	for _, v := range gamma {
 		r := Round(v, grid)
@@ -187,10 +190,8 @@ func Complexity(measure string, grid float64, gamma []float64) (float64, error) 
 			if r != 0 {
 				s++
 			}
-		case L1:
-			s += math.Abs(r)
 		default:
-			return 0, fmt.Errorf("complexity %q: want one of %v", measure, Complexities)
+			s += math.Abs(r)
 		}
 	}
 	return s, nil
