@@ -56,7 +56,7 @@ func TestDefaultsAreThePapers(t *testing.T) {
 	if v, ok := r.Study.Space.Fixed["H_res"]; !ok || v != 0 {
 		t.Errorf("trivariate default: H_res fixed %v %v, want 0", v, ok)
 	}
-	if r.Study.Sampler.Name != "cmaes" || r.Experiment.Budget.Trials != 20 || r.Experiment.Workers != 1 || r.Study.Seed != 1 {
+	if r.Study.Sampler.Name != "cmaes" || r.Experiment.Budget.Trials != 20 || r.Experiment.Workers != DefaultWorkers || r.Study.Seed != 1 {
 		t.Errorf("search defaults: %+v", r.Experiment)
 	}
 	// A bivariate setup's hidden layer bins adaptively and uses Graetz.

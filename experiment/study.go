@@ -37,7 +37,9 @@ func rebuild(study store.Study) (Experiment, error) {
 		Objective: Objective{Metric: study.Objective.Metric, Direction: string(study.Objective.Direction)},
 		Sampler:   Method{Name: study.Sampler.Name},
 		Pruner:    Method{Name: study.Pruner.Name},
-		Workers:   1, Seed: study.Seed, Budget: Budget{Trials: DefaultTrials},
+		// Studies stored without their experiment predate the experiment
+		// file and ran one worker, the default then.
+		Workers: 1, Seed: study.Seed, Budget: Budget{Trials: DefaultTrials},
 	}
 	if len(study.Objectives) > 0 {
 		e.Objective.Complexity, e.Objective.Grid = study.Objectives[0].Metric, study.Objectives[0].Grid

@@ -13,6 +13,7 @@ import (
 	"goalsearch/search/asktell"
 	"goalsearch/search/cmaes"
 	"goalsearch/search/evo"
+	"goalsearch/search/gp"
 	"goalsearch/search/nsga2"
 	"goalsearch/search/tpe"
 )
@@ -47,6 +48,14 @@ var samplerConstructors = map[string]func(box Box, cfg json.RawMessage, seed uin
 		}
 		o, err := tpe.NewWithChoices(box.Lower, box.Upper, choices, c, seed)
 		return wrap("tpe", tpe.StateVersion, o, err)
+	},
+	"gp": func(box Box, raw json.RawMessage, seed uint64) (Sampler, error) {
+		var c gp.Config
+		if err := decodeStrict(raw, &c); err != nil {
+			return nil, err
+		}
+		o, err := gp.New(box.Lower, box.Upper, c, seed)
+		return wrap("gp", gp.StateVersion, o, err)
 	},
 	"ga": func(box Box, raw json.RawMessage, seed uint64) (Sampler, error) {
 		var c evo.GAConfig
@@ -103,9 +112,10 @@ func Samplers() []string {
 // drawing every random number from seed.
 //
 // cfg is the JSON encoding of the sampler's configuration: cmaes.Config
-// (cmaes), tpe.Config (tpe), evo.GAConfig (ga), evo.DEConfig (de),
-// evo.PSOConfig (pso), nsga2.Config (nsga2), RandomConfig (random) or SobolConfig (sobol), each of
-// which states its defaults. An empty cfg or JSON null selects every
+// (cmaes), tpe.Config (tpe), gp.Config (gp), evo.GAConfig (ga),
+// evo.DEConfig (de), evo.PSOConfig (pso), nsga2.Config (nsga2),
+// RandomConfig (random) or SobolConfig (sobol), each of which states its
+// defaults. An empty cfg or JSON null selects every
 // default, as does an omitted field; an unknown field is an error, so that
 // a misspelt setting is not silently ignored.
 //

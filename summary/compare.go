@@ -70,14 +70,13 @@ type PairedDifference struct {
 // PairedBySeed compares row values a with reference values b on their common
 // seeds; nil if they share fewer than two.
 func PairedBySeed(a, b map[uint64]float64) *PairedDifference {
-	var x, y, d []float64
-	for _, s := range slices.Sorted(maps.Keys(a)) {
-		if w, ok := b[s]; ok {
-			x, y, d = append(x, a[s]), append(y, w), append(d, a[s]-w)
-		}
-	}
-	if len(d) < 2 {
+	x, y := PairBySeed(a, b)
+	if len(x) < 2 {
 		return nil
+	}
+	d := make([]float64, len(x))
+	for i := range x {
+		d[i] = x[i] - y[i]
 	}
 	p := &PairedDifference{Seeds: len(d), T: PairedT(x, y)}
 	for _, v := range d {
@@ -88,6 +87,18 @@ func PairedBySeed(a, b map[uint64]float64) *PairedDifference {
 	ds := NewSample(d)
 	p.Median, p.Mean = ds.Median, ds.Mean
 	return p
+}
+
+// PairBySeed returns the values of the seeds both a and b hold, in seed
+// order: a sum over a map in its own order could differ in its last bit from
+// run to run, and a resumed analysis must decide as the first did.
+func PairBySeed(a, b map[uint64]float64) (x, y []float64) {
+	for _, s := range slices.Sorted(maps.Keys(a)) {
+		if w, ok := b[s]; ok {
+			x, y = append(x, a[s]), append(y, w)
+		}
+	}
+	return x, y
 }
 
 // setupRank orders setups in comparisons as the registry (and the paper)

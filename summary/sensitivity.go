@@ -80,20 +80,11 @@ type Change struct {
 // seeds.
 func Paired(ref, g GoalResult) Change {
 	c := Change{Goal: g.Index, Failed: g.Failed, TestMean: finiteOr0(g.Test.Mean)}
-	var vs []float64
-	// In seed order: a sum in map order could differ in its last bit from
-	// run to run, and a resumed analysis must decide as the first did.
-	for _, seed := range slices.Sorted(maps.Keys(g.ValBySeed)) {
-		v := g.ValBySeed[seed]
-		r, ok := ref.ValBySeed[seed]
-		if !ok {
-			continue
-		}
-		c.N++
-		c.Diff += v - r
-		vs = append(vs, v)
+	vs, refs := PairBySeed(g.ValBySeed, ref.ValBySeed)
+	for i, v := range vs {
+		c.Diff += v - refs[i]
 	}
-	if c.N > 0 {
+	if c.N = len(vs); c.N > 0 {
 		c.Diff /= float64(c.N)
 		c.ValMean = NewSample(vs).Mean
 	}

@@ -240,32 +240,30 @@ var useAVX512 = func() bool {
 }()
 
 // axpyRowsAVX512 computes all of axpyRows, in chunks of at most 30 registers
-// as even as possible, the last register of the last chunk masked to the
-// lanes that remain. len(idx) > 0.
+// (chunks512). len(idx) > 0.
 func axpyRowsAVX512(acc, rows []float64, stride int, idx []int32, val []float64) {
-	n := len(acc)
-	regs := (n + 7) / 8
-	chunks := (regs + 29) / 30
-	off := 0
-	for c := 0; c < chunks; c++ {
-		r := regs*(c+1)/chunks - regs*c/chunks
-		mask := uint16(0xff)
-		if c == chunks-1 {
-			if tail := n - off - 8*(r-1); tail < 8 {
-				mask = 1<<tail - 1
-			}
-		}
+	chunks512(len(acc), len(axpyKernels512)-1, func(off, r int, mask uint16) {
 		axpyKernels512[r](&acc[off], &rows[off], stride, &idx[0], &val[0], len(idx), mask)
-		off += 8 * r
-	}
+	})
 }
 
 // axpyRows32AVX512 is axpyRowsAVX512 over float32 rows (axpyRows32), in
 // chunks of at most 15 registers.
 func axpyRows32AVX512(acc []float64, rows []float32, stride int, idx []int32, val []float64) {
-	n := len(acc)
+	chunks512(len(acc), len(axpyKernels32)-1, func(off, r int, mask uint16) {
+		axpyKernels32[r](&acc[off], &rows[off], stride, &idx[0], &val[0], len(idx), mask)
+	})
+}
+
+// chunks512 splits n accumulators into 8-wide AVX-512 registers and those
+// into chunks of at most maxRegs registers, as even as possible (a kernel
+// keeps one chunk's accumulators in registers while it streams every row),
+// and calls kernel for each chunk: its first element, its registers, and the
+// lane mask of its last register (all lanes but in the last chunk, whose
+// last register holds what remains).
+func chunks512(n, maxRegs int, kernel func(off, r int, mask uint16)) {
 	regs := (n + 7) / 8
-	chunks := (regs + 14) / 15
+	chunks := (regs + maxRegs - 1) / maxRegs
 	off := 0
 	for c := 0; c < chunks; c++ {
 		r := regs*(c+1)/chunks - regs*c/chunks
@@ -275,7 +273,7 @@ func axpyRows32AVX512(acc []float64, rows []float32, stride int, idx []int32, va
 				mask = 1<<tail - 1
 			}
 		}
-		axpyKernels32[r](&acc[off], &rows[off], stride, &idx[0], &val[0], len(idx), mask)
+		kernel(off, r, mask)
 		off += 8 * r
 	}
 }

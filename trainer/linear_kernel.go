@@ -20,11 +20,8 @@ import "math"
 // len(val) >= len(idx). The callers build idx themselves and guarantee it;
 // axpyRows checks only the lengths it can check cheaply.
 func axpyRows(acc, rows []float64, stride int, idx []int32, val []float64) {
-	if len(idx) == 0 || len(acc) == 0 {
+	if !axpyArgs("axpyRows", len(acc), len(rows), len(idx), len(val)) {
 		return
-	}
-	if len(val) < len(idx) || len(rows) < len(acc) {
-		panic("trainer: axpyRows: short val or rows")
 	}
 	if useAVX512 {
 		axpyRowsAVX512(acc, rows, stride, idx, val)
@@ -57,11 +54,8 @@ func axpyRowsGo(acc, rows []float64, stride int, idx []int32, val []float64) {
 // the same bits as axpyRows at half the bytes read. Only the AVX-512 kernel
 // is vectorised (the masked path, its one caller, uses it only then).
 func axpyRows32(acc []float64, rows []float32, stride int, idx []int32, val []float64) {
-	if len(idx) == 0 || len(acc) == 0 {
+	if !axpyArgs("axpyRows32", len(acc), len(rows), len(idx), len(val)) {
 		return
-	}
-	if len(val) < len(idx) || len(rows) < len(acc) {
-		panic("trainer: axpyRows32: short val or rows")
 	}
 	if useAVX512 {
 		axpyRows32AVX512(acc, rows, stride, idx, val)
@@ -76,6 +70,19 @@ func axpyRows32(acc []float64, rows []float32, stride int, idx []int32, val []fl
 			acc[i] = math.FMA(v, float64(x), acc[i])
 		}
 	}
+}
+
+// axpyArgs reports whether an axpyRows call has work to do, and panics
+// (naming the kernel) on arguments no caller should pass: fewer values than
+// indices, or rows shorter than the accumulator.
+func axpyArgs(name string, nacc, nrows, nidx, nval int) bool {
+	if nidx == 0 || nacc == 0 {
+		return false
+	}
+	if nval < nidx || nrows < nacc {
+		panic("trainer: " + name + ": short val or rows")
+	}
+	return true
 }
 
 // bandWidth is the number of columns a product processes at a time when its

@@ -53,16 +53,7 @@ func TestAxpyRowsKernel(t *testing.T) {
 			for j := range rows {
 				rows[j] = rng.NormFloat64()
 			}
-			idx := make([]int32, k)
-			val := make([]float64, k)
-			for q := range idx {
-				idx[q] = int32(rng.IntN(nrows))
-				val[q] = rng.NormFloat64() * math.Exp(4*rng.NormFloat64())
-			}
-			acc := make([]float64, n)
-			for i := range acc {
-				acc[i] = rng.NormFloat64()
-			}
+			idx, val, acc := randomTerms(rng, k, nrows, n)
 			want := append([]float64(nil), acc...)
 			axpyRowsGo(want, rows, stride, idx, val)
 			// Naive two-rounding sum: the FMA result must be close to it.
@@ -233,16 +224,7 @@ func TestAxpyRows32Kernel(t *testing.T) {
 				rows32[j] = float32(rng.NormFloat64())
 				rows[j] = float64(rows32[j])
 			}
-			idx := make([]int32, k)
-			val := make([]float64, k)
-			for q := range idx {
-				idx[q] = int32(rng.IntN(nrows))
-				val[q] = rng.NormFloat64() * math.Exp(4*rng.NormFloat64())
-			}
-			acc := make([]float64, n)
-			for i := range acc {
-				acc[i] = rng.NormFloat64()
-			}
+			idx, val, acc := randomTerms(rng, k, nrows, n)
 			want := append([]float64(nil), acc...)
 			axpyRowsGo(want, rows, stride, idx, val)
 			axpyRows32(acc, rows32, stride, idx, val)
@@ -526,4 +508,21 @@ func TestForwardImagePanics(t *testing.T) {
 			t.Fatalf("reused image source changed at %d", j)
 		}
 	}
+}
+
+// randomTerms draws k terms of an axpyRows call over nrows rows (values
+// spread over many orders of magnitude, so that rounding differences would
+// show) and an accumulator of n random elements.
+func randomTerms(rng *rand.Rand, k, nrows, n int) (idx []int32, val, acc []float64) {
+	idx = make([]int32, k)
+	val = make([]float64, k)
+	for q := range idx {
+		idx[q] = int32(rng.IntN(nrows))
+		val[q] = rng.NormFloat64() * math.Exp(4*rng.NormFloat64())
+	}
+	acc = make([]float64, n)
+	for i := range acc {
+		acc[i] = rng.NormFloat64()
+	}
+	return idx, val, acc
 }

@@ -98,7 +98,7 @@ the seeds; only the validation accuracy should choose between goals.`,
 
 // addRunFlags adds the flags of every command that trains with the driver.
 func addRunFlags(cmd *cobra.Command, workers, threads *int) {
-	cmd.Flags().IntVar(workers, "workers", 1, "runs in flight")
+	cmd.Flags().IntVar(workers, "workers", experiment.DefaultWorkers, "runs in flight")
 	cmd.Flags().IntVar(threads, "threads", 0, "threads per run (default: the cores divided among the workers)")
 }
 

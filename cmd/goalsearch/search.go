@@ -115,7 +115,7 @@ from there next time); twice aborts them.`,
 	f.StringVar(&o.PrunerConfig, "pruner-config", "", `the pruner's settings as JSON, e.g. {"min_epochs":2,"eta":3}`)
 	f.IntVar(&o.Trials, "trials", 20, "finished trials the study should have (a resumed study goes on to this number)")
 	f.IntVar(&o.Epochs, "epochs", 0, fmt.Sprintf("epochs per trial (default: %d for networks, 1 for synthetic setups)", setups.PaperEpochs))
-	f.IntVar(&o.Workers, "workers", 1, "trials in flight in this process; also the points per generation of tpe, random and sobol")
+	f.IntVar(&o.Workers, "workers", experiment.DefaultWorkers, "trials in flight in this process; also the points per generation of tpe, random and sobol")
 	f.IntVar(&o.Threads, "threads", 0, "threads per trial (default: the cores divided among the workers)")
 	f.Uint64Var(&o.Seed, "seed", 1, "the study's seed: proposals and trial seeds derive from it")
 	f.StringArrayVar(&o.Enqueue, "enqueue", nil, "a known goal (preset name or comma-separated vector) to evaluate first; repeatable")

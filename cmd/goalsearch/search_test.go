@@ -66,7 +66,8 @@ func killArgs(sampler string) []string {
 // the finished study equals an uninterrupted run's: the same trials in the
 // same order with the same goals, results and sampler states. It runs
 // CMA-ES (a population sampler), TPE (which proposes while points are
-// pending, warm-started with enqueued goals) and NSGA-II (two objectives),
+// pending, warm-started with enqueued goals), the GP sampler (which
+// also keeps its last fit in its state) and NSGA-II (two objectives),
 // each with 2 workers.
 func TestSearchSurvivesKill(t *testing.T) {
 	if testing.Short() {
@@ -77,6 +78,9 @@ func TestSearchSurvivesKill(t *testing.T) {
 	// first saved state (while the enqueued goals run) are covered too.
 	t.Run("tpe", func(t *testing.T) {
 		testSurvivesKill(t, append(killArgs("tpe"), "--enqueue", "0.3,0.3,0.3,0.3", "--enqueue", "-0.5,0.2,0.1,0.9"))
+	})
+	t.Run("gp", func(t *testing.T) {
+		testSurvivesKill(t, append(killArgs("gp"), "--enqueue", "0.3,0.3,0.3,0.3"))
 	})
 	// NSGA-II on two objectives, generations of 8 so that 60 trials span
 	// several selections; the second value is stored with each trial.

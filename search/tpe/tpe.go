@@ -125,26 +125,7 @@ func (cfg Config) resolve() (Config, error) {
 const StateVersion = 1
 
 // Point is an asked point as held in State.
-type Point struct {
-	X []float64 `json:"x"`
-	// Told reports whether its result is in; the fields below are zero
-	// until then.
-	Told bool `json:"told,omitempty"`
-	// Failed marks a failed evaluation (a NaN or infinite value, which
-	// JSON cannot hold); Value is then 0.
-	Failed bool `json:"failed,omitempty"`
-	// Pruned marks an evaluation stopped after Step steps.
-	Pruned bool    `json:"pruned,omitempty"`
-	Step   int     `json:"step,omitempty"`
-	Value  float64 `json:"value,omitempty"`
-}
-
-func (p Point) result() asktell.Result {
-	if p.Failed {
-		return asktell.Result{Value: math.NaN()}
-	}
-	return asktell.Result{Value: p.Value, Pruned: p.Pruned, Step: p.Step}
-}
+type Point = asktell.Point
 
 // State is everything an Optimizer knows. Restoring it into an Optimizer
 // of the same box, configuration and seed continues exactly; encoding/json
@@ -284,15 +265,8 @@ func (o *Optimizer) Ask(n int) ([][]float64, error) {
 // towards StartupTrials. A point outside the box, or of the wrong
 // dimension, is an error wrapping ErrProtocol, and nothing is added.
 func (o *Optimizer) Enqueue(xs [][]float64) (int, error) {
-	for i, x := range xs {
-		if len(x) != len(o.lower) {
-			return 0, fmt.Errorf("%w: enqueued point %d has %d coordinates, want %d", ErrProtocol, i, len(x), len(o.lower))
-		}
-		for j, v := range x {
-			if !(v >= o.lower[j] && v <= o.upper[j]) {
-				return 0, fmt.Errorf("%w: enqueued point %d: coordinate %d is %v, outside [%v, %v]", ErrProtocol, i, j, v, o.lower[j], o.upper[j])
-			}
-		}
+	if err := asktell.CheckEnqueued(xs, o.lower, o.upper); err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
 	first := len(o.points)
 	for _, x := range xs {
@@ -308,29 +282,12 @@ func (o *Optimizer) Tell(k int, r asktell.Result) error {
 	if k < 0 || k >= len(o.points) || o.points[k].Told {
 		return fmt.Errorf("%w: point %d is not pending", ErrProtocol, k)
 	}
-	p := &o.points[k]
-	p.Told = true
-	switch {
-	case r.Failed():
-		p.Failed = true
-	case r.Pruned:
-		p.Value, p.Pruned, p.Step = r.Value, true, r.Step
-	default:
-		p.Value = r.Value
-	}
+	o.points[k].Record(r)
 	return nil
 }
 
 // Pending returns the numbers of the points asked and not told, ascending.
-func (o *Optimizer) Pending() []int {
-	var ks []int
-	for k, p := range o.points {
-		if !p.Told {
-			ks = append(ks, k)
-		}
-	}
-	return ks
-}
+func (o *Optimizer) Pending() []int { return asktell.PendingOf(o.points) }
 
 // State returns a copy of the Optimizer's state, sharing no memory with it.
 func (o *Optimizer) State() State {
@@ -346,11 +303,8 @@ func (o *Optimizer) State() State {
 		Choices: slices.Clone(o.choices),
 		Seed:    o.seed,
 		Config:  o.cfg,
-		Points:  slices.Clone(o.points),
+		Points:  asktell.ClonePoints(o.points),
 		RNG:     b,
-	}
-	for i := range s.Points {
-		s.Points[i].X = slices.Clone(s.Points[i].X)
 	}
 	return s
 }
@@ -375,27 +329,15 @@ func (o *Optimizer) Restore(s State) error {
 		return bad("config %s, want %s", got, want)
 	}
 	for k, p := range s.Points {
-		if len(p.X) != len(o.lower) {
-			return bad("point %d has %d coordinates, want %d", k, len(p.X), len(o.lower))
-		}
-		for i, v := range p.X {
-			if !(o.lower[i] <= v && v <= o.upper[i]) {
-				return bad("point %d: coordinate %d = %v outside [%v, %v]", k, i, v, o.lower[i], o.upper[i])
-			}
-		}
-		if !finite(p.Value) || p.Step < 0 || (!p.Pruned && p.Step != 0) || (p.Failed && (p.Value != 0 || p.Pruned)) ||
-			(!p.Told && (p.Failed || p.Pruned || p.Value != 0)) {
-			return bad("point %d: told %v, value %v, failed %v, pruned %v at step %d", k, p.Told, p.Value, p.Failed, p.Pruned, p.Step)
+		if err := p.Check(o.lower, o.upper); err != nil {
+			return bad("point %d: %v", k, err)
 		}
 	}
 	pcg := new(rand.PCG)
 	if err := pcg.UnmarshalBinary(s.RNG); err != nil {
 		return bad("rng: %v", err)
 	}
-	o.points = slices.Clone(s.Points)
-	for i := range o.points {
-		o.points[i].X = slices.Clone(o.points[i].X)
-	}
+	o.points = asktell.ClonePoints(s.Points)
 	o.pcg, o.rng = pcg, rand.New(pcg)
 	return nil
 }
@@ -446,7 +388,7 @@ func (o *Optimizer) propose() []float64 {
 			return 1
 		}
 		if pa.Told {
-			if c := asktell.Compare(pa.result(), pb.result()); c != 0 {
+			if c := asktell.Compare(pa.Result(), pb.Result()); c != 0 {
 				return c
 			}
 		}

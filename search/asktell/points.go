@@ -1,0 +1,108 @@
+package asktell
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Point is a point a model-based sampler asked (or took from Enqueue) with
+// its result once told, as the sampler's state keeps it: encoding/json
+// round-trips it exactly. Packages tpe and gp hold their history as a
+// slice of Points indexed by point number.
+type Point struct {
+	X []float64 `json:"x"`
+	// Told reports whether its result is in; the fields below are zero
+	// until then.
+	Told bool `json:"told,omitempty"`
+	// Failed marks a failed evaluation (a NaN or infinite value, which
+	// JSON cannot hold); Value is then 0.
+	Failed bool `json:"failed,omitempty"`
+	// Pruned marks an evaluation stopped after Step steps.
+	Pruned bool    `json:"pruned,omitempty"`
+	Step   int     `json:"step,omitempty"`
+	Value  float64 `json:"value,omitempty"`
+}
+
+// Result is the point's result (meaningful once Told).
+func (p Point) Result() Result {
+	if p.Failed {
+		return Result{Value: math.NaN()}
+	}
+	return Result{Value: p.Value, Pruned: p.Pruned, Step: p.Step}
+}
+
+// Record stores r as the point's result. It reports false, changing
+// nothing, if the point was told already.
+func (p *Point) Record(r Result) bool {
+	if p.Told {
+		return false
+	}
+	p.Told = true
+	switch {
+	case r.Failed():
+		p.Failed = true
+	case r.Pruned:
+		p.Value, p.Pruned, p.Step = r.Value, true, r.Step
+	default:
+		p.Value = r.Value
+	}
+	return true
+}
+
+// Check returns what makes p inconsistent in the box [lower, upper] (a
+// restored state's point): the wrong dimension, a coordinate outside the
+// box, or result fields that contradict each other; nil if nothing does.
+func (p Point) Check(lower, upper []float64) error {
+	if len(p.X) != len(lower) {
+		return fmt.Errorf("%d coordinates, want %d", len(p.X), len(lower))
+	}
+	for i, v := range p.X {
+		if !(lower[i] <= v && v <= upper[i]) {
+			return fmt.Errorf("coordinate %d = %v outside [%v, %v]", i, v, lower[i], upper[i])
+		}
+	}
+	if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) || p.Step < 0 || (!p.Pruned && p.Step != 0) ||
+		(p.Failed && (p.Value != 0 || p.Pruned)) || (!p.Told && (p.Failed || p.Pruned || p.Value != 0)) {
+		return fmt.Errorf("told %v, value %v, failed %v, pruned %v at step %d", p.Told, p.Value, p.Failed, p.Pruned, p.Step)
+	}
+	return nil
+}
+
+// PendingOf returns the numbers of the points of ps not told yet, in
+// ascending order; nil if none.
+func PendingOf(ps []Point) []int {
+	var ks []int
+	for k, p := range ps {
+		if !p.Told {
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
+
+// ClonePoints returns a copy of ps that shares no memory with it.
+func ClonePoints(ps []Point) []Point {
+	c := slices.Clone(ps)
+	for i := range c {
+		c[i].X = slices.Clone(c[i].X)
+	}
+	return c
+}
+
+// CheckEnqueued returns why points a caller wants to enqueue cannot be:
+// one of the wrong dimension or outside the box [lower, upper]; nil if
+// all can.
+func CheckEnqueued(xs [][]float64, lower, upper []float64) error {
+	for i, x := range xs {
+		if len(x) != len(lower) {
+			return fmt.Errorf("enqueued point %d has %d coordinates, want %d", i, len(x), len(lower))
+		}
+		for j, v := range x {
+			if !(v >= lower[j] && v <= upper[j]) {
+				return fmt.Errorf("enqueued point %d: coordinate %d is %v, outside [%v, %v]", i, j, v, lower[j], upper[j])
+			}
+		}
+	}
+	return nil
+}
