@@ -65,10 +65,10 @@ export)
 	;;
 evaluate)
 	# The goal analyze picks (the sparsest on the front within $TOLERANCE
-	# of the best accuracy), the most accurate goal of the front with at
-	# most 4 nonzero weights (the target's size) and the front's most
-	# accurate goal, beside the paper's 4-term goal and the naive one, on
-	# the same $SEEDS fresh seeds (paired).
+	# of the best accuracy) and the most accurate goal of the front with
+	# at most 4 nonzero weights (the target's size), beside the paper's
+	# 4-term goal and the naive one, on the same $SEEDS fresh seeds
+	# (paired).
 	restore
 	picks=$("$GS" analyze "$STUDY" --store "$STORE" --front --tolerance "$TOLERANCE" --json | /usr/bin/python3 -c '
 import json, sys
@@ -77,7 +77,6 @@ ts = [f["picked"]["trial"]]
 small = [p for p in f["points"] if p["complexity"] <= 4]
 if small:
     ts.append(max(small, key=lambda p: p["val_acc"])["trial"])
-ts.append(max(f["points"], key=lambda p: p["val_acc"])["trial"])
 print(",".join(str(t) for t in dict.fromkeys(ts)))')
 	exec nice -n 5 "$GS" evaluate "$STUDY" --store "$STORE" --top 0 --trial "$picks" \
 		--goal context-lateral/opt_1_100_modified --goal context-lateral/naive \
