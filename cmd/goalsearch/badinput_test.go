@@ -247,6 +247,9 @@ var badInputs = []struct {
 	{"search --study new --setup sphere --sampler cmaes --sampler-config {\"population\":-4} --store {db}", "Population -4"},
 	{"search --study new --setup sphere --sampler tpe --sampler-config [1,2] --store {db}", "--sampler-config"},
 	// Multi-objective studies (docs/pareto.md).
+	{"status sph --tolerance -1 --store {db}", "--tolerance -1"},
+	{"report sph --tolerance NaN --store {db} -o {dir}/r.html", "--tolerance NaN"},
+	{"analyze sph --front --store {db}", "one objective"},
 	{"search --study new --setup sphere --sampler nsga2 --objectives accuracy,l2 --store {db}", "l2"},
 	{"search --study new --setup sphere --sampler nsga2 --objectives nonzero --store {db}", "first objective is accuracy"},
 	{"search --study new --setup sphere --sampler nsga2 --objectives accuracy,nonzero,l1 --store {db}", "at most two"},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"text/tabwriter"
 	"time"
 
@@ -98,6 +99,9 @@ func summarise(study store.Study, trials []store.Trial, tolerance float64) study
 }
 
 func runStatus(ctx context.Context, o *statusOptions, s streams) error {
+	if !(o.Tolerance >= 0) || math.IsInf(o.Tolerance, 0) {
+		return usagef("--tolerance %v: want a finite distance in validation accuracy, 0 or more, such as %v", o.Tolerance, summary.DefaultFrontTolerance)
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
