@@ -21,17 +21,28 @@ SEEDS=${SEEDS:-3}
 EPOCHS=${EPOCHS:-20}
 TOLERANCE=${TOLERANCE:-0.005}
 EXPORT=docs/campaigns/$STUDY.json.gz
+# The evaluation studies: the campaign's goals, and the paper's presets on
+# the same seeds (evaluation seeds depend on the seed index only), each
+# exported as docs/campaigns/$STUDY_<name with / as _>.json.gz.
 EVAL="$STUDY/evaluate/context-lateral/h100"
+PRESETS=presets/evaluate/context-lateral/h100
 
 [[ -x $GS ]] || make build >/dev/null
+
+file_of() {
+	case $1 in
+	"$STUDY") echo "$EXPORT" ;;
+	"$PRESETS") echo "docs/campaigns/${STUDY}_${1//\//_}.json.gz" ;;
+	*) echo "docs/campaigns/${1//\//_}.json.gz" ;;
+	esac
+}
 
 has_study() { "$GS" status "$1" --store "$STORE" >/dev/null 2>&1; }
 
 restore() {
 	local e f tmp
-	for e in "$STUDY" "$EVAL"; do
-		f=docs/campaigns/${e//\//_}.json.gz
-		[[ $e == "$STUDY" ]] && f=$EXPORT
+	for e in "$STUDY" "$EVAL" "$PRESETS"; do
+		f=$(file_of "$e")
 		if ! has_study "$e" && [[ -f $f ]]; then
 			tmp=$(mktemp)
 			gunzip -c "$f" >"$tmp"
@@ -53,22 +64,21 @@ search)
 	;;
 export)
 	mkdir -p docs/campaigns
-	"$GS" export "$STUDY" --store "$STORE" | gzip -9n >"$EXPORT.tmp"
-	mv "$EXPORT.tmp" "$EXPORT"
-	ls -l "$EXPORT"
-	if has_study "$EVAL"; then
-		f=docs/campaigns/${EVAL//\//_}.json.gz
-		"$GS" export "$EVAL" --store "$STORE" | gzip -9n >"$f.tmp"
+	for e in "$STUDY" "$EVAL" "$PRESETS"; do
+		has_study "$e" || continue
+		f=$(file_of "$e")
+		"$GS" export "$e" --store "$STORE" | gzip -9n >"$f.tmp"
 		mv "$f.tmp" "$f"
 		ls -l "$f"
-	fi
+	done
+	"$GS" export "$STUDY" --store "$STORE" --format csv >"docs/campaigns/$STUDY.csv"
 	;;
 evaluate)
 	# The goal analyze picks (the sparsest on the front within $TOLERANCE
-	# of the best accuracy) and the most accurate goal of the front with
-	# at most 4 nonzero weights (the target's size), beside the paper's
-	# 4-term goal and the naive one, on the same $SEEDS fresh seeds
-	# (paired).
+	# of the best accuracy), the most accurate goal of the front with at
+	# most 4 nonzero weights (the target's size) and the front's most
+	# accurate goal; then the paper's 4-term goal and the naive one, on the
+	# same $SEEDS fresh seeds (paired).
 	restore
 	picks=$("$GS" analyze "$STUDY" --store "$STORE" --front --tolerance "$TOLERANCE" --json | /usr/bin/python3 -c '
 import json, sys
@@ -77,15 +87,19 @@ ts = [f["picked"]["trial"]]
 small = [p for p in f["points"] if p["complexity"] <= 4]
 if small:
     ts.append(max(small, key=lambda p: p["val_acc"])["trial"])
+ts.append(max(f["points"], key=lambda p: p["val_acc"])["trial"])
 print(",".join(str(t) for t in dict.fromkeys(ts)))')
-	exec nice -n 5 "$GS" evaluate "$STUDY" --store "$STORE" --top 0 --trial "$picks" \
+	nice -n 5 "$GS" evaluate "$STUDY" --store "$STORE" --top 0 --trial "$picks" \
+		--seeds "$SEEDS" --epochs "$EPOCHS" --workers 2 --threads 1
+	exec nice -n 5 "$GS" evaluate --store "$STORE" --setup context-lateral --hidden 100 \
 		--goal context-lateral/opt_1_100_modified --goal context-lateral/naive \
 		--seeds "$SEEDS" --epochs "$EPOCHS" --workers 2 --threads 1
 	;;
 report)
 	restore
 	mkdir -p docs/pareto
-	"$GS" report "$STUDY" --store "$STORE" --tolerance "$TOLERANCE" --format md -o docs/pareto/report.md \
+	"$GS" report "$STUDY" presets --store "$STORE" --tolerance "$TOLERANCE" --against context-lateral/opt_1_100_modified \
+		--format md -o docs/pareto/report.md \
 		--title "goalsearch: Pareto campaign $STUDY"
 	;;
 *)
