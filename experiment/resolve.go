@@ -13,6 +13,7 @@ import (
 	"goalsearch/search"
 	"goalsearch/setups"
 	"goalsearch/store"
+	"goalsearch/trainer"
 	"goalsearch/trainer/goals"
 )
 
@@ -156,7 +157,10 @@ func Resolve(e Experiment) (Resolved, error) {
 		if !e.Synthetic.IsZero() {
 			return r, pathErr("synthetic", "only for a synthetic setup (%s); network.setup is %s", strings.Join(setups.Names(setups.Synthetic), ", "), e.Network.Setup)
 		}
-		l, err := goals.Labels(e.Network.Setup)
+		if e.Network.Layers == 1 {
+			e.Network.Layers = 0 // one layer is stored as 0, as before layers existed
+		}
+		l, err := goals.NetworkLabels(e.Network)
 		if err != nil {
 			return r, pathErr("network.setup", "%q; want one of %s, or a synthetic setup (%s)", e.Network.Setup,
 				strings.Join(goals.Setups(), ", "), strings.Join(setups.Names(setups.Synthetic), ", "))
@@ -302,6 +306,10 @@ func CheckNetwork(n setups.NetworkConfig) error {
 		return pathErr("network.train_limit", "%d; want 0 (all) or a positive number of images", n.TrainLimit)
 	case n.FanIn < 0:
 		return pathErr("network.lateral_fanin", "%d; want 0 (all) or a positive number of partners", n.FanIn)
+	case n.Layers < 0 || n.Layers > trainer.MaxLayers:
+		return pathErr("network.layers", "%d; want 1 to %d hidden layers", n.Layers, trainer.MaxLayers)
+	case n.PerLayer && n.NumLayers() < 2:
+		return pathErr("network.goal_per_layer", "true with %d hidden layer; a goal per layer needs network.layers of 2 or more", n.NumLayers())
 	case len(n.OutputGoal) != 5:
 		return pathErr("network.output_goal", "%d weights; want 5 (the output layer is bivariate)", len(n.OutputGoal))
 	}
@@ -353,7 +361,7 @@ func CheckNetwork(n setups.NetworkConfig) error {
 		return err
 	}
 	if tc.Setup.TakesGoal() {
-		tc.Goal = make([]float64, len(mustLabels(n.Setup)))
+		tc.Goal = make([]float64, len(mustLabels(n)))
 	}
 	if err := tc.Validate(); err != nil {
 		return pathErr("network", "%v", err)
@@ -361,8 +369,8 @@ func CheckNetwork(n setups.NetworkConfig) error {
 	return nil
 }
 
-func mustLabels(setup string) []string {
-	l, _ := goals.Labels(setup)
+func mustLabels(n setups.NetworkConfig) []string {
+	l, _ := goals.NetworkLabels(n)
 	return l
 }
 
@@ -384,9 +392,16 @@ func (e *Experiment) space(labels []string, base setups.NetworkConfig) (store.Se
 		named[en.Goal] = true
 		fixes = fixes || (en.Goal != "" && en.Fixed != nil)
 	}
-	if !synthetic && len(labels) == 19 && !named["H_res"] && !fixes {
-		zero := 0.0
-		e.Space.Entries = append(e.Space.Entries, Entry{Goal: "H_res", Fixed: &zero})
+	if !synthetic && !fixes {
+		// Every layer's H_res, in a goal per layer.
+		if l, err := goals.Labels(e.Network.Setup); err == nil && len(l) == 19 {
+			for _, x := range labels {
+				if (x == "H_res" || strings.HasSuffix(x, ":H_res")) && !named[x] {
+					zero := 0.0
+					e.Space.Entries = append(e.Space.Entries, Entry{Goal: x, Fixed: &zero})
+				}
+			}
+		}
 	}
 	seen := map[string]bool{}
 	for i := range e.Space.Entries {
@@ -573,7 +588,7 @@ func (e Experiment) known(spec string, study store.Study, base setups.NetworkCon
 	if setups.IsSynthetic(study.Setup.Name) {
 		g, err = ParseVector(spec, study.Space.Dim())
 	} else {
-		g, err = goals.Parse(spec, study.Setup.Name)
+		g, err = goals.ParseNetwork(spec, base)
 	}
 	if err != nil {
 		return store.NewTrial{}, err

@@ -14,6 +14,8 @@ const (
 	denomEps   = 1e-10 // added to p_u(s) p(t) in the fraction's denominator
 	fracFloor  = 1e-7  // fractions below this are replaced by 1
 	entropyEps = 1e-10 // H(T) = -sum_t p(t) log2(p(t) + entropyEps)
+
+	fracCeil = 2 / denomEps // above any fraction's value, rounding included
 )
 
 const invLn2 = 1 / math.Ln2
@@ -97,6 +99,8 @@ type Estimator struct {
 	qUsed    [1 << MaxSources][1 << MaxSources]bool
 	wt       []float64 // W(t)
 	gradCell []float64
+	dCell    []float64 // dG/dtheta of a sample in each cell
+	firstOf  []int     // the sample form's first sample (column index) of each cell
 
 	weights  []float64
 	lastGoal []float64
@@ -106,7 +110,7 @@ type Estimator struct {
 
 	usedU   [1 << MaxSources]bool // union masks with gradient this call
 	sums    []float64             // per-antichain sums and scales of a union pass
-	passBuf []float64             // a union pass's fractions, logarithms and p_u, p_ut
+	passBuf passBlockBuf          // a union pass's block of entries
 	putBuf  []float64             // p_ut for targets with more than maxTargets values
 }
 
@@ -169,17 +173,17 @@ func (e *Estimator) Samples(res *Result, bins [][]int32, theta []float64, goal [
 }
 
 // samplesColumn is Samples for column i of a layer's row-major arrays
-// (sample m of neuron i at m*stride+i), the data already checked: every bin
-// non-negative and fitting the shifts (shift[k] is source k's position in
-// the packed cell key, shift[0] = 0, the total within 64 bits). It reads the
-// column in place, computing each sample's cell key, cell and histogram
-// entry in one pass, and writes dG/dtheta (if dTheta is not nil) to the
-// same positions of dTheta. It reports false, having done nothing that
-// matters, if a theta is NaN or outside [0, 1]; the caller then runs
-// Samples on a copy, which reports the error. Results are those of Samples,
-// bit for bit: the cells are numbered in the same order and their
-// probabilities summed in the same order.
-func (e *Estimator) samplesColumn(res *Result, bins [][]int32, shift *[MaxSources]uint, theta []float64, batch, stride, i int, goal, dTheta []float64) bool {
+// (sample m of neuron i at m*stride+i). It reads the column in place,
+// computing each sample's cell key, cell and histogram entry in one pass,
+// and writes dG/dtheta (if dTheta is not nil) to the same positions of
+// dTheta. A cell key packs the bins at fixed widths of 64/n bits, so the
+// column needs no pass of its own to size them. It reports false, having
+// done nothing that matters, if a theta is NaN or outside [0, 1] or a bin is
+// negative or does not fit its width; the caller then runs Samples on a
+// copy, which reports the error or handles the wide bins. Results are those
+// of Samples, bit for bit: the cells are numbered in the same order and
+// their probabilities summed in the same order.
+func (e *Estimator) samplesColumn(res *Result, bins [][]int32, theta []float64, batch, stride, i int, goal, dTheta []float64) bool {
 	e.k = 2
 	e.reserve(batch)
 	e.cellOf = grow32(e.cellOf, batch)
@@ -191,25 +195,42 @@ func (e *Estimator) samplesColumn(res *Result, bins [][]int32, shift *[MaxSource
 	inv := 1 / float64(batch)
 	cells := int32(0)
 	ok := true
+	// or collects every bin's bits: the sign bit for a negative bin, a bit
+	// at or above width for one too wide.
+	var or uint32
+	width := uint(64 / e.n)
 	p, cellOf := e.p, e.cellOf[:batch]
 	theta = theta[:(batch-1)*stride+i+1]
 	switch e.n {
 	case 3:
 		b0, b1, b2 := bins[0][:len(theta)], bins[1][:len(theta)], bins[2][:len(theta)]
-		s1, s2 := shift[1], shift[2]
+		// A cell's bins are filled in after the loop from the sample that
+		// opened it: fewer live values in the loop keep it in registers.
+		first := e.firstOf[:batch]
+		tab := e.table
+		j := i
 		for m := range cellOf {
-			j := m*stride + i
 			th := theta[j]
-			ok = ok && th >= 0 && th <= 1
-			c := e.table.id(uint64(b0[j]) | uint64(b1[j])<<s1 | uint64(b2[j])<<s2)
+			if !(th >= 0 && th <= 1) {
+				ok = false
+			}
+			x0, x1, x2 := uint32(b0[j]), uint32(b1[j]), uint32(b2[j])
+			or |= x0 | x1 | x2
+			c := tab.id(uint64(x0) | uint64(x1)<<21 | uint64(x2)<<42)
 			if c == cells {
 				p[2*c], p[2*c+1] = 0, 0
-				e.bins[0][c], e.bins[1][c], e.bins[2][c] = b0[j], b1[j], b2[j]
+				first[c] = j
 				cells++
 			}
 			cellOf[m] = c
 			p[2*c] += (1 - th) * inv
 			p[2*c+1] += th * inv
+			j += stride
+		}
+		e.table.n = tab.n
+		c0, c1, c2 := e.bins[0][:cells], e.bins[1][:cells], e.bins[2][:cells]
+		for c, j := range first[:cells] {
+			c0[c], c1[c], c2[c] = b0[j], b1[j], b2[j]
 		}
 	default:
 		for m := range cellOf {
@@ -218,7 +239,9 @@ func (e *Estimator) samplesColumn(res *Result, bins [][]int32, shift *[MaxSource
 			ok = ok && th >= 0 && th <= 1
 			var key uint64
 			for k := 0; k < e.n; k++ {
-				key |= uint64(bins[k][j]) << shift[k]
+				b := uint32(bins[k][j])
+				or |= b
+				key |= uint64(b) << (uint(k) * width)
 			}
 			c := e.table.id(key)
 			if c == cells {
@@ -233,7 +256,7 @@ func (e *Estimator) samplesColumn(res *Result, bins [][]int32, shift *[MaxSource
 			p[2*c+1] += th * inv
 		}
 	}
-	if !ok {
+	if !ok || int32(or) < 0 || uint64(or)>>width != 0 {
 		return false
 	}
 	e.cells = int(cells)
@@ -241,9 +264,16 @@ func (e *Estimator) samplesColumn(res *Result, bins [][]int32, shift *[MaxSource
 	grad := goal != nil && dTheta != nil
 	e.decompose(res, goal, grad)
 	if grad {
-		gc := e.gradCell
-		for m, c := range cellOf {
-			dTheta[m*stride+i] = (gc[2*c+1] - gc[2*c]) * inv
+		// dG/dtheta is a function of the cell: once per cell, then a copy
+		// per sample.
+		gc, dc := e.gradCell[:2*e.cells], e.dCell[:e.cells]
+		for c := range dc {
+			dc[c] = (gc[2*c+1] - gc[2*c]) * inv
+		}
+		j := i
+		for _, c := range cellOf {
+			dTheta[j] = dc[c]
+			j += stride
 		}
 	}
 	return true
@@ -426,16 +456,18 @@ func (e *Estimator) reserve(cells int) {
 	e.gradConst = make([]float64, 2)
 	e.wt = make([]float64, 2)
 	e.lastGoal = make([]float64, 0, e.lat.GoalLen())
-	e.sums = make([]float64, 3*e.lat.NumAtoms())
+	e.sums = make([]float64, 5*e.lat.NumAtoms())
 	e.p = make([]float64, 2*cells)
 	e.gradCell = make([]float64, 2*cells)
-	// A union pass holds 4 values per (group, antichain, target value);
-	// at most every cell is its own group.
+	e.dCell = make([]float64, cells)
+	e.firstOf = make([]int, cells)
+	// A union pass holds 4 values per (group, antichain, target value) of
+	// a block of groups.
 	nc := 0
 	for _, ug := range e.lat.unions {
 		nc = max(nc, len(ug.chains))
 	}
-	e.passBuf = make([]float64, 4*2*cells*nc)
+	e.passBuf = make(passBlockBuf, 2*passBlock*nc)
 	for k := 0; k < e.n; k++ {
 		e.bins[k] = make([]int32, cells)
 	}
@@ -506,6 +538,28 @@ func (e *Estimator) decompose(res *Result, goal []float64, grad bool) {
 		rep, pmt, pm := e.rep[u], e.pmt[u][:G*K], e.pm[u][:G]
 		clear(pmt)
 		clear(pm)
+		if K == 2 {
+			// The binary target's loops, unrolled; the same sums.
+			p := e.p[:2*C]
+			if u == full { // every group one cell
+				copy(pmt, p)
+				for c := range rep {
+					rep[c] = int32(c)
+					pm[c] = p[2*c] + p[2*c+1]
+				}
+				continue
+			}
+			for c := C - 1; c >= 0; c-- {
+				gc := g[c]
+				rep[gc] = int32(c)
+				pmt[2*gc] += p[2*c]
+				pmt[2*gc+1] += p[2*c+1]
+			}
+			for gc := range pm {
+				pm[gc] = pmt[2*gc] + pmt[2*gc+1]
+			}
+			continue
+		}
 		for c := C - 1; c >= 0; c-- {
 			gc := int(g[c])
 			rep[gc] = int32(c)
@@ -556,7 +610,7 @@ func (e *Estimator) decompose(res *Result, goal []float64, grad bool) {
 			e.gradU[U] = growF(e.gradU[U], e.ngrp[U]*K)
 			clear(e.gradU[U][:e.ngrp[U]*K])
 			for u := uint8(1); u <= full; u++ {
-				if u&U == u {
+				if u&U == u && K != 2 {
 					e.qacc[U][u] = growF(e.qacc[U][u], e.ngrp[U]*K)
 					clear(e.qacc[U][u][:e.ngrp[U]*K])
 				}
@@ -607,7 +661,8 @@ func (e *Estimator) decompose(res *Result, goal []float64, grad bool) {
 		e.gradConst[t] += gres * (-math.Log2(v+entropyEps) - v/((v+entropyEps)*math.Ln2))
 	}
 	// Scatter the R sums from each union's groups onto each subset's groups,
-	// where they join that subset's direct log terms.
+	// where they join that subset's direct log terms (the binary target's
+	// union passes have done so themselves).
 	for U := uint8(1); U <= full; U++ {
 		for u := uint8(1); u <= full; u++ {
 			if !e.qUsed[U][u] {
@@ -616,13 +671,6 @@ func (e *Estimator) decompose(res *Result, goal []float64, grad bool) {
 			e.qUsed[U][u] = false
 			e.usedU[u] = true
 			q, dst, pr := e.qacc[U][u], e.gradU[u], e.proj[U][u][:e.ngrp[U]]
-			if K == 2 {
-				for g, h := range pr {
-					dst[2*h] += q[2*g]
-					dst[2*h+1] += q[2*g+1]
-				}
-				continue
-			}
 			for g, h := range pr {
 				for t := 0; t < K; t++ {
 					dst[int(h)*K+t] += q[g*K+t]
@@ -639,6 +687,13 @@ func (e *Estimator) decompose(res *Result, goal []float64, grad bool) {
 		gU := e.gradU[U]
 		gid := e.gid[U]
 		if !e.usedU[U] {
+			continue
+		}
+		if K == 2 {
+			for c, h := range gid[:C] {
+				gc[2*c] += gU[2*h]
+				gc[2*c+1] += gU[2*h+1]
+			}
 			continue
 		}
 		for c := 0; c < C; c++ {
@@ -734,19 +789,17 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 	G := e.ngrp[U]
 	ns := len(ug.subsets)
 	var proj [maxSlots][]int32
-	var pm, pmt, qa [maxSlots][]float64
+	var pm, pmt, dst [maxSlots][]float64
 	for j, u := range ug.subsets {
 		proj[j] = e.proj[U][u][:G]
 		pm[j] = e.pm[u]
 		pmt[j] = e.pmt[u]
-		if grad {
-			qa[j] = e.qacc[U][u]
-			e.qUsed[U][u] = true
-		}
+		dst[j] = e.gradU[u]
 	}
 	nc := len(ug.chains)
-	e.sums = growF(e.sums, 3*nc)
+	e.sums = growF(e.sums, 5*nc)
 	sums, ws, scales := e.sums[:nc], e.sums[nc:2*nc], e.sums[2*nc:3*nc]
+	r0s, r1s := e.sums[3*nc:4*nc], e.sums[4*nc:5*nc]
 	clear(sums)
 	anyGrad := false
 	for ci, ch := range ug.chains {
@@ -761,80 +814,95 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 	if anyGrad {
 		e.usedU[U] = true
 		gU = e.gradU[U][:2*G]
+		for _, u := range ug.subsets {
+			e.usedU[u] = true
+		}
 	}
 	pmtU := e.pmt[U][:2*G]
 	pt0, pt1 := e.pt[0], e.pt[1]
+	tri := ug.trivariateFull
 
-	// Pass 1: p_u and p_ut of every (group, antichain), and the fractions;
-	// entry q = 2*(g*nc + ci) + t.
-	n := 2 * G * nc
-	e.passBuf = growF(e.passBuf, 4*n)
-	frac, logs, put, pu := e.passBuf[:n], e.passBuf[n:2*n], e.passBuf[2*n:3*n], e.passBuf[3*n:4*n:4*n]
-	var P, Q0, Q1, R0, R1 [maxSlots]float64
-	q := 0
-	for g := 0; g < G; g++ {
-		for j := 0; j < ns; j++ {
-			h := proj[j][g]
-			P[j], Q0[j], Q1[j] = pm[j][h], pmt[j][2*h], pmt[j][2*h+1]
-		}
-		for ci := range ug.chains {
-			var u, q0, q1 float64
-			for _, tm := range ug.chains[ci].terms {
-				u += tm.coef * P[tm.slot]
-				q0 += tm.coef * Q0[tm.slot]
-				q1 += tm.coef * Q1[tm.slot]
-			}
-			pu[q], put[q], put[q+1] = u, q0, q1
-			frac[q] = q0 / (u*pt0 + denomEps)
-			frac[q+1] = q1 / (u*pt1 + denomEps)
-			q += 2
-		}
+	// The groups go in blocks of passBlock, so that a block's pass buffers
+	// stay in the L1 cache; within a block, pass 1 computes p_u and p_ut of
+	// every (group, antichain) and the fractions, pass 2 the logarithms in
+	// one tight loop, pass 3 the sums and the gradient. Entry q of a block
+	// is 2*(g*nc + ci) + t. One division per entry serves three quotients:
+	// with inv = 1/(p_ut den), 1/den = p_ut inv and 1/p_ut = den inv. An
+	// entry whose fraction is below fracFloor gets a fraction, logarithm
+	// and quotients of 0, so that pass 3 adds zeros instead of branching:
+	// the sums come out as if the entry were skipped.
+	n := 2 * passBlock * nc
+	if len(e.passBuf) < n {
+		e.passBuf = make(passBlockBuf, n)
 	}
-	// Pass 2: the logarithms, in one tight loop.
-	log2Frac(logs, frac)
-	// Pass 3: the sums and the gradient, in the order of a single pass.
+	pb := e.passBuf[:n]
+	var P, Q0, Q1 [maxSlots]float64
 	var wc0, wc1 float64
-	q = 0
-	for g := 0; g < G; g++ {
-		clear(R0[:ns])
-		clear(R1[:ns])
-		p0, p1 := pmtU[2*g], pmtU[2*g+1]
-		var gl0, gl1 float64
-		for ci := range ug.chains {
-			terms := ug.chains[ci].terms
-			sc := scales[ci]
-			if frac[q] >= fracFloor {
-				l := logs[q]
-				sums[ci] += p0 * l
-				if sc != 0 {
-					gl0 += ws[ci] * l
-					r := sc * p0 / put[q]
-					for _, tm := range terms {
-						R0[tm.slot] += tm.coef * r
+	for g0 := 0; g0 < G; g0 += passBlock {
+		g1 := min(g0+passBlock, G)
+		q := 0
+		if tri {
+			q = tri7Fracs(pb, g0, g1, &proj, &pm, &pmt, pt0, pt1)
+		} else {
+			for g := g0; g < g1; g++ {
+				for j := 0; j < ns; j++ {
+					h := proj[j][g]
+					P[j], Q0[j], Q1[j] = pm[j][h], pmt[j][2*h], pmt[j][2*h+1]
+				}
+				for ci := range ug.chains {
+					var u, q0, q1 float64
+					for _, tm := range ug.chains[ci].terms {
+						u += tm.coef * P[tm.slot]
+						q0 += tm.coef * Q0[tm.slot]
+						q1 += tm.coef * Q1[tm.slot]
 					}
-					wc0 += sc * p0 * pu[q] / (pu[q]*pt0 + denomEps)
+					pb.put(q, u, q0, pt0)
+					pb.put(q+1, u, q1, pt1)
+					q += 2
 				}
 			}
-			if frac[q+1] >= fracFloor {
-				l := logs[q+1]
-				sums[ci] += p1 * l
-				if sc != 0 {
-					gl1 += ws[ci] * l
-					r := sc * p1 / put[q+1]
-					for _, tm := range terms {
-						R1[tm.slot] += tm.coef * r
-					}
-					wc1 += sc * p1 * pu[q] / (pu[q]*pt1 + denomEps)
-				}
-			}
-			q += 2
 		}
-		if anyGrad {
-			gU[2*g] += gl0
-			gU[2*g+1] += gl1
-			for j := 0; j < ns; j++ {
-				qa[j][2*g] += R0[j]
-				qa[j][2*g+1] += R1[j]
+		log2Frac(pb[:q])
+		q = 0
+		for g := g0; g < g1; g++ {
+			p0, p1 := pmtU[2*g], pmtU[2*g+1]
+			var gl0, gl1 float64
+			for ci := range nc {
+				e0, e1 := &pb[q], &pb[q+1]
+				l0, l1 := e0.log, e1.log
+				sums[ci] += p0 * l0
+				sums[ci] += p1 * l1
+				gl0 += ws[ci] * l0
+				gl1 += ws[ci] * l1
+				sc := scales[ci]
+				r0s[ci] = sc * p0 * e0.rput
+				r1s[ci] = sc * p1 * e1.rput
+				wc0 += sc * p0 * e0.rden
+				wc1 += sc * p1 * e1.rden
+				q += 2
+			}
+			if anyGrad {
+				gU[2*g] += gl0
+				gU[2*g+1] += gl1
+				// The R terms: sum over the antichains reading subset j
+				// of coef · R, one gather per subset, added straight to
+				// the subset's group (in the order in which a scatter
+				// after all passes would add them: unions in ascending
+				// order, groups in ascending order).
+				if tri {
+					tri7Gather(g, r0s, r1s, &proj, &dst)
+					continue
+				}
+				for j, col := range ug.bySlot {
+					var a0, a1 float64
+					for _, st := range col {
+						a0 += st.coef * r0s[st.chain]
+						a1 += st.coef * r1s[st.chain]
+					}
+					h := proj[j][g]
+					dst[j][2*h] += a0
+					dst[j][2*h+1] += a1
+				}
 			}
 		}
 	}
@@ -845,6 +913,34 @@ func (e *Estimator) unionPass2(res *Result, ug *unionGroup, weighted, grad bool)
 		e.gradConst[0] -= wc0
 		e.gradConst[1] -= wc1
 	}
+}
+
+// passBlock is the number of groups a union pass takes at a time: at the
+// trivariate lattice's 9 antichains per union, 4 buffers of 2*9*32 float64
+// fill 18 KB, half of a 32 KB L1 data cache. Unblocked, 400 cells (100
+// bins) took 230 KB and the pass ran from L2.
+const passBlock = 32
+
+// A passEntry is one (group, antichain, target value) of a union pass's
+// block: the fraction, its logarithm, 1/p_ut and p_u/den, on one half cache
+// line.
+type passEntry struct{ frac, log, rput, rden float64 }
+
+// A passBlockBuf holds a union pass's block of entries (see unionPass2).
+type passBlockBuf []passEntry
+
+func (b passBlockBuf) put(q int, u, qt, pt float64) {
+	d := u*pt + denomEps
+	i := 1 / (qt * d)
+	f := qt * (qt * i)
+	rp, rd := d*i, u*(qt*i)
+	// A true fraction is at most 1/denomEps; a larger f is qt*d so small
+	// (p_ut below 1e-298) that its reciprocal overflowed, for a fraction
+	// far below the floor.
+	if !(f >= fracFloor && f <= fracCeil) {
+		f, rp, rd = 0, 0, 0
+	}
+	b[q] = passEntry{frac: f, rput: rp, rden: rd}
 }
 
 func growF(s []float64, n int) []float64 {

@@ -7,12 +7,19 @@ import "math/bits"
 // by bumping a stamp, so grouping a minibatch costs time proportional to the
 // samples, whatever the range of the bin indices.
 type groupTable struct {
-	keys  []uint64
-	ids   []int32
-	stamp []uint32
+	slots []groupSlot
 	cur   uint32
-	shift uint
+	shift uint   // 64 - log2(size): the hash's top bits index the table
+	mask  uint64 // size - 1
 	n     int32
+}
+
+// A groupSlot keeps a key, its id and its stamp on one cache line: a probe
+// reads one line.
+type groupSlot struct {
+	key   uint64
+	id    int32
+	stamp uint32 // the slot is in use if stamp == cur
 }
 
 // reset empties the table and makes room for up to capacity distinct keys.
@@ -21,38 +28,38 @@ func (g *groupTable) reset(capacity int) {
 	for size < 2*capacity {
 		size <<= 1
 	}
-	if len(g.keys) < size {
-		g.keys = make([]uint64, size)
-		g.ids = make([]int32, size)
-		g.stamp = make([]uint32, size)
+	if len(g.slots) < size {
+		g.slots = make([]groupSlot, size)
 		g.cur = 0
 	}
 	// Use only the first size slots, so a table grown once for a large input
 	// does not slow down later small ones.
 	g.shift = uint(64 - bits.TrailingZeros(uint(size)))
+	g.mask = uint64(size - 1)
 	g.cur++
 	if g.cur == 0 { // the stamp wrapped: clear for real once every 2^32 resets
-		clear(g.stamp)
+		clear(g.slots)
 		g.cur = 1
 	}
 	g.n = 0
 }
 
-// id returns the dense id of key, adding it if new.
+// id returns the dense id of key, adding it if new. A hot loop calls it on
+// a local copy of the table, whose fields then stay in registers, and
+// stores the copy's n back.
 func (g *groupTable) id(key uint64) int32 {
-	mask := uint64(1)<<(64-g.shift) - 1
-	i := (key * 0x9E3779B97F4A7C15) >> g.shift
+	// shift < 64: the & spares the compiler's check for larger shifts.
+	i := (key * 0x9E3779B97F4A7C15) >> (g.shift & 63)
 	for {
-		if g.stamp[i] != g.cur {
-			g.stamp[i] = g.cur
-			g.keys[i] = key
-			g.ids[i] = g.n
+		s := &g.slots[i&g.mask]
+		if s.stamp != g.cur {
+			*s = groupSlot{key: key, id: g.n, stamp: g.cur}
 			g.n++
-			return g.ids[i]
+			return s.id
 		}
-		if g.keys[i] == key {
-			return g.ids[i]
+		if s.key == key {
+			return s.id
 		}
-		i = (i + 1) & mask
+		i++
 	}
 }

@@ -117,6 +117,18 @@ type unionGroup struct {
 	union   uint8
 	subsets []uint8 // the subsets the antichains' terms read, in mask order
 	chains  []fusedChain
+	// bySlot[j] lists the antichains whose terms read subset j, in chain
+	// order, with their coefficients: the gradient gathers along it.
+	bySlot [][]slotTerm
+	// trivariateFull: this is the union of all three sources of the
+	// trivariate lattice, whose terms are those tri7Fracs and tri7Gather
+	// spell out.
+	trivariateFull bool
+}
+
+type slotTerm struct {
+	chain int
+	coef  float64
 }
 
 // A fusedChain is one antichain of a unionGroup, its terms indexing the
@@ -254,6 +266,13 @@ func buildLattice(n int) *Lattice {
 			}
 			ug.chains = append(ug.chains, fc)
 		}
+		ug.bySlot = make([][]slotTerm, len(ug.subsets))
+		for ci, fc := range ug.chains {
+			for _, tm := range fc.terms {
+				ug.bySlot[tm.slot] = append(ug.bySlot[tm.slot], slotTerm{ci, tm.coef})
+			}
+		}
+		ug.trivariateFull = n == 3 && U == full && tri7Matches(&ug)
 		if len(ug.chains) > 0 {
 			l.unions = append(l.unions, ug)
 		}

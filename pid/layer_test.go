@@ -134,6 +134,79 @@ func TestLayerError(t *testing.T) {
 	}
 }
 
+// TestLayerBinRange: a layer reports a negative bin of any neuron, and bins
+// too wide for its packed cell keys (64/n bits per source) give the results
+// of an estimator, for every number of sources.
+func TestLayerBinRange(t *testing.T) {
+	for n := MinSources; n <= MaxSources; n++ {
+		lat := MustLattice(n)
+		const batch, neurons = 40, 3
+		r := rand.New(rand.NewPCG(uint64(n), 9))
+		bins := make([][]int32, n)
+		theta := make([]float64, batch*neurons)
+		for j := range theta {
+			theta[j] = r.Float64()
+		}
+		for k := range bins {
+			bins[k] = make([]int32, batch*neurons)
+			for j := range bins[k] {
+				bins[k][j] = int32(r.IntN(3))
+			}
+		}
+		y := NewLayer(lat, 2)
+		bins[n-1][5*neurons+1] = -1 // sample 5 of neuron 1, the last source
+		err := y.Compute(newResults(lat, neurons), bins, theta, batch, neurons, nil, nil)
+		if !errors.Is(err, ErrNegativeBin) {
+			t.Errorf("%d sources: error %v, want a negative bin", n, err)
+		}
+		// Neuron 2's bins of the last source just beyond its key width.
+		bins[n-1][5*neurons+1] = 0
+		for m := 0; m < batch; m++ {
+			bins[n-1][m*neurons+2] += 1<<(64/n) - 2 + int32(m%2)
+			if n == 2 {
+				bins[n-1][m*neurons+2] = math.MaxInt32 - int32(m%3)
+			}
+		}
+		got := newResults(lat, neurons)
+		d := make([]float64, len(theta))
+		goal := make([]float64, lat.GoalLen())
+		for k := range goal {
+			goal[k] = r.NormFloat64()
+		}
+		if err := y.Compute(got, bins, theta, batch, neurons, goal, d); err != nil {
+			t.Fatalf("%d sources: %v", n, err)
+		}
+		y.Close()
+		est := NewEstimator(lat)
+		col := make([][]int32, n)
+		th := make([]float64, batch)
+		want := lat.NewResult()
+		wantD := make([]float64, batch)
+		for i := 0; i < neurons; i++ {
+			for k := range col {
+				col[k] = make([]int32, batch)
+				for m := range col[k] {
+					col[k][m] = bins[k][m*neurons+i]
+				}
+			}
+			for m := range th {
+				th[m] = theta[m*neurons+i]
+			}
+			if err := est.Samples(want, col, th, goal, wantD); err != nil {
+				t.Fatal(err)
+			}
+			if got[i].G != want.G {
+				t.Errorf("%d sources, neuron %d: G %v, want %v", n, i, got[i].G, want.G)
+			}
+			for m := range wantD {
+				if d[m*neurons+i] != wantD[m] {
+					t.Fatalf("%d sources, neuron %d: dtheta[%d] %v, want %v", n, i, m, d[m*neurons+i], wantD[m])
+				}
+			}
+		}
+	}
+}
+
 // TestLayerNoAllocs: the steady state of a training loop allocates nothing.
 func TestLayerNoAllocs(t *testing.T) {
 	lb := newLayerBatch(3, 256, 20, 20)
@@ -218,4 +291,91 @@ func (lb *layerBatch) cellsPerNeuron() float64 {
 		total += len(seen)
 	}
 	return float64(total) / float64(lb.neurons)
+}
+
+// TestTrivariateFullPass: the spelled-out pass for the union of all three
+// sources gives the generic pass's results bit for bit, gradients included,
+// on data that exercise the fraction floor (thetas of exactly 0 and 1).
+func TestTrivariateFullPass(t *testing.T) {
+	lat := MustLattice(3)
+	generic := *lat
+	generic.unions = append([]unionGroup(nil), lat.unions...)
+	found := false
+	for i := range generic.unions {
+		found = found || generic.unions[i].trivariateFull
+		generic.unions[i].trivariateFull = false
+	}
+	if !found {
+		t.Fatal("the trivariate lattice has no union matching tri7Terms")
+	}
+	for seed, nbins := range []int{3, 20, 100} {
+		lb := newLayerBatchSpread(uint64(seed), 300, 4, nbins, 0.5)
+		for j := range lb.theta {
+			switch j % 7 {
+			case 0:
+				lb.theta[j] = 0
+			case 1:
+				lb.theta[j] = 1
+			}
+		}
+		y1, y2 := NewLayer(lat, 1), NewLayer(&generic, 1)
+		r1, r2 := newResults(lat, lb.neurons), newResults(lat, lb.neurons)
+		d1, d2 := make([]float64, len(lb.theta)), make([]float64, len(lb.theta))
+		if err := y1.Compute(r1, lb.bins, lb.theta, lb.batch, lb.neurons, tpeGoal, d1); err != nil {
+			t.Fatal(err)
+		}
+		if err := y2.Compute(r2, lb.bins, lb.theta, lb.batch, lb.neurons, tpeGoal, d2); err != nil {
+			t.Fatal(err)
+		}
+		y1.Close()
+		y2.Close()
+		for i := range r1 {
+			for a := range r1[i].Icap {
+				if r1[i].Icap[a] != r2[i].Icap[a] {
+					t.Fatalf("bins %d neuron %d: I_cap %s %v, generic %v", nbins, i, lat.Antichain(a).Label(nil), r1[i].Icap[a], r2[i].Icap[a])
+				}
+			}
+			if r1[i].G != r2[i].G {
+				t.Fatalf("bins %d neuron %d: G %v, generic %v", nbins, i, r1[i].G, r2[i].G)
+			}
+		}
+		for j := range d1 {
+			if d1[j] != d2[j] {
+				t.Fatalf("bins %d: dtheta[%d] %v, generic %v", nbins, j, d1[j], d2[j])
+			}
+		}
+	}
+}
+
+// TestTinyTheta: thetas so small that p_ut times the denominator is
+// subnormal (its reciprocal overflows) give the results of thetas of 0,
+// within rounding: their fractions lie far below the floor.
+func TestTinyTheta(t *testing.T) {
+	lat := MustLattice(3)
+	lb := newLayerBatch(5, 200, 3, 20)
+	zero := append([]float64(nil), lb.theta...)
+	for m := 0; m < lb.batch; m++ {
+		if lb.bins[0][m*lb.neurons] < 10 { // about half of neuron 0's samples
+			lb.theta[m*lb.neurons] = 1e-305
+			zero[m*lb.neurons] = 0
+		}
+	}
+	y := NewLayer(lat, 1)
+	defer y.Close()
+	r1, r2 := newResults(lat, lb.neurons), newResults(lat, lb.neurons)
+	d1, d2 := make([]float64, len(lb.theta)), make([]float64, len(lb.theta))
+	if err := y.Compute(r1, lb.bins, lb.theta, lb.batch, lb.neurons, tpeGoal, d1); err != nil {
+		t.Fatal(err)
+	}
+	if err := y.Compute(r2, lb.bins, zero, lb.batch, lb.neurons, tpeGoal, d2); err != nil {
+		t.Fatal(err)
+	}
+	if math.IsNaN(r1[0].G) || math.IsInf(r1[0].G, 0) || math.Abs(r1[0].G-r2[0].G) > 1e-12 {
+		t.Fatalf("G %v with thetas of 1e-305, %v with 0", r1[0].G, r2[0].G)
+	}
+	for j := range d1 {
+		if math.IsNaN(d1[j]) || math.Abs(d1[j]-d2[j]) > 1e-9 {
+			t.Fatalf("dtheta[%d] %v with thetas of 1e-305, %v with 0", j, d1[j], d2[j])
+		}
+	}
 }

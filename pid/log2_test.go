@@ -36,9 +36,12 @@ func TestLog2(t *testing.T) {
 			t.Fatalf("log2(2^%d) = %v", e, got)
 		}
 	}
-	for i := 0; i <= 256; i++ {
-		check(1 + float64(i)/256)
-		check(math.Nextafter(1+float64(i)/256, 0))
+	// Table points and the midpoints between them, where |r| is largest.
+	const steps = 2 << log2TableBits
+	for i := 0; i <= steps; i++ {
+		check(1 + float64(i)/steps)
+		check(math.Nextafter(1+float64(i)/steps, 0))
+		check(math.Nextafter(1+float64(i)/steps, 2))
 	}
 	check(math.SmallestNonzeroFloat64 * 3)
 	check(math.MaxFloat64)
@@ -71,3 +74,36 @@ func BenchmarkLog2(b *testing.B) {
 }
 
 var sink float64
+
+func BenchmarkLog2Frac(b *testing.B) {
+	es := make([]passEntry, 576)
+	for i := range es {
+		es[i].frac = 0.001 + float64(i)*0.37
+	}
+	for b.Loop() {
+		log2Frac(es)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(es)), "ns/log")
+}
+
+// TestLog2Frac: the block form gives log2's values bit for bit, and 0 for
+// fractions below the floor and NaN.
+func TestLog2Frac(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	es := make([]passEntry, 1000)
+	for i := range es {
+		es[i].frac = math.Exp(r.Float64()*60 - 40)
+		es[i].log = 7
+	}
+	es[3].frac, es[4].frac, es[5].frac = fracFloor/2, math.NaN(), 0
+	log2Frac(es)
+	for i, e := range es {
+		want := 0.0
+		if e.frac >= fracFloor {
+			want = log2(e.frac)
+		}
+		if e.log != want {
+			t.Fatalf("entry %d: log2Frac(%v) = %v, want %v", i, e.frac, e.log, want)
+		}
+	}
+}

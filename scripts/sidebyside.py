@@ -21,6 +21,10 @@ A benchmark, not a test: it needs Debian's python3-optuna
 
     python3 scripts/sidebyside.py --problems synthetic --seeds 1,2,3,4,5
     nice -n 19 python3 scripts/sidebyside.py --problems real --epochs 5 --seeds 1,2,3 --out docs/sidebyside/real.json
+
+Two runs can share the work: one writes real.json, another (say, --optuna ''
+--ours gp) real-gp.json, and `--also docs/sidebyside/real-gp.json` joins them
+in the first one's table.
 """
 
 import argparse
@@ -231,11 +235,13 @@ def main():
     ap.add_argument("--budgets", default="20,40,100,200")
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--optuna", default="tpe,cmaes,random", help="Optuna samplers")
-    ap.add_argument("--ours", default="tpe,cmaes,random", help="goalsearch samplers")
+    ap.add_argument("--ours", default="tpe,cmaes,random,gp", help="goalsearch samplers")
     ap.add_argument("--epochs", type=int, default=5, help="real objective: epochs per trial")
     ap.add_argument("--hidden", type=int, default=100, help="real objective: hidden neurons")
     ap.add_argument("--parallel", type=int, default=2, help="studies run at once")
     ap.add_argument("--out", default="", help="write every study's values here as JSON; an existing file is resumed")
+    ap.add_argument("--also", action="append", default=[],
+                    help="another run's JSON file (repeatable): its studies count as done and join the table, and are not copied into --out")
     args = ap.parse_args()
     budgets = [int(b) for b in args.budgets.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -246,6 +252,10 @@ def main():
     if args.out and os.path.exists(args.out):
         with open(args.out) as f:
             results = json.load(f)["studies"]
+    others = {}
+    for path in args.also:
+        with open(path) as f:
+            others.update(json.load(f)["studies"])
     jobs = []
     for p in problems:
         for side, names in (("optuna", args.optuna), ("goalsearch", args.ours)):
@@ -254,7 +264,7 @@ def main():
                     continue
                 for seed in seeds:
                     key = f"{p['name']}|{side}|{s}|{seed}|{trials}"
-                    if key not in results:
+                    if key not in results and key not in others:
                         jobs.append((key, p, side, s, seed))
 
     # Seed-major order: a run stopped part way still has every sampler at
@@ -280,6 +290,7 @@ def main():
             save()
             print(f"[{n}/{len(jobs)}] {key}: {r['seconds']:.0f} s", file=sys.stderr)
 
+    results = {**others, **results}
     print_summary(problems, budgets, results, args)
     for p in problems:
         maximize = p["kind"] == "real"

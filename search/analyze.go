@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 
+	"goalsearch/setups"
 	"goalsearch/store"
 	"goalsearch/summary"
 	"goalsearch/trainer/goals"
@@ -362,7 +364,7 @@ func Analyze(ctx context.Context, ev *Evaluator, cfg AnalyzeConfig) (*Analysis, 
 
 	// 2. The heuristic goal's neurons, beside the best goal's.
 	a.Profiles = &Profiles{Labels: a.Labels, Best: GoalProfile{Name: ref.Name, Study: res.Study.Name, Gamma: best.Gamma, Atoms: refStats.Atoms, Stats: refStats}}
-	if naive, name, ok := naiveGoal(src.Setup.Name); ok {
+	if naive, name, ok := naiveGoal(src.Setup); ok {
 		p, stopped, err := naiveProfile(ctx, ev, plan, naive, name)
 		if err != nil {
 			return a, err
@@ -411,13 +413,17 @@ func rankAtoms(as []AtomSensitivity) {
 	}
 }
 
-// naiveGoal returns the heuristic goal of a setup and its preset's name.
-func naiveGoal(setup string) ([]float64, string, bool) {
-	p, ok := goals.Heuristic(setup)
+// naiveGoal returns the heuristic goal of a study's setup and its preset's
+// name, laid out as the study's goals are (given to every layer of a goal
+// per layer, docs/layers.md).
+func naiveGoal(setup store.Setup) ([]float64, string, bool) {
+	p, ok := goals.Heuristic(setup.Name)
 	if !ok {
 		return nil, "", false
 	}
-	g, err := goals.Parse(p.FullName(), setup)
+	net := setups.NetworkConfig{Setup: setup.Name}
+	_ = json.Unmarshal(setup.Config, &net) // a study without a network configuration has one layer
+	g, err := goals.ParseNetwork(p.FullName(), net)
 	return g, p.FullName(), err == nil
 }
 

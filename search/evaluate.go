@@ -121,7 +121,7 @@ func PlanForSetup(group, kind string, base setups.NetworkConfig) (EvalPlan, erro
 	if base.Hidden < 1 || base.Epochs < 1 {
 		return p, fmt.Errorf("setup %s: %d hidden neurons and %d epochs; want at least 1 of each", base.Setup, base.Hidden, base.Epochs)
 	}
-	if l, err := goals.Labels(base.Setup); err == nil {
+	if l, err := goals.NetworkLabels(base); err == nil {
 		p.Labels = l
 	}
 	p.SetupConfig, _ = json.Marshal(base)

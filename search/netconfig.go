@@ -19,7 +19,7 @@ func TrainerConfig(cfg setups.NetworkConfig) (trainer.Config, error) {
 	}
 	tc := trainer.Config{
 		Setup: s, Hidden: cfg.Hidden, Epochs: cfg.Epochs, BatchSize: cfg.Batch, ValFraction: cfg.ValFraction,
-		TrainLimit: cfg.TrainLimit, LateralFanIn: cfg.FanIn, OutputGoal: cfg.OutputGoal,
+		TrainLimit: cfg.TrainLimit, LateralFanIn: cfg.FanIn, OutputGoal: cfg.OutputGoal, Layers: cfg.Layers,
 	}
 	if tc.HiddenBinning, err = binningOf(cfg.HiddenLayer.Binning, "hidden_layer"); err != nil {
 		return tc, err

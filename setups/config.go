@@ -17,18 +17,39 @@ import (
 // states each), so the configurations stored before the per-layer settings
 // existed still mean what they meant.
 type NetworkConfig struct {
-	Setup       string    `json:"setup" yaml:"setup"`                                      // the network setup's name, e.g. context-lateral
-	Hidden      int       `json:"hidden" yaml:"hidden,omitempty"`                          // hidden neurons
-	Epochs      int       `json:"epochs" yaml:"epochs"`                                    // epochs per trial
-	Data        string    `json:"data,omitempty" yaml:"data,omitempty"`                    // IDX data directory; empty: MNIST from the module cache
-	TrainLimit  int       `json:"train_limit,omitempty" yaml:"train_limit,omitempty"`      // use only the first N training images; 0 all
-	FanIn       int       `json:"lateral_fanin,omitempty" yaml:"lateral_fanin,omitempty"`  // lateral partners per hidden neuron; 0 all
-	Batch       int       `json:"batch,omitempty" yaml:"batch,omitempty"`                  // minibatch size; 0: 1024
-	ValFraction float64   `json:"val_fraction,omitempty" yaml:"val_fraction,omitempty"`    // fraction of the training images held out; 0: 0.2
-	OutputGoal  []float64 `json:"output_goal,omitempty" yaml:"output_goal,omitempty,flow"` // the output layer's goal; nil: the paper's
-	HiddenLayer Layer     `json:"hidden_layer,omitzero" yaml:"hidden_layer,omitempty"`     // the hidden layer's binning, activation and optimiser
-	OutputLayer Layer     `json:"output_layer,omitzero" yaml:"output_layer,omitempty"`     // the output layer's binning and optimiser
+	Setup       string    `json:"setup" yaml:"setup"`                                       // the network setup's name, e.g. context-lateral
+	Hidden      int       `json:"hidden" yaml:"hidden,omitempty"`                           // hidden neurons (of each hidden layer)
+	Layers      int       `json:"layers,omitempty" yaml:"layers,omitempty"`                 // hidden layers; 0: 1 (docs/layers.md)
+	PerLayer    bool      `json:"goal_per_layer,omitempty" yaml:"goal_per_layer,omitempty"` // a goal per hidden layer (Layers × the setup's weights) instead of one shared by all
+	Epochs      int       `json:"epochs" yaml:"epochs"`                                     // epochs per trial
+	Data        string    `json:"data,omitempty" yaml:"data,omitempty"`                     // IDX data directory; empty: MNIST from the module cache
+	TrainLimit  int       `json:"train_limit,omitempty" yaml:"train_limit,omitempty"`       // use only the first N training images; 0 all
+	FanIn       int       `json:"lateral_fanin,omitempty" yaml:"lateral_fanin,omitempty"`   // lateral partners per hidden neuron; 0 all
+	Batch       int       `json:"batch,omitempty" yaml:"batch,omitempty"`                   // minibatch size; 0: 1024
+	ValFraction float64   `json:"val_fraction,omitempty" yaml:"val_fraction,omitempty"`     // fraction of the training images held out; 0: 0.2
+	OutputGoal  []float64 `json:"output_goal,omitempty" yaml:"output_goal,omitempty,flow"`  // the output layer's goal; nil: the paper's
+	HiddenLayer Layer     `json:"hidden_layer,omitzero" yaml:"hidden_layer,omitempty"`      // the hidden layer's binning, activation and optimiser
+	OutputLayer Layer     `json:"output_layer,omitzero" yaml:"output_layer,omitempty"`      // the output layer's binning and optimiser
 }
+
+// NumLayers is the number of hidden layers, at least 1.
+func (c NetworkConfig) NumLayers() int { return max(1, c.Layers) }
+
+// GoalLayers is the number of goals the network's goal vector holds, one
+// after the other in layer order: NumLayers with PerLayer, else 1 (one
+// goal, shared by every hidden layer). The goal's length, and a study's
+// search space, is GoalLayers times the setup's weights: this is the one
+// place that decides it (package goals' NetworkLabels follows it).
+func (c NetworkConfig) GoalLayers() int {
+	if c.PerLayer {
+		return c.NumLayers()
+	}
+	return 1
+}
+
+// LayerLabel is the label of a goal weight of hidden layer l (1-based) in a
+// goal per layer: h1:{F}{C}.
+func LayerLabel(l int, label string) string { return "h" + strconv.Itoa(l) + ":" + label }
 
 // Layer holds one layer's settings; nil means the paper's.
 type Layer struct {

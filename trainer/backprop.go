@@ -5,6 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
+
+	"gonum.org/v1/gonum/floats"
 )
 
 // backprop is the paper's backprop baseline (the reference's
@@ -25,63 +28,110 @@ import (
 //     as one Adam per layer: Adam is elementwise and both take the same
 //     steps, so this is the same optimiser.
 //
-// The two Layers hold the parameters, their initialisation and the lateral
+// The Layers (hidden, output) hold the parameters, their initialisation and the lateral
 // mask, exactly as for the infomorphic setups; the passes are this file's
 // own, since a Layer back-propagates only its own goal through one step.
 // They run on the Layers' kernels: the image through the data set's pixel
 // lists, the label and the 0/1 hidden outputs as sparse inputs by their
 // rarer value (linear_sparse.go), the activations on the vector kernels,
 // all over Config.Threads threads, bit-identical for any number of them.
+//
+// With several hidden layers (Config.Layers) the network is the infomorphic
+// one's shape: each step runs the layers bottom up, layer l+1 reading layer
+// l's 0/1 output of the same step as its feedforward input, every layer
+// with the label as context and its own lateral input; the output layer
+// reads the last. The gradient flows back through every layer and both
+// steps (backpropagation through time over the grid of layers and steps):
+// layer l's step-2 output feeds layer l+1's step 2 and the output, its
+// step-1 output its own step 2 (lateral) and layer l+1's step 1, so backLayer
+// goes top down, each layer handing the layer below both gradients.
 type backprop struct {
-	hidden, output *Layer
-	hOpt, oOpt     *Adam
-	act            Schneider
-	actI           Activation // act, boxed once
-	outAct         Graetz
-	h, c, pixels   int
-	threads        int
+	layers    []*bpLayer // hidden, bottom up
+	output    *Layer
+	hOpt      []*Adam
+	oOpt      *Adam
+	act       Schneider
+	actI      Activation // act, boxed once
+	outAct    Graetz
+	h, c      int
+	pixels    int
+	threads   int
+	meanField bool // tests: a hidden unit outputs theta instead of a sample, so that the loss is differentiable
 
 	src  *rand.PCG // training samples of the hidden units
 	pool *linPool  // nil for one thread
 
-	// The inputs of the products: image, label, lateral (step 2; step 1's
-	// is 0), output layer's feedforward and label.
-	inF, inC, inL, inO, inOC sparseInput
-	inFd                     denseInput // standardised images without pixel lists
-	backIn                   backInputTask
-	sampler                  sampleTask // 0/1 outputs, drawn as sampleInto draws
-	actT                     actTask
+	// The inputs of the output layer's products: feedforward and label.
+	inO, inOC sparseInput
+	inOd      denseInput // the feedforward input when it is not 0/1 (meanField)
+	liO       linearInput
+	backIn    backInputTask
+	sampler   sampleTask // 0/1 outputs, drawn as sampleInto draws
+	actT      actTask
 
 	// Per-minibatch buffers, sized for the largest batch; per-sample,
 	// per-neuron values at [m*neurons + i].
-	sF, sC, sL1, sL2 []float64 // hidden sources (F and C shared by the steps)
-	t1, t2           []float64 // hidden theta of the two steps
-	d1, d2           [][]float64
-	h1, h2           []float64 // sampled 0/1 outputs of the two steps
-	zeroC            []float64
-	rO, cO           []float64 // output sources
-	theta, dTheta    []float64 // output theta and dtheta/dr
-	dOut             [][]float64
-	srcs, outSrc     [][]float64 // the activations' arguments
-	gR               []float64   // dLoss/dr of the output layer
-	gH               []float64   // dLoss/dh of a step's output
-	gF, gC, gL       []float64   // dLoss/ds_k of the hidden layer, summed over steps
-	gL2              []float64   // dLoss/ds_L of step 2 alone (step 1's lateral input is 0)
-	gbL              []float64   // scratch for the lateral bias gradient of step 2
-	row              []float64   // one row of softmax terms
+	zeroC         []float64
+	rO, cO        []float64 // output sources
+	theta, dTheta []float64 // output theta and dtheta/dr
+	dOut          [][]float64
+	outSrc        [][]float64 // the output activation's arguments
+	gR            []float64   // dLoss/dr of the output layer
+	row           []float64   // one row of softmax terms
+}
+
+// bpLayer is one hidden layer of the backprop baseline and its buffers.
+type bpLayer struct {
+	*Layer
+	in int // feedforward inputs: pixels for the first layer, else the layer below's neurons
+
+	// The inputs of the products: feedforward (the image, shared by the
+	// steps, for the first layer; the layer below's step-1 output for the
+	// others, whose step-2 input is inF2), label, lateral (step 2; step 1's
+	// is 0). The dense ones take inputs that are not 0/1 (the standardised
+	// images, and every input in meanField).
+	inF, inF2, inC, inL     sparseInput
+	inFd, inF2d, inCd, inLd denseInput
+	liF, liF2, liC, liL     linearInput // the paths the last forward took
+
+	sF, sF2, sC, sL1, sL2 []float64 // sources (sF2: the step-2 feedforward source of a layer above the first)
+	t1, t2                []float64 // theta of the two steps
+	d1, d2                [][]float64
+	h1, h2                []float64 // sampled 0/1 outputs of the two steps
+	src1, src2            [][]float64
+	gH                    []float64 // dLoss/dh of step 2's output, then of step 1's
+	gExt                  []float64 // dLoss/dh of step 1's output through the layer above's step-1 feedforward input
+	gF, gF2, gC, gL       []float64 // dLoss/ds_k, summed over steps (gF2: step 2's feedforward source of a layer above the first)
+	gL2                   []float64 // dLoss/ds_L of step 2 alone (step 1's lateral input is 0)
+	gbL                   []float64 // scratch for the lateral bias gradient of step 2
+	gW2, gB2              []float64 // scratch for the step-2 feedforward gradients of a layer above the first
 }
 
 func newBackprop(cfg *Config, pixels, classes int) (*backprop, error) {
-	hidden, err := NewLayer(LayerConfig{
-		Inputs:     []int{pixels, classes, cfg.Hidden},
-		Neurons:    cfg.Hidden,
-		Masks:      []Mask{{}, {}, {Kind: NoSelfMask, FanIn: cfg.LateralFanIn}},
-		Activation: *cfg.Schneider,
-		Binning:    *cfg.HiddenBinning,
-		Seed:       deriveSeed(cfg.Seed, tagHidden, 0),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%w (hidden layer)", err)
+	m := &backprop{act: *cfg.Schneider, outAct: OutputGraetz,
+		h: cfg.Hidden, c: classes, pixels: pixels, threads: max(1, cfg.Threads)}
+	nl := cfg.layers()
+	for l := 0; l < nl; l++ {
+		in := pixels
+		if l > 0 {
+			in = cfg.Hidden
+		}
+		hidden, err := NewLayer(LayerConfig{
+			Inputs:     []int{in, classes, cfg.Hidden},
+			Neurons:    cfg.Hidden,
+			Masks:      []Mask{{}, {}, {Kind: NoSelfMask, FanIn: cfg.LateralFanIn}},
+			Activation: *cfg.Schneider,
+			Binning:    *cfg.HiddenBinning,
+			Seed:       deriveSeed(cfg.Seed, tagHidden, uint64(l)),
+		})
+		if err != nil {
+			m.close()
+			if nl > 1 {
+				return nil, fmt.Errorf("%w (hidden layer %d)", err, l+1)
+			}
+			return nil, fmt.Errorf("%w (hidden layer)", err)
+		}
+		m.layers = append(m.layers, &bpLayer{Layer: hidden, in: in})
 	}
 	output, err := NewLayer(LayerConfig{
 		Inputs:     []int{cfg.Hidden, classes},
@@ -92,12 +142,18 @@ func newBackprop(cfg *Config, pixels, classes int) (*backprop, error) {
 		Seed:       deriveSeed(cfg.Seed, tagOutput, 0),
 	})
 	if err != nil {
-		hidden.Close()
+		m.close()
 		return nil, fmt.Errorf("%w (output layer)", err)
 	}
-	m := &backprop{hidden: hidden, output: output, act: *cfg.Schneider, outAct: OutputGraetz,
-		h: cfg.Hidden, c: classes, pixels: pixels, threads: max(1, cfg.Threads)}
-	if m.hOpt, err = NewAdam(*cfg.BackpropAdam, len(hidden.Params())); err == nil {
+	m.output = output
+	for _, hl := range m.layers {
+		var o *Adam
+		if o, err = NewAdam(*cfg.BackpropAdam, len(hl.Params())); err != nil {
+			break
+		}
+		m.hOpt = append(m.hOpt, o)
+	}
+	if err == nil {
 		m.oOpt, err = NewAdam(*cfg.BackpropAdam, len(output.Params()))
 	}
 	if err != nil {
@@ -110,27 +166,43 @@ func newBackprop(cfg *Config, pixels, classes int) (*backprop, error) {
 		runtime.AddCleanup(m, func(p *linPool) { p.stop() }, m.pool)
 	}
 	b := cfg.BatchSize
-	nh, nc := b*cfg.Hidden, b*classes
+	H := cfg.Hidden
+	nh, nc := b*H, b*classes
 	f := func(n int) []float64 { return make([]float64, n) }
 	three := func() [][]float64 { return [][]float64{f(nh), f(nh), f(nh)} }
-	m.sF, m.sC, m.sL1, m.sL2 = f(nh), f(nh), f(nh), f(nh)
-	m.t1, m.t2, m.d1, m.d2 = f(nh), f(nh), three(), three()
-	m.h1, m.h2 = f(nh), f(nh)
-	m.gH, m.gF, m.gC, m.gL, m.gL2 = f(nh), f(nh), f(nh), f(nh), f(nh)
+	for l, L := range m.layers {
+		L.sF, L.sC, L.sL1, L.sL2 = f(nh), f(nh), f(nh), f(nh)
+		L.t1, L.t2, L.d1, L.d2 = f(nh), f(nh), three(), three()
+		L.h1, L.h2 = f(nh), f(nh)
+		L.gH, L.gF, L.gC, L.gL, L.gL2 = f(nh), f(nh), f(nh), f(nh), f(nh)
+		L.src1, L.src2 = [][]float64{L.sF, L.sC, L.sL1}, [][]float64{L.sF, L.sC, L.sL2}
+		L.gbL = f(H)
+		// Inputs' buffers: the path (sparse or dense) depends on the data.
+		L.inF.reserve(b, L.in, H, sparseLimit(b, L.in))
+		L.inC.reserve(b, classes, H, sparseLimit(b, classes))
+		L.inL.reserve(b, H, H, sparseLimit(b, H))
+		L.inFd.reserve(b, L.in, H, m.threads)
+		if l > 0 {
+			L.sF2, L.gF2 = f(nh), f(nh)
+			L.src2[0] = L.sF2
+			L.inF2.reserve(b, H, H, sparseLimit(b, H))
+			L.gW2, L.gB2 = f(H*H), f(H)
+		}
+		if l < len(m.layers)-1 {
+			L.gExt = f(nh)
+		}
+	}
 	m.zeroC, m.rO, m.cO, m.theta, m.dTheta, m.gR = f(nc), f(nc), f(nc), f(nc), f(nc), f(nc)
 	m.dOut = [][]float64{m.dTheta, f(nc)}
-	m.srcs, m.outSrc = [][]float64{m.sF, m.sC, m.sL1}, [][]float64{m.rO, m.cO}
+	m.outSrc = [][]float64{m.rO, m.cO}
 	m.actI = m.act
-	m.gbL = f(cfg.Hidden)
 	m.row = f(classes)
-	// Inputs' buffers: the path (sparse or dense) depends on the data.
 	for _, in := range []struct {
 		sp     *sparseInput
 		in, nn int
-	}{{&m.inF, pixels, m.h}, {&m.inC, classes, m.h}, {&m.inL, m.h, m.h}, {&m.inO, m.h, classes}, {&m.inOC, classes, classes}} {
+	}{{&m.inO, m.h, classes}, {&m.inOC, classes, classes}} {
 		in.sp.reserve(b, in.in, in.nn, sparseLimit(b, in.in))
 	}
-	m.inFd.reserve(b, pixels, m.h, m.threads)
 	m.backIn.reserve(b, max(m.h, classes), m.threads)
 	return m, nil
 }
@@ -157,6 +229,7 @@ func (m *backprop) input(sp *sparseInput, dense *denseInput, s, x, w, b []float6
 		if dense == nil {
 			panic("trainer: backprop input is not sparse")
 		}
+		dense.reserve(batch, in, neurons, m.threads) // a no-op once sized: only meanField and the images come here
 		dense.set(x[:batch*in], in)
 		li = dense
 	}
@@ -165,38 +238,53 @@ func (m *backprop) input(sp *sparseInput, dense *denseInput, s, x, w, b []float6
 }
 
 // forward runs the network on b with context label, sampling from rng, and
-// leaves theta (and dtheta/dr) of the output layer. It returns the image
-// and label inputs, for the backward pass.
-func (m *backprop) forward(b *batchData, label []float64, rng *rand.PCG) (inF, inC linearInput) {
-	n, hl, ol := b.n, m.hidden, m.output
-	H, C := m.h, m.c
+// leaves theta (and dtheta/dr) of the output layer, and in each layer the
+// input paths its products took, for the backward pass.
+func (m *backprop) forward(b *batchData, label []float64, rng *rand.PCG) {
+	n, H, C := b.n, m.h, m.c
 	size := n * H
-	if b.img.idx != nil {
-		m.inF.setImage(m.pool, &b.img, m.pixels, n, H)
-		m.inF.forward(m.pool, m.sF[:size], hl.W(0), hl.B(0), n, H)
-		inF = &m.inF
-	} else {
-		inF = m.input(&m.inF, &m.inFd, m.sF, b.x, hl.W(0), hl.B(0), n, m.pixels, H)
+	for l, L := range m.layers {
+		switch {
+		case l > 0:
+			L.liF = m.input(&L.inF, &L.inFd, L.sF, m.layers[l-1].h1, L.W(0), L.B(0), n, H, H)
+		case b.img.idx != nil:
+			L.inF.setImage(m.pool, &b.img, m.pixels, n, H)
+			L.inF.forward(m.pool, L.sF[:size], L.W(0), L.B(0), n, H)
+			L.liF = &L.inF
+		default:
+			L.liF = m.input(&L.inF, &L.inFd, L.sF, b.x, L.W(0), L.B(0), n, m.pixels, H)
+		}
+		L.liC = m.input(&L.inC, &L.inCd, L.sC, label, L.W(1), L.B(1), n, C, H)
+		// Step 1: the lateral input is 0, its source the bias.
+		bL := L.B(2)
+		for s := 0; s < n; s++ {
+			copy(L.sL1[s*H:(s+1)*H], bL)
+		}
+		m.activate(m.actI, L.t1[:size], L.d1, L.src1, n, H)
+		m.hiddenOut(L.h1[:size], L.t1[:size], rng)
 	}
-	inC = m.input(&m.inC, nil, m.sC, label, hl.W(1), hl.B(1), n, C, H)
-	// Step 1: the lateral input is 0, its source the bias.
-	bL := hl.B(2)
-	for s := 0; s < n; s++ {
-		copy(m.sL1[s*H:(s+1)*H], bL)
+	for l, L := range m.layers {
+		if l > 0 {
+			L.liF2 = m.input(&L.inF2, &L.inF2d, L.sF2, m.layers[l-1].h2, L.W(0), L.B(0), n, H, H)
+		}
+		L.liL = m.input(&L.inL, &L.inLd, L.sL2, L.h1, L.W(2), L.B(2), n, H, H)
+		m.activate(m.actI, L.t2[:size], L.d2, L.src2, n, H)
+		m.hiddenOut(L.h2[:size], L.t2[:size], rng)
 	}
-	src := m.srcs
-	src[2] = m.sL1
-	m.activate(m.actI, m.t1[:size], m.d1, src, n, H)
-	m.sampler.sample(m.pool, m.h1[:size], m.t1[:size], rng, true)
-	m.input(&m.inL, nil, m.sL2, m.h1, hl.W(2), bL, n, H, H)
-	src[2] = m.sL2
-	m.activate(m.actI, m.t2[:size], m.d2, src, n, H)
-	m.sampler.sample(m.pool, m.h2[:size], m.t2[:size], rng, true)
-	m.input(&m.inO, nil, m.rO, m.h2, ol.W(0), ol.B(0), n, H, C)
-	m.input(&m.inOC, nil, m.cO, label, ol.W(1), ol.B(1), n, C, C)
+	top := m.layers[len(m.layers)-1]
+	m.liO = m.input(&m.inO, &m.inOd, m.rO, top.h2, m.output.W(0), m.output.B(0), n, H, C)
+	m.input(&m.inOC, nil, m.cO, label, m.output.W(1), m.output.B(1), n, C, C)
 	nc := n * C
 	m.outAct.Apply(m.theta[:nc], m.dOut, m.outSrc)
-	return inF, inC
+}
+
+// hiddenOut sets h to 0/1 samples of theta, or to theta in meanField.
+func (m *backprop) hiddenOut(h, theta []float64, rng *rand.PCG) {
+	if m.meanField {
+		copy(h, theta)
+		return
+	}
+	m.sampler.sample(m.pool, h, theta, rng, true)
 }
 
 func (m *backprop) trainBatch(b *batchData, update bool, acc *epochAccum) ([]float64, error) {
@@ -205,7 +293,7 @@ func (m *backprop) trainBatch(b *batchData, update bool, acc *epochAccum) ([]flo
 	for i := 0; i < C; i++ {
 		w[i*C+i] = 1
 	}
-	inF, inC := m.forward(b, b.label, m.src)
+	m.forward(b, b.label, m.src)
 	theta := m.theta[:n*C]
 
 	// Cross-entropy on theta as logits, and dLoss/dr of the output layer.
@@ -238,54 +326,100 @@ func (m *backprop) trainBatch(b *batchData, update bool, acc *epochAccum) ([]flo
 	}
 	acc.loss += loss
 
-	ol, hl := m.output, m.hidden
+	ol := m.output
 	size := n * H
 	gR := m.gR[:n*C]
 	// Output layer: dW_F, db_F from gR; the context has no gradient
 	// (K1 = 1: theta does not depend on it).
-	m.inO.backward(m.pool, ol.GradW(0), ol.GradB(0), gR, n, C)
+	m.liO.backward(m.pool, ol.GradW(0), ol.GradB(0), gR, n, C)
 	clear(ol.GradW(1))
 	clear(ol.GradB(1))
-	// Step 2.
-	gH := m.gH[:size]
-	m.backIn.run2(m.pool, gH, gR, ol.W(0), n, H, C)
-	gF, gC, gL, gL2 := m.gF[:size], m.gC[:size], m.gL[:size], m.gL2[:size]
-	for j, g := range gH {
-		gF[j] = g * m.d2[0][j]
-		gC[j] = g * m.d2[1][j]
-		gL2[j] = g * m.d2[2][j]
+	top := len(m.layers) - 1
+	m.backIn.run2(m.pool, m.layers[top].gH[:size], gR, ol.W(0), n, H, C)
+	for l := top; l >= 0; l-- {
+		m.backLayer(l, n)
 	}
-	// Step 1, through the lateral weights (masked, so no self-connection).
-	m.backIn.run2(m.pool, gH, gL2, hl.W(2), n, H, H)
-	for j, g := range gH {
-		gF[j] += g * m.d1[0][j]
-		gC[j] += g * m.d1[1][j]
-		gL[j] = gL2[j] + g*m.d1[2][j]
+	if update {
+		for l, L := range m.layers {
+			m.hOpt[l].pool = m.pool
+			m.hOpt[l].Step(L.Params(), L.Grads())
+		}
+		m.oOpt.Step(ol.Params(), ol.Grads())
 	}
-	inF.backward(m.pool, hl.GradW(0), hl.GradB(0), gF, n, H)
-	inC.backward(m.pool, hl.GradW(1), hl.GradB(1), gC, n, H)
+	return theta, nil
+}
+
+// backLayer back-propagates through hidden layer l (top down: the layers
+// above have passed theirs) from dLoss/dh of its step-2 output (gH) and of
+// its step-1 output through the layer above (gExt), into its gradients, and
+// for a layer above the first on into the layer below's gH and gExt.
+func (m *backprop) backLayer(l, n int) {
+	H := m.h
+	size := n * H
+	L := m.layers[l]
+	gH := L.gH[:size]
+	gF, gC, gL, gL2 := L.gF[:size], L.gC[:size], L.gL[:size], L.gL2[:size]
+	// Step 2. The first layer's feedforward source is shared by the steps,
+	// so its gradients are summed in gF; a layer above has its own step-2
+	// source, with its own input.
+	gF2 := gF
+	if l > 0 {
+		gF2 = L.gF2[:size]
+	}
+	for j, g := range gH {
+		gF2[j] = g * L.d2[0][j]
+		gC[j] = g * L.d2[1][j]
+		gL2[j] = g * L.d2[2][j]
+	}
+	// Step 1, through the lateral weights (masked, so no self-connection),
+	// and through the layer above's step-1 feedforward input.
+	m.backIn.run2(m.pool, gH, gL2, L.W(2), n, H, H)
+	if l < len(m.layers)-1 {
+		for j, g := range L.gExt[:size] {
+			gH[j] += g
+		}
+	}
+	if l > 0 {
+		for j, g := range gH {
+			gF[j] = g * L.d1[0][j]
+		}
+	} else {
+		for j, g := range gH {
+			gF[j] += g * L.d1[0][j]
+		}
+	}
+	for j, g := range gH {
+		gC[j] += g * L.d1[1][j]
+		gL[j] = gL2[j] + g*L.d1[2][j]
+	}
+	if l > 0 {
+		below := m.layers[l-1]
+		m.backIn.run2(m.pool, below.gH[:size], gF2, L.W(0), n, H, H)
+		m.backIn.run2(m.pool, below.gExt[:size], gF, L.W(0), n, H, H)
+	}
+	L.liF.backward(m.pool, L.GradW(0), L.GradB(0), gF, n, H)
+	if l > 0 {
+		L.liF2.backward(m.pool, L.gW2, L.gB2, gF2, n, H)
+		floats.Add(L.GradW(0), L.gW2)
+		floats.Add(L.GradB(0), L.gB2)
+	}
+	L.liC.backward(m.pool, L.GradW(1), L.GradB(1), gC, n, H)
 	// The lateral weights see only step 2's input (step 1's is 0); the
 	// lateral bias sees both steps.
-	m.inL.backward(m.pool, hl.GradW(2), m.gbL, gL2, n, H)
-	gb := hl.GradB(2)
+	L.liL.backward(m.pool, L.GradW(2), L.gbL, gL2, n, H)
+	gb := L.GradB(2)
 	clear(gb)
 	for s := 0; s < n; s++ {
 		for i, v := range gL[s*H : (s+1)*H] {
 			gb[i] += v
 		}
 	}
-	if mask := hl.Mask(2); mask != nil {
-		gw := hl.GradW(2)
+	if mask := L.Mask(2); mask != nil {
+		gw := L.GradW(2)
 		for j, v := range mask {
 			gw[j] *= v
 		}
 	}
-	if update {
-		m.hOpt.pool = m.pool
-		m.hOpt.Step(hl.Params(), hl.Grads())
-		m.oOpt.Step(ol.Params(), ol.Grads())
-	}
-	return theta, nil
 }
 
 func (m *backprop) evalBatch(b *batchData, rng *rand.PCG) ([]float64, error) {
@@ -299,17 +433,25 @@ func (m *backprop) atomLens() (int, int) { return 0, 0 }
 // (the standardised images if it has none).
 func (m *backprop) rawImages() bool { return true }
 
+// params and optimisers list the hidden layers bottom up, then the output
+// layer, as the infomorphic networks do.
 func (m *backprop) params() [][]float64 {
-	return [][]float64{m.hidden.Params(), m.output.Params()}
+	var out [][]float64
+	for _, L := range m.layers {
+		out = append(out, L.Params())
+	}
+	return append(out, m.output.Params())
 }
 
-func (m *backprop) optimisers() []*Adam { return []*Adam{m.hOpt, m.oOpt} }
+func (m *backprop) optimisers() []*Adam { return append(slices.Clone(m.hOpt), m.oOpt) }
 
 func (m *backprop) rngs() []rngState { return []rngState{m.src} }
 
 func (m *backprop) close() {
 	m.pool.stop()
-	m.hidden.Close()
+	for _, L := range m.layers {
+		L.Close()
+	}
 	if m.output != nil {
 		m.output.Close()
 	}

@@ -48,7 +48,7 @@ func refBackInput(dx, g, w []float64, batch, in, out int) {
 // sampling from rng as the model does.
 func refBackpropGrads(m *backprop, x, label []float64, labels []int, rng *rand.PCG) (loss float64, gh, gout []float64) {
 	n, H, C, P := len(labels), m.h, m.c, m.pixels
-	hl, ol := m.hidden, m.output
+	hl, ol := m.layers[0].Layer, m.output
 	f := func(k int) []float64 { return make([]float64, k) }
 	sF, sC, sL1, sL2 := f(n*H), f(n*H), f(n*H), f(n*H)
 	refAffine(sF, x, hl.W(0), hl.B(0), n, P, H)
@@ -175,7 +175,7 @@ func TestBackpropMatchesReference(t *testing.T) {
 		for _, g := range []struct {
 			name      string
 			got, want []float64
-		}{{"hidden", m.hidden.Grads(), wantH}, {"output", m.output.Grads(), wantO}} {
+		}{{"hidden", m.layers[0].Grads(), wantH}, {"output", m.output.Grads(), wantO}} {
 			scale := 0.0
 			for _, v := range g.want {
 				scale = math.Max(scale, math.Abs(v))

@@ -120,8 +120,10 @@ type Config struct {
 
 	// Goal is the hidden layer's goal vector gamma in the lattice's goal
 	// order, H_res last (5 weights for a bivariate hidden layer, 19 for a
-	// trivariate one). Required if Setup.TakesGoal(), must be nil
-	// otherwise. It is copied.
+	// trivariate one), shared by every hidden layer; or, with several
+	// Layers, one such vector per layer concatenated in layer order (a
+	// goal per layer, Layers × 5 or × 19 weights). Required if
+	// Setup.TakesGoal(), must be nil otherwise. It is copied.
 	Goal []float64
 
 	// Seed seeds every random stream of the run: the validation split, the
@@ -130,9 +132,21 @@ type Config struct {
 	// Each use draws from its own stream derived from Seed.
 	Seed uint64
 
-	// Hidden is the number of hidden neurons. If Hidden is 0,
-	// DefaultHidden (100) is used.
+	// Hidden is the number of hidden neurons (of each hidden layer). If
+	// Hidden is 0, DefaultHidden (100) is used.
 	Hidden int
+
+	// Layers is the number of hidden layers, stacked: layer 1 reads the
+	// image, layer l+1 reads layer l's output as its feedforward source,
+	// and the output layer reads the last. Every hidden layer has the
+	// setup's sources otherwise (the label as context, its own lateral
+	// input; in context-lateral-feedback the context is the layer above's
+	// output of the first step, the output layer's for the last) and
+	// learns its own local goal: no gradient crosses layers, except in the
+	// backprop baseline, which is trained end to end. If Layers is 0, 1 is
+	// used (the paper's networks). It is left out of the configuration's
+	// JSON when 1, so that one-layer runs keep their fingerprint.
+	Layers int `json:",omitempty"`
 
 	// Epochs is the number of training epochs. Run runs Epochs + 1 epochs:
 	// epoch 0 only evaluates the initial network (no update), as the
@@ -195,6 +209,25 @@ type Config struct {
 	Threads int
 }
 
+// MaxLayers is the most hidden layers a network may have: a bound against
+// typing errors (--layers 1000), far beyond what MNIST could use.
+const MaxLayers = 16
+
+// layers is the number of hidden layers, Layers with its default applied.
+func (cfg *Config) layers() int { return max(1, cfg.Layers) }
+
+// NumLayers is the number of hidden layers of the run, at least 1.
+func (cfg Config) NumLayers() int { return cfg.layers() }
+
+// layerGoal returns hidden layer l's goal (0-based): the shared goal, or
+// layer l's part of a goal per layer.
+func (cfg *Config) layerGoal(l, goalLen int) []float64 {
+	if cfg.Goal == nil || len(cfg.Goal) == goalLen {
+		return cfg.Goal
+	}
+	return cfg.Goal[l*goalLen : (l+1)*goalLen]
+}
+
 // The defaults of Config: the paper's hidden size, batch size and
 // validation split, and the epochs of a quick run. The paper trains for
 // setups.PaperEpochs, which searched and evaluated trials default to; a
@@ -213,6 +246,9 @@ const (
 func (cfg Config) withDefaults() Config {
 	if cfg.Hidden == 0 {
 		cfg.Hidden = DefaultHidden
+	}
+	if cfg.Layers == 1 {
+		cfg.Layers = 0 // see Layers: one layer is stored as 0
 	}
 	if cfg.Epochs == 0 {
 		cfg.Epochs = DefaultEpochs
@@ -285,6 +321,8 @@ func (cfg *Config) Validate() error {
 		return fmt.Errorf("trainer: setup %s takes no goal", cfg.Setup)
 	case d.Hidden < 1:
 		return fmt.Errorf("trainer: %d hidden neurons", cfg.Hidden)
+	case cfg.Layers < 0 || cfg.Layers > MaxLayers:
+		return fmt.Errorf("trainer: %d hidden layers, want 1 to %d", cfg.Layers, MaxLayers)
 	case d.BatchSize < 1:
 		return fmt.Errorf("trainer: batch size %d", cfg.BatchSize)
 	case !(d.ValFraction > 0 && d.ValFraction < 1):
@@ -297,7 +335,17 @@ func (cfg *Config) Validate() error {
 		return fmt.Errorf("trainer: %d threads", cfg.Threads)
 	}
 	if info.goal {
-		if err := checkGoal("goal", cfg.Goal, info.sources); err != nil {
+		g, per := cfg.Goal, pid.MustLattice(info.sources).GoalLen()
+		if n := d.layers(); n > 1 && len(g) == n*per {
+			for l := 0; l < n; l++ {
+				if err := checkGoal(fmt.Sprintf("goal of hidden layer %d", l+1), g[l*per:(l+1)*per], info.sources); err != nil {
+					return err
+				}
+			}
+		} else if err := checkGoal("goal", g, info.sources); err != nil {
+			if n > 1 {
+				return fmt.Errorf("%w, or %d (one goal per layer of %d layers)", err, n*per, n)
+			}
 			return err
 		}
 	}

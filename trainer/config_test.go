@@ -102,7 +102,7 @@ func TestLateralFanIn(t *testing.T) {
 	cfg := smallConfig(ContextLateral, 1)
 	cfg.LateralFanIn = 4
 	tr := mustTrainer(t, cfg, smallData(t))
-	mask := tr.net.(*infomorphic).hidden.Mask(2)
+	mask := tr.net.(*infomorphic).hidden[0].Mask(2)
 	h := cfg.Hidden
 	for i := 0; i < h; i++ {
 		n := 0

@@ -41,7 +41,10 @@
 // what is reported and how). Config holds every setting, its zero value
 // meaning the paper's; an Observer sees each epoch's metrics and may stop
 // the run; State saves a run after any epoch so that Restore continues it
-// bit for bit. The networks are models (model.go) that the Trainer drives
-// one minibatch at a time: infomorphic.go for the setups whose layers learn
-// PID goals, backprop.go for the backprop baseline.
+// bit for bit. Config.Layers stacks several hidden layers, each fed by the
+// one below and learning its own local goal (one shared goal, or one per
+// layer); docs/layers.md describes the wiring. The networks are models
+// (model.go) that the Trainer drives one minibatch at a time:
+// infomorphic.go for the setups whose layers learn PID goals, backprop.go
+// for the backprop baseline.
 package trainer

@@ -53,10 +53,24 @@ type EpochMetrics struct {
 	HiddenNeuronAtoms [][]float64 `json:"hidden_neuron_atoms,omitempty"`
 	OutputNeuronAtoms [][]float64 `json:"output_neuron_atoms,omitempty"`
 
+	// Layers holds each hidden layer's loss and mean atoms, bottom up, in a
+	// network of several hidden layers (nil for one, whose figures are
+	// HiddenLoss and HiddenAtoms). HiddenLoss is then the sum of the
+	// layers' losses, and HiddenAtoms and HiddenNeuronAtoms are the first
+	// hidden layer's.
+	Layers []LayerMetrics `json:"layers,omitempty"`
+
 	// Wall-clock seconds of the training pass and of the two evaluations.
 	TrainSeconds float64 `json:"train_s"`
 	ValSeconds   float64 `json:"val_s"`
 	TestSeconds  float64 `json:"test_s"`
+}
+
+// LayerMetrics is one hidden layer's share of an epoch's training figures,
+// means over the epoch's minibatches.
+type LayerMetrics struct {
+	Loss  float64   `json:"loss"`
+	Atoms []float64 `json:"atoms_mean"`
 }
 
 // An Observer is called after every epoch with its metrics, and may stop the
@@ -74,8 +88,31 @@ type epochAccum struct {
 	batches                 int
 	loss, hidden, output    float64
 	acc                     accCounter
-	hiddenAtoms, outAtoms   []float64 // sums over batches of per-layer neuron means
-	hiddenNeuron, outNeuron []float64 // sums over batches, [neuron*len + atom]
+	hiddenAtoms, outAtoms   []float64   // sums over batches of per-layer neuron means
+	hiddenNeuron, outNeuron []float64   // sums over batches, [neuron*len + atom]
+	layerLoss               []float64   // per hidden layer of several: sums over batches
+	layerAtoms              [][]float64 // per hidden layer of several: as hiddenAtoms
+}
+
+// addLayer adds one batch's loss and decompositions of hidden layer l (of
+// several) to a.
+func (a *epochAccum) addLayer(l int, loss float64, res []*pid.Result) {
+	for len(a.layerLoss) <= l {
+		a.layerLoss = append(a.layerLoss, 0)
+		a.layerAtoms = append(a.layerAtoms, make([]float64, len(res[0].Atoms)+1))
+	}
+	a.layerLoss[l] += loss
+	addAtoms(a.layerAtoms[l], res)
+}
+
+// layers returns the per-layer means over n batches, nil for a network of
+// one hidden layer.
+func (a *epochAccum) layers(n int) []LayerMetrics {
+	var out []LayerMetrics
+	for l, loss := range a.layerLoss {
+		out = append(out, LayerMetrics{Loss: loss / float64(n), Atoms: meanOf(a.layerAtoms[l], n)})
+	}
+	return out
 }
 
 func (a *epochAccum) reset(hiddenLen, outLen int) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"goalsearch/trainer/dataset"
@@ -157,6 +158,12 @@ func (t *Trainer) Metrics() []EpochMetrics {
 func (m EpochMetrics) clone() EpochMetrics {
 	m.HiddenAtoms = cloneFloats(m.HiddenAtoms)
 	m.OutputAtoms = cloneFloats(m.OutputAtoms)
+	if m.Layers != nil {
+		m.Layers = slices.Clone(m.Layers)
+		for i := range m.Layers {
+			m.Layers[i].Atoms = cloneFloats(m.Layers[i].Atoms)
+		}
+	}
 	return m
 }
 
@@ -168,8 +175,8 @@ func cloneFloats(s []float64) []float64 {
 }
 
 // Params returns a copy of the network's parameter vectors, in a fixed
-// order (for the infomorphic setups: the hidden layer's, then the output
-// layer's, each laid out as Layer.Params).
+// order: the hidden layers' bottom up, then the output layer's, each laid
+// out as Layer.Params.
 func (t *Trainer) Params() [][]float64 {
 	var out [][]float64
 	for _, p := range t.net.params() {
@@ -298,6 +305,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (EpochMetrics, error) {
 	m.TrainLoss = t.acc.loss / nb
 	m.HiddenLoss = t.acc.hidden / nb
 	m.OutputLoss = t.acc.output / nb
+	m.Layers = t.acc.layers(t.acc.batches)
 	m.TrainAccWithLabel = t.acc.acc.result()
 	if hl > 0 {
 		m.HiddenAtoms = meanOf(t.acc.hiddenAtoms, t.acc.batches)

@@ -601,8 +601,8 @@ func TestMaskedRunMatchesFullAdam(t *testing.T) {
 	cfg.Hidden, cfg.TrainLimit, cfg.LateralFanIn, cfg.Threads = 100, 400, 10, 2
 	skip := mustTrainer(t, cfg, d)
 	full := mustTrainer(t, cfg, d)
-	full.net.(*infomorphic).hOpt.skipOutside(nil)
-	if skip.net.(*infomorphic).hOpt.runs == nil {
+	full.net.(*infomorphic).hOpt[0].skipOutside(nil)
+	if skip.net.(*infomorphic).hOpt[0].runs == nil {
 		t.Fatal("Adam does not skip the masked weights")
 	}
 	for _, tr := range []*Trainer{skip, full} {
@@ -610,7 +610,7 @@ func TestMaskedRunMatchesFullAdam(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, ok := skip.net.(*infomorphic).hidden.in[2].(*maskedInput); !ok {
+	if _, ok := skip.net.(*infomorphic).hidden[0].in[2].(*maskedInput); !ok {
 		t.Fatal("the lateral input did not take the masked path")
 	}
 	if diff, ok := sameMetrics(skip.Metrics(), full.Metrics()); !ok {

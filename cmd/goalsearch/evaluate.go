@@ -36,6 +36,8 @@ type evaluateOptions struct {
 	Threads    int
 	Data       string
 	TrainLimit int
+	Layers     int
+	PerLayer   bool
 	JSON       bool
 }
 
@@ -66,7 +68,8 @@ the seeds; only the validation accuracy should choose between goals.`,
   goalsearch evaluate ctxlat --top 1 --goal context-lateral/naive --hidden 50,100,500
   goalsearch evaluate discovery-1 --top 0 --trial 93,105 --goal context-lateral/opt_1_100_tpe
   goalsearch evaluate --goal context/naive --setup context --seeds 2 --epochs 1 --hidden 50
-  goalsearch evaluate --setup backprop --seeds 3 --epochs 10`,
+  goalsearch evaluate --setup backprop --seeds 3 --epochs 10
+  goalsearch evaluate --goal context-lateral/opt_1_100_tpe --layers 2 --seeds 2`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usagef("want at most one study, got %d arguments", len(args))
@@ -92,6 +95,8 @@ the seeds; only the validation accuracy should choose between goals.`,
 	addRunFlags(cmd, &o.Workers, &o.Threads)
 	f.StringVar(&o.Data, "data", "", "without a STUDY: directory with an IDX data set (default MNIST from the Go module cache)")
 	f.IntVar(&o.TrainLimit, "train-limit", 0, "without a STUDY: use only the first N training images (quick runs)")
+	f.IntVar(&o.Layers, "layers", 1, "without a STUDY: hidden layers (docs/layers.md); a study's runs have its own")
+	f.BoolVar(&o.PerLayer, "goal-per-layer", false, "without a STUDY, with --layers N > 1: each --goal gives every layer its own goal (N goals' weights, layer 1 first), a preset every layer the same")
 	f.BoolVar(&o.JSON, "json", false, "print the results as JSON")
 	return cmd
 }
@@ -126,6 +131,12 @@ func runEvaluate(ctx context.Context, o *evaluateOptions, s streams) error {
 	}
 	if o.TrainLimit < 0 {
 		return usagef("--train-limit %d: want 0 (all) or a positive number of images", o.TrainLimit)
+	}
+	if o.Layers < 1 || o.Layers > trainer.MaxLayers {
+		return usagef("--layers %d: want 1 to %d hidden layers", o.Layers, trainer.MaxLayers)
+	}
+	if o.PerLayer && o.Layers < 2 {
+		return usagef("--goal-per-layer: needs --layers 2 or more (--layers %d)", o.Layers)
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -172,6 +183,9 @@ func evaluatePlans(ctx context.Context, st store.Store, o *evaluateOptions) ([]s
 	if o.Data != "" || o.TrainLimit != 0 {
 		return nil, usagef("--data and --train-limit apply without a STUDY; a study's runs use its own data")
 	}
+	if o.Layers != 1 || o.PerLayer {
+		return nil, usagef("--layers and --goal-per-layer apply without a STUDY; a study's runs have its own layers")
+	}
 	src, err := st.Study(ctx, o.Study)
 	if err != nil {
 		return nil, err
@@ -195,7 +209,15 @@ func evaluatePlans(ctx context.Context, st store.Store, o *evaluateOptions) ([]s
 		return nil, usagef("--trial: study %s: %v", src.Name, err)
 	}
 	gs = search.AppendNewGoals(gs, picked...)
-	extra, err := parseEvalGoals(src.Setup.Name, src.Space.Dim(), o.Goals)
+	// The study's network says how its goals are laid out (a goal per
+	// layer or not); a synthetic study's configuration is not a network's.
+	net := setups.NetworkConfig{Setup: src.Setup.Name}
+	if !setups.IsSynthetic(src.Setup.Name) {
+		if err := json.Unmarshal(src.Setup.Config, &net); err != nil {
+			return nil, fmt.Errorf("study %s: setup %s: %w", src.Name, src.Setup.Name, err)
+		}
+	}
+	extra, err := parseEvalGoals(net, src.Space.Dim(), o.Goals)
 	if err != nil {
 		return nil, err
 	}
@@ -243,18 +265,25 @@ func presetPlans(o *evaluateOptions) ([]search.EvalPlan, error) {
 	if err != nil {
 		return nil, usagef("--setup %q: not a setup (%s)", setup, setupNames())
 	}
+	layers := o.Layers
+	if layers == 1 {
+		layers = 0 // one layer is stored as 0, as before layers existed
+	}
+	net := setups.NetworkConfig{Setup: setup, Layers: layers, PerLayer: o.PerLayer}
 	var gs []summary.EvalGoal
 	if ts.TakesGoal() {
 		if len(o.Goals) == 0 {
 			return nil, usagef("--goal is required for setup %s without a STUDY (e.g. --goal %s/naive)", setup, setup)
 		}
-		labels, _ := goals.Labels(setup)
-		if gs, err = parseEvalGoals(setup, len(labels), o.Goals); err != nil {
+		if gs, err = parseEvalGoals(net, 0, o.Goals); err != nil {
 			return nil, err
 		}
 	} else {
 		if len(o.Goals) > 0 {
 			return nil, usagef("--goal: setup %s is a baseline and takes no goal", setup)
+		}
+		if o.PerLayer {
+			return nil, usagef("--goal-per-layer: setup %s is a baseline and takes no goal", setup)
 		}
 		gs = []summary.EvalGoal{{Name: setup, Trial: -1}}
 	}
@@ -266,9 +295,19 @@ func presetPlans(o *evaluateOptions) ([]search.EvalPlan, error) {
 	if epochs == 0 {
 		epochs = setups.PaperEpochs
 	}
+	// Networks of several layers are evaluated in studies of their own
+	// group, so that they never join the one-layer presets' studies.
+	group := summary.PresetsGroup
+	if layers > 1 {
+		group += fmt.Sprintf("-%dlayers", layers)
+		if o.PerLayer {
+			group += "-per-layer"
+		}
+	}
 	var plans []search.EvalPlan
 	for _, h := range hidden {
-		p, err := search.PlanForSetup(summary.PresetsGroup, summary.KindEvaluate, setups.NetworkConfig{Setup: setup, Hidden: h, Epochs: epochs, Data: o.Data, TrainLimit: o.TrainLimit})
+		net.Hidden, net.Epochs, net.Data, net.TrainLimit = h, epochs, o.Data, o.TrainLimit
+		p, err := search.PlanForSetup(group, summary.KindEvaluate, net)
 		if err != nil {
 			return nil, usageError{err}
 		}
@@ -281,7 +320,8 @@ func presetPlans(o *evaluateOptions) ([]search.EvalPlan, error) {
 
 // parseEvalGoals parses --goal values for a setup: presets keep their full
 // name, vectors are named by what was typed.
-func parseEvalGoals(setup string, dim int, specs []string) ([]summary.EvalGoal, error) {
+func parseEvalGoals(net setups.NetworkConfig, dim int, specs []string) ([]summary.EvalGoal, error) {
+	setup := net.Setup
 	var out []summary.EvalGoal
 	for _, spec := range specs {
 		spec = strings.TrimSpace(spec)
@@ -291,7 +331,7 @@ func parseEvalGoals(setup string, dim int, specs []string) ([]summary.EvalGoal, 
 		if setups.IsSynthetic(setup) {
 			g, err = experiment.ParseVector(spec, dim)
 		} else {
-			g, err = goals.Parse(spec, setup)
+			g, err = goals.ParseNetwork(spec, net)
 			if p, ok := goals.Lookup(spec, setup); ok {
 				name = p.FullName()
 			}

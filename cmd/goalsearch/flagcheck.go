@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"math"
+
+	"goalsearch/trainer"
 )
 
 // checkSearchFlags refuses the values of search's flags that no study can
@@ -27,6 +29,8 @@ func checkSearchFlags(o *searchOptions) error {
 		return usagef("--lateral-fanin %d: want 0 (all) or more", o.FanIn)
 	case o.Hidden < 1:
 		return usagef("--hidden %d: want at least 1", o.Hidden)
+	case o.Layers < 1 || o.Layers > trainer.MaxLayers:
+		return usagef("--layers %d: want 1 to %d hidden layers", o.Layers, trainer.MaxLayers)
 	case o.Pruner == "none" && o.PrunerConfig != "":
 		return usagef("--pruner-config %s: the none pruner takes no settings (give --pruner asha or median)", o.PrunerConfig)
 	}

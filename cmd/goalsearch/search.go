@@ -47,6 +47,8 @@ type searchOptions struct {
 	Noise         float64
 	Sleep         time.Duration
 	Hidden        int
+	Layers        int
+	PerLayer      bool
 	Data          string
 	TrainLimit    int
 	FanIn         int
@@ -64,7 +66,7 @@ type searchOptions struct {
 // none of them, and giving one that differs from the stored study is an
 // error.
 var definitionFlags = []string{"setup", "dim", "sampler", "sampler-config", "objectives", "grid", "pruner", "pruner-config", "epochs", "seed",
-	"unit-norm", "fix", "bounds", "noise", "sleep", "hidden", "data", "train-limit", "lateral-fanin"}
+	"unit-norm", "fix", "bounds", "noise", "sleep", "hidden", "data", "train-limit", "lateral-fanin", "layers", "goal-per-layer"}
 
 func newSearchCmd(s streams) *cobra.Command {
 	o := &searchOptions{}
@@ -93,7 +95,8 @@ from there next time); twice aborts them.`,
 		Example: `  goalsearch search -f docs/examples/joint.yaml network.hidden_layer.adam.lr=0.003 sampler.name=tpe
   goalsearch search --study demo --setup sphere --dim 5 --sampler cmaes --trials 60 --workers 2
   goalsearch search --study ctxlat --setup context-lateral --sampler cmaes --trials 8 --epochs 2 --workers 2
-  goalsearch search --study ctxlat --trials 16     # resume with a larger budget`,
+  goalsearch search --study ctxlat --trials 16     # resume with a larger budget
+  goalsearch search --study deep --setup context-lateral --layers 2 --goal-per-layer --sampler tpe --trials 20`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.changed = func(f string) bool { return cmd.Flags().Changed(f) }
@@ -115,7 +118,7 @@ from there next time); twice aborts them.`,
 	f.StringVar(&o.PrunerConfig, "pruner-config", "", `the pruner's settings as JSON, e.g. {"min_epochs":2,"eta":3}`)
 	f.IntVar(&o.Trials, "trials", 20, "finished trials the study should have (a resumed study goes on to this number)")
 	f.IntVar(&o.Epochs, "epochs", 0, fmt.Sprintf("epochs per trial (default: %d for networks, 1 for synthetic setups)", setups.PaperEpochs))
-	f.IntVar(&o.Workers, "workers", experiment.DefaultWorkers, "trials in flight in this process; also the points per generation of tpe, random and sobol")
+	f.IntVar(&o.Workers, "workers", experiment.DefaultWorkers, "trials in flight in this process; also the points per generation of tpe, gp, random and sobol")
 	f.IntVar(&o.Threads, "threads", 0, "threads per trial (default: the cores divided among the workers)")
 	f.Uint64Var(&o.Seed, "seed", 1, "the study's seed: proposals and trial seeds derive from it")
 	f.StringArrayVar(&o.Enqueue, "enqueue", nil, "a known goal (preset name or comma-separated vector) to evaluate first; repeatable")
@@ -126,6 +129,8 @@ from there next time); twice aborts them.`,
 	f.Float64Var(&o.Noise, "noise", 0, "synthetic setups: std of noise added to each trial's value")
 	f.DurationVar(&o.Sleep, "sleep", 0, "synthetic setups: time each trial takes")
 	f.IntVar(&o.Hidden, "hidden", trainer.DefaultHidden, "network setups: hidden neurons")
+	f.IntVar(&o.Layers, "layers", 1, "network setups: hidden layers, stacked (docs/layers.md)")
+	f.BoolVar(&o.PerLayer, "goal-per-layer", false, "network setups with --layers N > 1: search a goal per hidden layer (N times the weights, labelled h1:..., each layer's H_res fixed at 0) instead of one shared goal")
 	f.StringVar(&o.Data, "data", "", "network setups: directory with an IDX data set (default MNIST from the Go module cache)")
 	f.IntVar(&o.TrainLimit, "train-limit", 0, "network setups: use only the first N training images (quick runs)")
 	f.IntVar(&o.FanIn, "lateral-fanin", 0, "network setups: lateral partners per hidden neuron (0 = all)")
@@ -380,6 +385,8 @@ func searchOverrides(o *searchOptions) ([]experiment.Override, error) {
 	set("data", "network.data", q(o.Data))
 	set("train-limit", "network.train_limit", strconv.Itoa(o.TrainLimit))
 	set("lateral-fanin", "network.lateral_fanin", strconv.Itoa(o.FanIn))
+	set("layers", "network.layers", strconv.Itoa(o.Layers))
+	set("goal-per-layer", "network.goal_per_layer", strconv.FormatBool(o.PerLayer))
 	for _, f := range o.Fix {
 		l, v, ok := strings.Cut(f, "=")
 		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)

@@ -31,6 +31,8 @@ type trainOptions struct {
 	Setup      string
 	Goal       string
 	Hidden     int
+	Layers     int
+	PerLayer   bool
 	Epochs     int
 	Seed       uint64
 	Data       string
@@ -82,6 +84,7 @@ finished.`,
 		Example: `  goalsearch train --setup context --goal naive --epochs 3
   goalsearch train -f docs/examples/joint.yaml network.hidden_layer.adam.lr=0.004 --goal context-lateral/naive
   goalsearch train --setup context-lateral --goal opt_1_100_tpe --hidden 100 --threads 2
+  goalsearch train --setup context-lateral --goal opt_1_100_tpe --layers 2 --epochs 20
   goalsearch train --setup backprop --train-limit 2000 --eval-limit 1000 --json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -104,6 +107,8 @@ finished.`,
 	f.StringVarP(&opts.File, "file", "f", "", "an experiment file (docs/experiments.md): train its network, with its first enqueued goal unless --goal is given; flags and KEY=VALUE arguments override it")
 	f.StringVar(&opts.Goal, "goal", "", "hidden-layer goal: preset, comma-separated weights, or YAML file")
 	f.IntVar(&opts.Hidden, "hidden", trainer.DefaultHidden, "hidden neurons")
+	f.IntVar(&opts.Layers, "layers", 1, "hidden layers, stacked (docs/layers.md)")
+	f.BoolVar(&opts.PerLayer, "goal-per-layer", false, "with --layers N > 1: --goal gives each hidden layer its own goal (N goals' weights comma-separated, layer 1 first); a preset or a single goal is given to every layer")
 	f.IntVar(&opts.Epochs, "epochs", trainer.DefaultEpochs, "training epochs after the initial evaluation (epoch 0)")
 	f.Uint64Var(&opts.Seed, "seed", 30, "seed of every random stream (split, weights, sampling, shuffling)")
 	f.StringVar(&opts.Data, "data", "", "directory of MNIST IDX files (default: $"+dataset.EnvData+", else the GoMNIST module cache)")
@@ -167,6 +172,7 @@ type trainReport struct {
 	Goal            []float64              `json:"goal,omitempty"`
 	GoalLabels      []string               `json:"goal_labels,omitempty"`
 	Hidden          int                    `json:"hidden"`
+	Layers          int                    `json:"layers,omitempty"` // hidden layers, when more than 1
 	Epochs          int                    `json:"epochs"`
 	Batch           int                    `json:"batch"`
 	Seed            uint64                 `json:"seed"`
@@ -200,14 +206,19 @@ func trainConfig(opts *trainOptions) (trainer.Config, []string, error) {
 	if err != nil {
 		return trainer.Config{}, nil, usagef("--setup %q: not a setup (%s)", opts.Setup, setupNames())
 	}
+	if opts.Layers == 0 && (opts.changed == nil || !opts.changed("layers")) {
+		opts.Layers = 1 // options built in code, without the flag's default
+	}
 	cfg := trainer.Config{
 		Setup: setup, Seed: opts.Seed, Hidden: opts.Hidden, Epochs: opts.Epochs, BatchSize: opts.Batch,
 		TrainLimit: opts.TrainLimit, ValLimit: opts.EvalLimit, TestLimit: opts.EvalLimit, Threads: opts.Threads,
-		LateralFanIn: opts.FanIn,
+		LateralFanIn: opts.FanIn, Layers: opts.Layers,
 	}
 	switch {
 	case opts.Hidden < 1:
 		return cfg, nil, usagef("--hidden %d: want at least 1", opts.Hidden)
+	case opts.Layers < 1 || opts.Layers > trainer.MaxLayers:
+		return cfg, nil, usagef("--layers %d: want 1 to %d hidden layers", opts.Layers, trainer.MaxLayers)
 	case opts.Epochs < 0:
 		return cfg, nil, usagef("--epochs %d: want 0 or more", opts.Epochs)
 	case opts.Batch < 1:
@@ -224,16 +235,22 @@ func trainConfig(opts *trainOptions) (trainer.Config, []string, error) {
 	if opts.Epochs == 0 {
 		cfg.Epochs = -1 // Config's 0 means the default; the flag's 0 means epoch 0 only
 	}
+	net := setups.NetworkConfig{Setup: string(setup), Layers: opts.Layers, PerLayer: opts.PerLayer}
+	if opts.PerLayer && opts.Layers < 2 {
+		return cfg, nil, usagef("--goal-per-layer: needs --layers 2 or more (--layers %d)", opts.Layers)
+	}
 	var labels []string
 	if setup.TakesGoal() {
 		if strings.TrimSpace(opts.Goal) == "" {
 			l, _ := goals.Labels(string(setup))
 			return cfg, nil, usagef("--goal is required for setup %s: a preset ('goalsearch goals'), or %d weights in this order: %s", setup, len(l), strings.Join(l, " "))
 		}
-		if cfg.Goal, err = goals.Parse(opts.Goal, string(setup)); err != nil {
+		if cfg.Goal, err = goals.ParseNetwork(opts.Goal, net); err != nil {
 			return cfg, nil, usageError{err}
 		}
-		labels, _ = goals.Labels(string(setup))
+		labels, _ = goals.NetworkLabels(net)
+	} else if opts.PerLayer {
+		return cfg, nil, usagef("--goal-per-layer: setup %s is a baseline and takes no goal", setup)
 	} else if opts.Goal != "" {
 		return cfg, nil, usagef("--goal: setup %s is a baseline and takes no goal", setup)
 	}
@@ -256,15 +273,15 @@ func runTrain(ctx context.Context, opts *trainOptions, s streams) error {
 	defer tr.Close()
 	eff := tr.Config()
 	rep := trainReport{
-		Setup: string(cfg.Setup), Goal: cfg.Goal, GoalLabels: labels, Hidden: eff.Hidden,
+		Setup: string(cfg.Setup), Goal: cfg.Goal, GoalLabels: labels, Hidden: eff.Hidden, Layers: layersOver1(eff.NumLayers()),
 		Epochs: max(0, cfg.Epochs), Batch: eff.BatchSize, Seed: cfg.Seed, Threads: eff.Threads,
 		BatchesPerEpoch: tr.BatchesPerEpoch(),
 	}
 	rep.Data.Source = data.Source
 	rep.Data.Train, rep.Data.Val, rep.Data.Test = tr.Sizes()
 
-	fmt.Fprintf(s.ErrOut, "training %s%s: %d hidden, %d/%d/%d train/val/test images from %s, batch %d, seed %d, %d threads\n",
-		rep.Setup, goalSummary(opts.Goal, rep.Goal), rep.Hidden, rep.Data.Train, rep.Data.Val, rep.Data.Test, rep.Data.Source, rep.Batch, rep.Seed, rep.Threads)
+	fmt.Fprintf(s.ErrOut, "training %s%s: %s, %d/%d/%d train/val/test images from %s, batch %d, seed %d, %d threads\n",
+		rep.Setup, goalSummary(opts.Goal, rep.Goal), hiddenSummary(rep.Hidden, eff.NumLayers()), rep.Data.Train, rep.Data.Val, rep.Data.Test, rep.Data.Source, rep.Batch, rep.Seed, rep.Threads)
 	if p, ok := goals.Lookup(strings.TrimSpace(opts.Goal), string(cfg.Setup)); ok && p.Discovered != nil {
 		// So that a user re-running a discovered goal can check its published number.
 		fmt.Fprintf(s.ErrOut, "%s: %s\n", p.FullName(), p.Discovered.Describe())
@@ -306,6 +323,23 @@ func runTrain(ctx context.Context, opts *trainOptions, s streams) error {
 		}
 	}
 	return runErr
+}
+
+// layersOver1 is n for the report's layers field, 0 (left out) for one
+// layer, so that one-layer reports read as before layers existed.
+func layersOver1(n int) int {
+	if n == 1 {
+		return 0
+	}
+	return n
+}
+
+// hiddenSummary describes the hidden layers for the header line.
+func hiddenSummary(hidden, layers int) string {
+	if layers == 1 {
+		return fmt.Sprintf("%d hidden", hidden)
+	}
+	return fmt.Sprintf("%d hidden layers of %d", layers, hidden)
 }
 
 // goalSummary describes the goal for the header line: the numbers, and the
@@ -480,6 +514,8 @@ func trainExperiment(opts *trainOptions) (trainer.Config, []string, error) {
 	set("data", "network.data", strconv.Quote(opts.Data))
 	set("train-limit", "network.train_limit", strconv.Itoa(opts.TrainLimit))
 	set("lateral-fanin", "network.lateral_fanin", strconv.Itoa(opts.FanIn))
+	set("layers", "network.layers", strconv.Itoa(opts.Layers))
+	set("goal-per-layer", "network.goal_per_layer", strconv.FormatBool(opts.PerLayer))
 	for _, a := range opts.Args {
 		ov, err := experiment.ParseOverride(a)
 		if err != nil {
@@ -525,10 +561,10 @@ func trainExperiment(opts *trainOptions) (trainer.Config, []string, error) {
 			return cfg, nil, usagef("--goal is required (or enqueue: in the experiment file) for setup %s", cfg.Setup)
 		}
 		opts.Goal = spec
-		if cfg.Goal, err = goals.Parse(spec, string(cfg.Setup)); err != nil {
+		if cfg.Goal, err = goals.ParseNetwork(spec, n); err != nil {
 			return cfg, nil, usageError{err}
 		}
-		labels, _ = goals.Labels(string(cfg.Setup))
+		labels, _ = goals.NetworkLabels(n)
 	} else if opts.Goal != "" {
 		return cfg, nil, usagef("--goal: setup %s is a baseline and takes no goal", cfg.Setup)
 	}

@@ -1,9 +1,10 @@
 // Package asktell is the one protocol that every goalsearch sampler speaks
-// (search's samplers, and the optimisers of packages cmaes, evo and tpe
+// (search's samplers, and the optimisers of packages cmaes, evo, tpe and gp
 // that they wrap): a sampler proposes points in a box and learns from
 // their results, and the caller owns the loop, the workers and the
-// goroutines. A sampler never starts a goroutine, and never sees a trial, a
-// store or a clock.
+// goroutines. A sampler never leaves a goroutine running (GP's L-BFGS, from
+// gonum/optimize, runs one only for the length of the call), and never sees
+// a trial, a store or a clock.
 //
 // # Points and their numbers
 //
@@ -17,12 +18,12 @@
 // exactly.
 //
 // n is how many points the caller would like (the workers it has free).
-// Samplers whose generation size is free (TPE, random, Sobol) return n
+// Samplers whose generation size is free (TPE, GP, random, Sobol) return n
 // points; population methods (CMA-ES, GA, DE, PSO) return the rest of
 // their current generation whatever n is, and answer ErrPending while
 // points of it are pending, because they update only from whole
 // generations. A sampler that can propose while points are pending (TPE,
-// with a constant liar) does so; whether the caller asks it then, or waits
+// with a constant liar; GP, with kriging believers) does so; whether the caller asks it then, or waits
 // until nothing is pending, is the caller's choice, and only the second is
 // independent of the order in which results come back.
 //

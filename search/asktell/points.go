@@ -62,11 +62,50 @@ func (p Point) Check(lower, upper []float64) error {
 			return fmt.Errorf("coordinate %d = %v outside [%v, %v]", i, v, lower[i], upper[i])
 		}
 	}
-	if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) || p.Step < 0 || (!p.Pruned && p.Step != 0) ||
+	if !finite(p.Value) || p.Step < 0 || (!p.Pruned && p.Step != 0) ||
 		(p.Failed && (p.Value != 0 || p.Pruned)) || (!p.Told && (p.Failed || p.Pruned || p.Value != 0)) {
 		return fmt.Errorf("told %v, value %v, failed %v, pruned %v at step %d", p.Told, p.Value, p.Failed, p.Pruned, p.Step)
 	}
 	return nil
+}
+
+// CheckBox returns why [lower, upper] is not a box a sampler can search:
+// no coordinate, unequal lengths, or an interval that is not finite with
+// lower < upper; nil if it is one.
+func CheckBox(lower, upper []float64) error {
+	if len(lower) == 0 || len(lower) != len(upper) {
+		return fmt.Errorf("box with %d lower and %d upper bounds", len(lower), len(upper))
+	}
+	for i := range lower {
+		lo, hi := lower[i], upper[i]
+		if !finite(lo) || !finite(hi) || !(lo < hi) || !finite(hi-lo) {
+			return fmt.Errorf("bound %d is [%v, %v]", i, lo, hi)
+		}
+	}
+	return nil
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// Tell is a model-based sampler's Tell over its points: it records r as
+// point k's result, or reports false, changing nothing, if k is not
+// pending.
+func Tell(ps []Point, k int, r Result) bool {
+	return k >= 0 && k < len(ps) && ps[k].Record(r)
+}
+
+// Enqueue is a model-based sampler's Enqueue over its points: it appends
+// copies of xs as pending points, numbered on, and returns the first
+// number, or an error (appending nothing) if one is not in the box.
+func Enqueue(ps *[]Point, xs [][]float64, lower, upper []float64) (int, error) {
+	if err := CheckEnqueued(xs, lower, upper); err != nil {
+		return 0, err
+	}
+	first := len(*ps)
+	for _, x := range xs {
+		*ps = append(*ps, Point{X: slices.Clone(x)})
+	}
+	return first, nil
 }
 
 // PendingOf returns the numbers of the points of ps not told yet, in

@@ -88,8 +88,8 @@ var (
 
 // Optimizer is a Gaussian-process sampler; it implements asktell.Sampler
 // and asktell.WarmStarter. It proposes points while others are pending
-// (kriging believers), never runs out, and never starts a goroutine. It
-// is not safe for concurrent use.
+// (kriging believers) and never runs out; it leaves no goroutine running
+// (see package asktell). It is not safe for concurrent use.
 type Optimizer struct {
 	cfg          Config
 	lower, upper []float64
@@ -108,14 +108,8 @@ const pcgStream = 0x9e3779b97f4a7c15
 // upper[i]), configured by cfg, drawing every random number from seed. It
 // returns an error wrapping ErrConfig for an invalid box or Config.
 func New(lower, upper []float64, cfg Config, seed uint64) (*Optimizer, error) {
-	if len(lower) == 0 || len(lower) != len(upper) {
-		return nil, fmt.Errorf("%w: box with %d lower and %d upper bounds", ErrConfig, len(lower), len(upper))
-	}
-	for i := range lower {
-		lo, hi := lower[i], upper[i]
-		if !finite(lo) || !finite(hi) || !(lo < hi) || !finite(hi-lo) {
-			return nil, fmt.Errorf("%w: bound %d is [%v, %v]", ErrConfig, i, lo, hi)
-		}
+	if err := asktell.CheckBox(lower, upper); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	r, err := cfg.resolve()
 	if err != nil {
@@ -164,12 +158,9 @@ func (o *Optimizer) Ask(n int) ([][]float64, error) {
 // Enqueue adds points the caller chose (a warm start) as pending points,
 // numbered on from the points asked so far, and returns the first number.
 func (o *Optimizer) Enqueue(xs [][]float64) (int, error) {
-	if err := asktell.CheckEnqueued(xs, o.lower, o.upper); err != nil {
+	first, err := asktell.Enqueue(&o.points, xs, o.lower, o.upper)
+	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrProtocol, err)
-	}
-	first := len(o.points)
-	for _, x := range xs {
-		o.points = append(o.points, Point{X: slices.Clone(x)})
 	}
 	return first, nil
 }
@@ -178,10 +169,9 @@ func (o *Optimizer) Enqueue(xs [][]float64) (int, error) {
 // ±Inf is a failure). It returns an error wrapping ErrProtocol, changing
 // nothing, if k is not pending.
 func (o *Optimizer) Tell(k int, r asktell.Result) error {
-	if k < 0 || k >= len(o.points) || o.points[k].Told {
+	if !asktell.Tell(o.points, k, r) {
 		return fmt.Errorf("%w: point %d is not pending", ErrProtocol, k)
 	}
-	o.points[k].Record(r)
 	return nil
 }
 

@@ -213,14 +213,8 @@ func NewWithChoices(lower, upper []float64, choices []int, cfg Config, seed uint
 	if !slices.ContainsFunc(choices, func(n int) bool { return n > 0 }) {
 		choices = nil
 	}
-	if len(lower) == 0 || len(lower) != len(upper) {
-		return nil, fmt.Errorf("%w: box with %d lower and %d upper bounds", ErrConfig, len(lower), len(upper))
-	}
-	for i := range lower {
-		lo, hi := lower[i], upper[i]
-		if !finite(lo) || !finite(hi) || !(lo < hi) || !finite(hi-lo) {
-			return nil, fmt.Errorf("%w: bound %d is [%v, %v]", ErrConfig, i, lo, hi)
-		}
+	if err := asktell.CheckBox(lower, upper); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	r, err := cfg.resolve()
 	if err != nil {
@@ -265,12 +259,9 @@ func (o *Optimizer) Ask(n int) ([][]float64, error) {
 // towards StartupTrials. A point outside the box, or of the wrong
 // dimension, is an error wrapping ErrProtocol, and nothing is added.
 func (o *Optimizer) Enqueue(xs [][]float64) (int, error) {
-	if err := asktell.CheckEnqueued(xs, o.lower, o.upper); err != nil {
+	first, err := asktell.Enqueue(&o.points, xs, o.lower, o.upper)
+	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrProtocol, err)
-	}
-	first := len(o.points)
-	for _, x := range xs {
-		o.points = append(o.points, Point{X: slices.Clone(x)})
 	}
 	return first, nil
 }
@@ -279,10 +270,9 @@ func (o *Optimizer) Enqueue(xs [][]float64) (int, error) {
 // NaN or ±Inf is a failure. Tell returns an error wrapping ErrProtocol,
 // changing nothing, if k is not pending.
 func (o *Optimizer) Tell(k int, r asktell.Result) error {
-	if k < 0 || k >= len(o.points) || o.points[k].Told {
+	if !asktell.Tell(o.points, k, r) {
 		return fmt.Errorf("%w: point %d is not pending", ErrProtocol, k)
 	}
-	o.points[k].Record(r)
 	return nil
 }
 

@@ -102,6 +102,55 @@ func Labels(setup string) ([]string, error) {
 	return pid.MustLattice(len(names)).Labels(names), nil
 }
 
+// NetworkLabels returns the labels of the goal vector of a network
+// configuration: the setup's (Labels) for a goal shared by every hidden
+// layer, or, with a goal per layer (setups.NetworkConfig.GoalLayers), each
+// layer's labels prefixed by the layer, h1:{F}{C} ... h2:{F}{C} ..., layer 1
+// first.
+func NetworkLabels(cfg setups.NetworkConfig) ([]string, error) {
+	l, err := Labels(cfg.Setup)
+	if err != nil || cfg.GoalLayers() == 1 {
+		return l, err
+	}
+	var out []string
+	for k := 1; k <= cfg.GoalLayers(); k++ {
+		for _, x := range l {
+			out = append(out, setups.LayerLabel(k, x))
+		}
+	}
+	return out, nil
+}
+
+// ParseNetwork is Parse for a network configuration: with a goal per layer
+// (K layers), spec is either K goals' weights comma-separated (layer 1
+// first), or anything Parse takes, which every layer is then given.
+func ParseNetwork(spec string, cfg setups.NetworkConfig) ([]float64, error) {
+	k := cfg.GoalLayers()
+	if k == 1 {
+		return Parse(spec, cfg.Setup)
+	}
+	labels, err := Labels(cfg.Setup)
+	if err != nil {
+		return nil, err
+	}
+	if parts := strings.Split(spec, ","); len(parts) == k*len(labels) {
+		g := make([]float64, len(parts))
+		for i, s := range parts {
+			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("--goal: weight %d %q (%s) is not a finite number", i+1, s, setups.LayerLabel(i/len(labels)+1, labels[i%len(labels)]))
+			}
+			g[i] = v
+		}
+		return g, nil
+	}
+	one, err := Parse(spec, cfg.Setup)
+	if err != nil {
+		return nil, fmt.Errorf("%w; or, for a goal per layer of %d layers, %d weights (layer 1's first)", err, k, k*len(labels))
+	}
+	return slices.Repeat(one, k), nil
+}
+
 // Presets returns every embedded preset, in file order.
 func Presets() []Preset {
 	var f struct {
