@@ -173,6 +173,10 @@ def run_goalsearch(problem, sampler, seed, trials, args):
             vals.append(v)
         else:
             vals.append(-v)  # goalsearch maximises -f
+    if len(vals) < trials:
+        # A search stopped by a signal exits cleanly with what it finished;
+        # such a study is not done and must not be recorded as if it were.
+        raise RuntimeError(f"goalsearch {sampler} seed {seed}: stopped after {len(vals)} of {trials} trials")
     return {"values": vals, "seconds": secs}
 
 
@@ -285,7 +289,11 @@ def main():
 
     with cf.ThreadPoolExecutor(max_workers=args.parallel) as ex:
         for n, fut in enumerate(cf.as_completed([ex.submit(run, j) for j in jobs]), 1):
-            key, r = fut.result()
+            try:
+                key, r = fut.result()
+            except Exception as e:  # noqa: BLE001 - one study's failure must not lose the others
+                print(f"[{n}/{len(jobs)}] failed, not recorded: {e}", file=sys.stderr)
+                continue
             results[key] = r
             save()
             print(f"[{n}/{len(jobs)}] {key}: {r['seconds']:.0f} s", file=sys.stderr)
