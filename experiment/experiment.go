@@ -69,6 +69,11 @@ func (s Synthetic) IsZero() bool { return s == Synthetic{} }
 type Objective struct {
 	Metric    string `yaml:"metric" json:"metric"`
 	Direction string `yaml:"direction" json:"direction"`
+	// Complexity, if set, is a second objective, minimised: the goal's
+	// nonzero weights or its L1 norm after rounding to Grid (default
+	// 0.1); goals are trained rounded (docs/pareto.md).
+	Complexity string  `yaml:"complexity,omitempty" json:"complexity,omitempty"`
+	Grid       float64 `yaml:"grid,omitempty" json:"grid,omitempty"`
 }
 
 // Space is the search space: every goal weight, within Bounds unless an

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"goalsearch/internal/pareto"
 	"goalsearch/search"
 	"goalsearch/setups"
 	"goalsearch/store"
@@ -94,6 +95,17 @@ func Resolve(e Experiment) (Resolved, error) {
 	if e.Objective.Direction != string(store.Maximize) {
 		return r, pathErr("objective.direction", "%q; val_acc is maximised: want maximize", e.Objective.Direction)
 	}
+	switch {
+	case e.Objective.Complexity == "" && e.Objective.Grid != 0:
+		return r, pathErr("objective.grid", "%v without a complexity objective; set objective.complexity (%s) or leave the grid out", e.Objective.Grid, strings.Join(pareto.Complexities, ", "))
+	case e.Objective.Complexity == "":
+	case !slices.Contains(pareto.Complexities, e.Objective.Complexity):
+		return r, pathErr("objective.complexity", "%q; want one of %s", e.Objective.Complexity, strings.Join(pareto.Complexities, ", "))
+	case e.Objective.Grid == 0:
+		e.Objective.Grid = pareto.DefaultGrid
+	case !(e.Objective.Grid > 0) || math.IsInf(e.Objective.Grid, 0):
+		return r, pathErr("objective.grid", "%v; want a positive, finite step such as 0.1", e.Objective.Grid)
+	}
 	if e.Sampler.Name == "" {
 		e.Sampler.Name = DefaultSampler
 	}
@@ -120,6 +132,9 @@ func Resolve(e Experiment) (Resolved, error) {
 		Name:      e.Study,
 		Objective: store.Objective{Metric: e.Objective.Metric, Direction: store.Direction(e.Objective.Direction)},
 		Seed:      e.Seed,
+	}
+	if e.Objective.Complexity != "" {
+		study.Objectives = []store.Objective{{Metric: e.Objective.Complexity, Direction: store.Minimize, Grid: e.Objective.Grid}}
 	}
 	var labels []string
 	var epochs int
@@ -212,12 +227,16 @@ func Resolve(e Experiment) (Resolved, error) {
 		}
 		return r, pathErr(path, "%v", strings.TrimPrefix(err.Error(), "search: "))
 	}
+	if err := search.CheckObjectives(study); err != nil {
+		return r, pathErr("objective", "%v", err)
+	}
 
 	for i, spec := range e.Enqueue {
 		nt, err := e.known(spec, study, base)
 		if err != nil {
 			return r, pathErr(fmt.Sprintf("enqueue.%d", i), "%q: %v", spec, err)
 		}
+		nt.Gamma = sp.Round(nt.Gamma, e.Objective.Grid) // trained as the sampler's goals are
 		nt.Seed = search.TrialSeed(study.Seed, 0, i)
 		r.Known = append(r.Known, nt)
 	}

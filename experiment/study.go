@@ -41,6 +41,9 @@ func rebuild(study store.Study) (Experiment, error) {
 		// file and ran one worker, the default then.
 		Workers: 1, Seed: study.Seed, Budget: Budget{Trials: DefaultTrials},
 	}
+	if len(study.Objectives) > 0 {
+		e.Objective.Complexity, e.Objective.Grid = study.Objectives[0].Metric, study.Objectives[0].Grid
+	}
 	if err := settingsOf(study.Sampler.Config, &e.Sampler.Settings); err != nil {
 		return e, fmt.Errorf("study %s: sampler config: %v", study.Name, err)
 	}

@@ -26,6 +26,10 @@ type Options struct {
 	// seed by seed (a preset such as context-lateral/opt_1_100_modified);
 	// "" for none.
 	Against string
+	// Tolerance is how far below the best validation accuracy the goal
+	// picked from a multi-objective study's Pareto front may be. If 0,
+	// summary.DefaultFrontTolerance is used.
+	Tolerance float64
 }
 
 // The defaults of Options.
@@ -44,6 +48,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if d.Curves <= 0 {
 		d.Curves = DefaultCurves
+	}
+	if d.Tolerance <= 0 {
+		d.Tolerance = summary.DefaultFrontTolerance
 	}
 	return d
 }
@@ -164,6 +171,7 @@ func (c *collector) section(name string, self *store.Study, evals []store.Study)
 			return err
 		}
 		sec.Search = summary.Search(*self, trials, c.o.Leaderboard, c.o.Curves)
+		sec.Search.Pareto = summary.Front(*self, trials, c.o.Tolerance)
 	}
 	for _, s := range evals {
 		trials, err := c.load(s.Name)

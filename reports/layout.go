@@ -157,6 +157,42 @@ func layoutAgreement(d *doc, r *Report) {
 	}
 }
 
+// layoutFront shows a multi-objective study's Pareto front: a plot of
+// every complete trial with the front drawn through, the front as a
+// table, and the goal picked from it.
+func layoutFront(d *doc, sid string, s *summary.SearchSummary) {
+	f := s.Pareto
+	if f == nil || len(f.Points) == 0 {
+		return
+	}
+	d.heading(3, sid+"-front", "Pareto front")
+	d.para("The study's second objective is the goal's %s, minimised beside the validation accuracy; every goal was trained rounded to the grid %g, so each trial's complexity is that of the goal it reports. "+
+		"%d of the %s are on the front: no other trial is both at least as accurate and at most as complex.",
+		f.ComplexityName(), f.Grid, len(f.Points), plural(f.Complete, "complete trial"))
+	d.figure(frontFigure(sid+"-front", s))
+	t := &table{head: []string{"trial", f.Complexity, "validation", "goal (nonzero weights)"}, numeric: []bool{true, true, true, false}}
+	for _, p := range f.Points {
+		picked := f.Picked != nil && p.Trial == f.Picked.Trial
+		t.rows = append(t.rows, []cell{c(strconv.Itoa(p.Trial)), c(f.FormatComplexity(p.Complexity)),
+			{text: value(p.Accuracy, s.Synthetic), strong: picked, heat: math.NaN()}, c(summary.Terms(s.Labels, p.Gamma))})
+	}
+	t.caption = "The front, sparsest first; the picked goal is in bold."
+	d.add(t)
+	if p := f.Picked; p != nil {
+		d.para("Picked: trial %d, the sparsest goal on the front whose validation %s is within %s of the front's best (%s): %s %s, validation %s.",
+			p.Trial, valueWord(s), distance(f.Tolerance, s.Synthetic), value(f.BestAccuracy, s.Synthetic), f.FormatComplexity(p.Complexity), f.Complexity, value(p.Accuracy, s.Synthetic))
+	}
+}
+
+// distance writes a difference of values: percentage points for
+// accuracies.
+func distance(v float64, synthetic bool) string {
+	if synthetic {
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	}
+	return strconv.FormatFloat(100*v, 'g', 3, 64) + " pp"
+}
+
 func sectionID(i int) string { return "s" + strconv.Itoa(i) }
 
 func layoutSection(d *doc, i int, sec *Section) {
@@ -229,6 +265,7 @@ func layoutSearch(d *doc, sid string, sec *Section) {
 
 	d.heading(3, sid+"-history", "Optimisation history")
 	d.figure(historyFigure(sid+"-history", s))
+	layoutFront(d, sid, s)
 	if len(s.Leaderboard) == 0 {
 		return
 	}

@@ -788,3 +788,77 @@ func sparsifyFigure(id string, sp *summary.Sparsification) *figure {
 			return p, nil
 		}}
 }
+
+// frontSpan is how far below the best validation accuracy the front plot
+// reaches.
+const frontSpan = 0.15
+
+// frontFigure: every complete trial of a multi-objective study by
+// complexity and validation accuracy, the Pareto front as a step line
+// through its points, and the picked goal marked.
+func frontFigure(id string, s *summary.SearchSummary) *figure {
+	f := s.Pareto
+	return &figure{id: id, title: "Pareto front of " + s.Study, width: 7 * vg.Inch, height: 3.6 * vg.Inch,
+		caption: fmt.Sprintf("One point per complete trial: the complexity of its (rounded) goal and its final validation value (for networks, trials more than %g pp below the best are left out, also of the front; the table lists it whole). The line joins the Pareto front; the ring marks the picked goal.", 100*frontSpan),
+		draw: func() (*plot.Plot, error) {
+			k := scaleOf(s.Synthetic)
+			ylab := "validation accuracy (%)"
+			if s.Synthetic {
+				ylab = "value"
+			}
+			p := newPlot("Pareto front: "+s.Study, f.ComplexityName(), ylab)
+			var all, front, picked plotter.XYs
+			// Trials far below the front (diverged goals near chance)
+			// would squash it into a line at the top: they are left out.
+			lo := math.Inf(-1)
+			if !s.Synthetic {
+				lo = f.BestAccuracy - frontSpan
+			}
+			for _, h := range f.Cloud {
+				if h.Accuracy >= lo {
+					all = append(all, plotter.XY{X: h.Complexity, Y: h.Accuracy * k})
+				}
+			}
+			for _, q := range f.Points {
+				if q.Accuracy < lo {
+					continue // in the table, not the plot
+				}
+				front = append(front, plotter.XY{X: q.Complexity, Y: q.Accuracy * k})
+				if f.Picked != nil && q.Trial == f.Picked.Trial {
+					picked = append(picked, plotter.XY{X: q.Complexity, Y: q.Accuracy * k})
+				}
+			}
+			if len(all) > 0 {
+				sc, err := scatter(all, grey, draw.CircleGlyph{}, 2)
+				if err != nil {
+					return nil, err
+				}
+				p.Add(sc)
+				p.Legend.Add("complete trial", sc)
+			}
+			l, err := line(front, blue, 1.5)
+			if err != nil {
+				return nil, err
+			}
+			l.StepStyle = plotter.PostStep
+			p.Add(l)
+			sc, err := scatter(front, blue, draw.CircleGlyph{}, 3)
+			if err != nil {
+				return nil, err
+			}
+			p.Add(sc)
+			p.Legend.Add("Pareto front", sc)
+			if len(picked) > 0 {
+				pk, err := scatter(picked, vermilion, draw.RingGlyph{}, 6)
+				if err != nil {
+					return nil, err
+				}
+				p.Add(pk)
+				p.Legend.Add("picked", pk)
+			}
+			if f.Complexity == "nonzero" {
+				p.X.Tick.Marker = integerTicks{}
+			}
+			return p, nil
+		}}
+}

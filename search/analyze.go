@@ -95,6 +95,10 @@ type Analysis struct {
 	Sparsify         *Sparsification    `json:"sparsify,omitempty"`
 	Agreement        summary.Agreement  `json:"agreement"`
 	Profiles         *Profiles          `json:"profiles,omitempty"`
+	// Pareto is the front of a study with a complexity objective, whose
+	// picked goal is the one analysed unless a trial was named (set by
+	// the caller).
+	Pareto *summary.ParetoFront `json:"pareto,omitempty"`
 	// Studies names the evaluation studies the analysis wrote to.
 	Studies []string `json:"studies"`
 	// Stopped says the analysis was interrupted; running it again resumes

@@ -277,7 +277,7 @@ func samplerResult(t store.Trial) Result {
 	if t.Value == nil || t.State == store.Failed {
 		return Result{Value: math.NaN()}
 	}
-	r := Result{Value: -*t.Value}
+	r := Result{Value: -*t.Value, Values: t.Values}
 	if t.State == store.Pruned {
 		r.Pruned, r.Step = true, t.LastEpoch()
 	}
@@ -471,6 +471,7 @@ func advance(ctx context.Context, st store.Store, study store.Study, space *Spac
 	nts := make([]store.NewTrial, len(pts))
 	for i, x := range pts {
 		g, ps := space.Trial(x)
+		g = space.Round(g, goalGrid(study))
 		nts[i] = store.NewTrial{Gamma: g, Params: ps, Seed: TrialSeed(study.Seed, gen, i), Generation: gen}
 	}
 	return st.PutSamplerState(ctx, study.Name, store.SamplerState{Generation: gen, Version: state.Version, Data: state.Data}, nts)
@@ -568,6 +569,7 @@ func (d *driver) handle(ctx context.Context, m any) error {
 		t := d.running[m.trial]
 		delete(d.running, m.trial)
 		r, stopped := trialResult(t, m.outcome, m.err, m.wall, ctx.Err() != nil)
+		r = withValues(d.study, t, r)
 		if stopped {
 			// Left running in the store: requeued with its checkpoint.
 			d.emit(Event{Kind: TrialStopped, Trial: t})
@@ -608,6 +610,15 @@ func trialResult(t store.Trial, out Outcome, err error, wall time.Duration, abor
 		r = store.Result{State: store.Complete, Value: &v, Final: out.Final, Atoms: out.Atoms, WallTime: wall}
 	}
 	return r, false
+}
+
+// withValues adds to a result with a value the values of the study's
+// further objectives, computed from the trial's goal.
+func withValues(s store.Study, t store.Trial, r store.Result) store.Result {
+	if r.Value != nil {
+		r.Values = objectiveValues(s, t.Gamma)
+	}
+	return r
 }
 
 func (d *driver) specEpochs(t store.Trial) int {

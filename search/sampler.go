@@ -24,7 +24,7 @@ import (
 type Sampler interface {
 	asktell.Sampler
 	// Name is the sampler's name as given on the command line (cmaes,
-	// tpe, ga, de, pso, random, sobol).
+	// tpe, gp, ga, de, pso, nsga2, random, sobol).
 	Name() string
 	// State returns the sampler's state after the last call.
 	State() (SamplerState, error)

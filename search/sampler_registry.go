@@ -14,6 +14,7 @@ import (
 	"goalsearch/search/cmaes"
 	"goalsearch/search/evo"
 	"goalsearch/search/gp"
+	"goalsearch/search/nsga2"
 	"goalsearch/search/tpe"
 )
 
@@ -80,6 +81,14 @@ var samplerConstructors = map[string]func(box Box, cfg json.RawMessage, seed uin
 		o, err := evo.NewPSO(box.Lower, box.Upper, c, seed)
 		return wrap("pso", evo.StateVersion, o, err)
 	},
+	"nsga2": func(box Box, raw json.RawMessage, seed uint64) (Sampler, error) {
+		var c nsga2.Config
+		if err := decodeStrict(raw, &c); err != nil {
+			return nil, err
+		}
+		o, err := nsga2.New(box.Lower, box.Upper, c, seed)
+		return wrap("nsga2", nsga2.StateVersion, o, err)
+	},
 	"random": newRandomSampler,
 	"sobol":  newSobolSampler,
 }
@@ -103,9 +112,10 @@ func Samplers() []string {
 // drawing every random number from seed.
 //
 // cfg is the JSON encoding of the sampler's configuration: cmaes.Config
-// (cmaes), tpe.Config (tpe), gp.Config (gp), evo.GAConfig (ga), evo.DEConfig (de),
-// evo.PSOConfig (pso), RandomConfig (random) or SobolConfig (sobol), each of
-// which states its defaults. An empty cfg or JSON null selects every
+// (cmaes), tpe.Config (tpe), gp.Config (gp), evo.GAConfig (ga),
+// evo.DEConfig (de), evo.PSOConfig (pso), nsga2.Config (nsga2),
+// RandomConfig (random) or SobolConfig (sobol), each of which states its
+// defaults. An empty cfg or JSON null selects every
 // default, as does an omitted field; an unknown field is an error, so that
 // a misspelt setting is not silently ignored.
 //

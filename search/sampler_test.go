@@ -147,7 +147,7 @@ func (a *asker) tell(t testing.TB, f func([]float64) float64, res func(k int, x 
 }
 
 func TestSamplersList(t *testing.T) {
-	want := []string{"cmaes", "de", "ga", "gp", "pso", "random", "sobol", "tpe"}
+	want := []string{"cmaes", "de", "ga", "gp", "nsga2", "pso", "random", "sobol", "tpe"}
 	if got := Samplers(); !slices.Equal(got, want) {
 		t.Errorf("Samplers() = %v, want %v", got, want)
 	}
@@ -167,7 +167,7 @@ func TestSamplersList(t *testing.T) {
 
 func TestNewSamplerErrors(t *testing.T) {
 	_, err := NewSampler("bayes", samplerTestBox, nil, 1)
-	if err == nil || !strings.Contains(err.Error(), "cmaes, de, ga, gp, pso, random, sobol, tpe") {
+	if err == nil || !strings.Contains(err.Error(), "cmaes, de, ga, gp, nsga2, pso, random, sobol, tpe") {
 		t.Errorf("unknown sampler: err = %v, want one listing the valid names", err)
 	}
 	box2 := Box{Lower: []float64{-1, -1}, Upper: []float64{1, 1}}

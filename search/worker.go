@@ -665,6 +665,7 @@ func (w *worker) run(ctx context.Context, t store.Trial) error {
 		return fmt.Errorf("trial %d: %w", t.Number, storeErr)
 	}
 	r, stopped := trialResult(t, out, err, wall, ctx.Err() != nil)
+	r = withValues(w.study, t, r)
 	if stopped {
 		w.handBack(ctx, claim)
 		w.emit(Event{Kind: TrialStopped, Trial: t})

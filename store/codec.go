@@ -65,6 +65,15 @@ func (f *num) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// objectiveRec is one further objective of a study; a study record
+// without any is a single-objective study, as every record written before
+// they existed.
+type objectiveRec struct {
+	Metric    string    `json:"metric"`
+	Direction Direction `json:"direction"`
+	Grid      float64   `json:"grid,omitempty"`
+}
+
 type configRec struct {
 	Name   string          `json:"name"`
 	Config json.RawMessage `json:"config,omitempty"`
@@ -94,6 +103,7 @@ type studyRec struct {
 	Space         spaceRec        `json:"space"`
 	Metric        string          `json:"metric"`
 	Direction     Direction       `json:"direction"`
+	Objectives    []objectiveRec  `json:"objectives,omitempty"`
 	Sampler       configRec       `json:"sampler"`
 	Pruner        *configRec      `json:"pruner,omitempty"`
 	Seed          uint64          `json:"seed"`
@@ -127,6 +137,7 @@ type trialRec struct {
 	Epochs          []epochRec     `json:"epochs,omitempty"`
 	CheckpointEpoch int            `json:"checkpoint_epoch,omitempty"`
 	Value           *num           `json:"value,omitempty"`
+	Values          []num          `json:"values,omitempty"`
 	Final           map[string]num `json:"final,omitempty"`
 	Atoms           [][]num        `json:"atoms,omitempty"`
 	WallTimeNS      time.Duration  `json:"wall_time_ns,omitempty"` // as stored: exact
@@ -395,6 +406,9 @@ func studyToRec(s Study) studyRec {
 	if len(r.Space.Fixed) == 0 {
 		r.Space.Fixed = nil
 	}
+	for _, o := range s.Objectives {
+		r.Objectives = append(r.Objectives, objectiveRec{Metric: o.Metric, Direction: o.Direction, Grid: o.Grid})
+	}
 	for _, p := range s.Space.Params {
 		pr := paramRec{Key: p.Key, Type: p.Type, Lower: p.Lower, Upper: p.Upper}
 		for _, c := range p.Choices {
@@ -424,6 +438,9 @@ func studyFromRec(r studyRec) Study {
 	}
 	if len(r.Space.Fixed) > 0 {
 		s.Space.Fixed = r.Space.Fixed
+	}
+	for _, o := range r.Objectives {
+		s.Objectives = append(s.Objectives, Objective{Metric: o.Metric, Direction: o.Direction, Grid: o.Grid})
 	}
 	for _, p := range r.Space.Params {
 		sp := Param{Key: p.Key, Type: p.Type, Lower: p.Lower, Upper: p.Upper}
@@ -462,6 +479,9 @@ func trialToRec(t Trial) trialRec {
 	if t.Value != nil {
 		v := num(*t.Value)
 		r.Value = &v
+	}
+	for _, v := range t.Values {
+		r.Values = append(r.Values, num(v))
 	}
 	for _, m := range t.Epochs {
 		e := epochRec{Epoch: m.Epoch, TrainLoss: num(m.TrainLoss), TrainAcc: num(m.TrainAcc), ValAcc: num(m.ValAcc), Seconds: num(m.Seconds), Extra: numMap(m.Extra)}
@@ -535,6 +555,9 @@ func trialFromRec(r trialRec) Trial {
 	if r.Value != nil {
 		v := float64(*r.Value)
 		t.Value = &v
+	}
+	for _, v := range r.Values {
+		t.Values = append(t.Values, float64(v))
 	}
 	for _, e := range r.Epochs {
 		m := EpochMetrics{Epoch: e.Epoch, TrainLoss: float64(e.TrainLoss), TrainAcc: float64(e.TrainAcc), ValAcc: float64(e.ValAcc), Seconds: float64(e.Seconds), Extra: floatMap(e.Extra)}

@@ -317,6 +317,14 @@ func WriteOptunaJournal(w io.Writer, d Dump) error {
 			attr("worker", t.Worker)
 		}
 		attr("wall_seconds", pyFloat(t.WallTime.Seconds()))
+		// A further objective (the goal's complexity) is an attribute: the
+		// journal's study stays single-objective, so every Optuna tool
+		// that reads goalsearch's journals reads this one too.
+		for i, v := range t.Values {
+			if i < len(study.Objectives) {
+				attr("objective_"+study.Objectives[i].Metric, pyFloat(v))
+			}
+		}
 		if t.Reason != "" {
 			attr("reason", t.Reason)
 		}

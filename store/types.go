@@ -29,6 +29,12 @@ type Study struct {
 	// Objective is the metric the search optimises and its direction.
 	Objective Objective
 
+	// Objectives are the further objectives of a multi-objective study
+	// (the goal's complexity, docs/pareto.md), after Objective; a trial's
+	// Values hold their values in this order. Nil for a single objective,
+	// as every study stored before they existed.
+	Objectives []Objective
+
 	// Sampler names the sampler and holds its configuration.
 	Sampler SamplerConfig
 
@@ -92,6 +98,10 @@ const (
 type Objective struct {
 	Metric    string
 	Direction Direction
+	// Grid is the step that the goal weights are rounded to for a
+	// complexity objective ("nonzero", "l1"): the goals are trained
+	// rounded, and the complexity is the rounded goal's. 0 otherwise.
+	Grid float64
 }
 
 // SearchSpace is the box (optionally projected to the unit sphere) that goal
@@ -236,6 +246,9 @@ type Trial struct {
 	// Value is the objective value: set for Complete trials, optional for
 	// Pruned ones (the last reported value), nil otherwise.
 	Value *float64
+	// Values are the values of the study's further Objectives, in their
+	// order, set with Value; nil for a single-objective study.
+	Values []float64
 	// Final holds the final metrics by name ("val_acc", "test_acc", ...).
 	Final map[string]float64
 	// Atoms holds, per neuron, the mean PID atoms of the last epoch.
@@ -315,6 +328,7 @@ type EpochMetrics struct {
 type Result struct {
 	State    TrialState
 	Value    *float64
+	Values   []float64 // the further objectives' values (Trial.Values)
 	Final    map[string]float64
 	Atoms    [][]float64
 	WallTime time.Duration

@@ -41,6 +41,17 @@ func (s Study) check() error {
 	if s.Objective.Direction != Maximize && s.Objective.Direction != Minimize {
 		return fmt.Errorf("objective direction %q is neither %q nor %q", s.Objective.Direction, Maximize, Minimize)
 	}
+	for i, o := range s.Objectives {
+		if o.Metric == "" {
+			return fmt.Errorf("objective %d has no metric", i+2)
+		}
+		if o.Direction != Maximize && o.Direction != Minimize {
+			return fmt.Errorf("objective %d direction %q is neither %q nor %q", i+2, o.Direction, Maximize, Minimize)
+		}
+		if !(o.Grid >= 0) || math.IsInf(o.Grid, 0) {
+			return fmt.Errorf("objective %d has grid %v; want 0 or a positive finite step", i+2, o.Grid)
+		}
+	}
 	if s.Sampler.Name == "" {
 		return errors.New("sampler has no name")
 	}
@@ -244,7 +255,7 @@ func (t Trial) check() error {
 		return fmt.Errorf("%s with epochs up to %d but a checkpoint of epoch %d", t.State, last, t.CheckpointEpoch)
 	}
 	if !t.State.Finished() {
-		if t.Value != nil || t.Final != nil || t.Atoms != nil || t.WallTime != 0 || t.Reason != "" || !t.Finished.IsZero() {
+		if t.Value != nil || t.Values != nil || t.Final != nil || t.Atoms != nil || t.WallTime != 0 || t.Reason != "" || !t.Finished.IsZero() {
 			return fmt.Errorf("%s but has a result", t.State)
 		}
 		return nil
@@ -255,7 +266,7 @@ func (t Trial) check() error {
 	if t.Finished.IsZero() {
 		return errors.New("finished but no finish time")
 	}
-	return Result{State: t.State, Value: t.Value, Final: t.Final, Atoms: t.Atoms, WallTime: t.WallTime, Reason: t.Reason}.check()
+	return Result{State: t.State, Value: t.Value, Values: t.Values, Final: t.Final, Atoms: t.Atoms, WallTime: t.WallTime, Reason: t.Reason}.check()
 }
 
 // Validate reports whether r can end a trial, wrapping ErrInvalidResult.
@@ -277,7 +288,7 @@ func (r Result) check() error {
 		if r.Reason == "" {
 			return errors.New("failed without a reason")
 		}
-		if r.Value != nil {
+		if r.Value != nil || r.Values != nil {
 			return errors.New("failed with a value")
 		}
 	default:
@@ -285,6 +296,11 @@ func (r Result) check() error {
 	}
 	if r.WallTime < 0 {
 		return errors.New("negative wall time")
+	}
+	for i, v := range r.Values {
+		if math.IsNaN(v) {
+			return fmt.Errorf("value of objective %d is NaN", i+2)
+		}
 	}
 	for i, row := range r.Atoms {
 		if len(row) != len(r.Atoms[0]) {

@@ -78,6 +78,10 @@ type SearchSummary struct {
 	// weight and hyperparameter explains on its own; nil with fewer than
 	// MinImportanceTrials complete trials.
 	Importance *Importance
+	// Pareto is the front of a study with a complexity objective, picked
+	// with DefaultFrontTolerance (callers with another tolerance call
+	// Front); nil for a single objective.
+	Pareto *ParetoFront
 }
 
 // An Entry is one complete trial on the leaderboard.
@@ -261,6 +265,7 @@ func Search(study store.Study, trials []store.Trial, leaderboard, curves int) *S
 	if imp := StudyImportance(study, trials); len(imp.Rows) > 0 {
 		s.Importance = &imp
 	}
+	s.Pareto = Front(study, trials, DefaultFrontTolerance)
 	return s
 }
 

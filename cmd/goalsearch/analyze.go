@@ -29,6 +29,7 @@ type analyzeOptions struct {
 	Workers   int
 	Threads   int
 	JSON      bool
+	Front     bool // only the Pareto front, no training
 }
 
 func newAnalyzeCmd(s streams) *cobra.Command {
@@ -47,6 +48,11 @@ test accuracy is recorded and shown, never used to choose):
                    mean validation accuracy stays within --tolerance of the
                    full goal's; the remaining weights rounded to multiples
                    of --round and the sparse goal trained on its own
+  front            for a study with a complexity objective (docs/pareto.md):
+                   its Pareto front and the goal picked from it, the
+                   sparsest within --tolerance of the best validation
+                   accuracy; the picked goal is the one analysed (--front:
+                   only this, no training)
   agreement        which atoms keep their sign across the --top best trials
                    of the study (no training)
   neurons          the mean PID atoms of the hidden neurons trained with the
@@ -69,13 +75,14 @@ about (1 + 3 × searched weights + a few) × seeds runs (a third of that with
 	addStoreFlag(cmd, &o.Store)
 	f.IntVar(&o.Seeds, "seeds", search.DefaultAnalyzeSeeds, "fresh seeds per goal variant")
 	f.IntVar(&o.Epochs, "epochs", 0, "epochs per run (default: the study's)")
-	f.Float64Var(&o.Tolerance, "tolerance", summary.DefaultSparseTolerance, "sparsification: how far the mean validation accuracy may fall below the full goal's")
+	f.Float64Var(&o.Tolerance, "tolerance", summary.DefaultSparseTolerance, "sparsification: how far the mean validation accuracy may fall below the full goal's; the Pareto front's pick: how far below the best accuracy")
 	f.Float64Var(&o.Delta, "delta", 0.1, "sensitivity: also train every weight changed by ±delta (0: only zeroed)")
 	f.Float64Var(&o.Round, "round", search.DefaultRound, "sparsification: round the sparse goal's weights to multiples of this")
 	f.IntVar(&o.Top, "top", search.DefaultAgreementTop, "agreement: compare the signs of this many best trials")
 	f.IntVar(&o.Trial, "trial", -1, "analyse this complete trial's goal instead of the best one")
 	addRunFlags(cmd, &o.Workers, &o.Threads)
 	f.BoolVar(&o.JSON, "json", false, "print the analysis as JSON")
+	f.BoolVar(&o.Front, "front", false, "a study with a complexity objective: print its Pareto front and the goal picked within --tolerance of the best accuracy, and train nothing")
 	return cmd
 }
 
@@ -88,11 +95,34 @@ func runAnalyze(ctx context.Context, o *analyzeOptions, s streams) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	st, err := openStore(o.Store, false)
+	st, err := openStore(o.Store, o.Front) // --front only reads, beside a running search
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	study, err := st.Study(ctx, o.Study)
+	if err != nil {
+		return err
+	}
+	trials, err := st.Trials(ctx, o.Study)
+	if err != nil {
+		return err
+	}
+	front := summary.Front(study, trials, o.Tolerance)
+	if o.Front {
+		if front == nil {
+			return usagef("--front: study %s has one objective (the accuracy); a front needs --objectives accuracy,nonzero or accuracy,l1", o.Study)
+		}
+		if o.JSON {
+			enc := json.NewEncoder(s.Out)
+			enc.SetIndent("", "  ")
+			return enc.Encode(struct {
+				Study  string               `json:"study"`
+				Pareto *summary.ParetoFront `json:"pareto"`
+			}{o.Study, front})
+		}
+		return printFront(s.Out, front, study.Space.Labels)
+	}
 	ctx, stop, done := interruptible(ctx, s, "running runs stop after their current epoch and resume next time")
 	defer done()
 	ev := newEvaluator(st, o.Workers, o.Threads, stop, s)
@@ -100,6 +130,8 @@ func runAnalyze(ctx context.Context, o *analyzeOptions, s streams) error {
 		Tolerance: o.Tolerance, Delta: o.Delta, Round: o.Round, Top: o.Top}
 	if o.Trial >= 0 {
 		cfg.Trial = &o.Trial
+	} else if front != nil && front.Picked != nil {
+		cfg.Trial = &front.Picked.Trial
 	}
 	a, err := search.Analyze(ctx, ev, cfg)
 	if err != nil && (a == nil || !errors.Is(err, context.Canceled)) {
@@ -108,6 +140,7 @@ func runAnalyze(ctx context.Context, o *analyzeOptions, s streams) error {
 	if err != nil {
 		a.Stopped = true
 	}
+	a.Pareto = front
 	if a.Stopped {
 		fmt.Fprintln(s.ErrOut, "stopped; run the same command to resume the analysis")
 	}
@@ -125,7 +158,17 @@ func printAnalysis(w io.Writer, a *search.Analysis) error {
 		hidden = fmt.Sprintf("%d hidden, ", a.Hidden)
 	}
 	fmt.Fprintf(w, "analysis of study %s (%s, %s%s, %s)\n", a.Study, a.Setup, hidden, plural(a.Epochs, "epoch"), plural(len(a.Seeds), "fresh seed"))
-	fmt.Fprintf(w, "best goal: trial %d, search validation accuracy %.4f\n  %s\n", a.Best.Trial, a.Best.Value, formatGoal(a.Labels, a.Best.Gamma))
+	if a.Pareto != nil {
+		if err := printFront(w, a.Pareto, a.Labels); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+	which := "best goal"
+	if a.Pareto != nil && a.Pareto.Picked != nil && a.Pareto.Picked.Trial == a.Best.Trial {
+		which = "picked goal"
+	}
+	fmt.Fprintf(w, "%s: trial %d, search validation accuracy %.4f\n  %s\n", which, a.Best.Trial, a.Best.Value, formatGoal(a.Labels, a.Best.Gamma))
 	if r := a.Reference; r.Val.N > 0 {
 		fmt.Fprintf(w, "  on the fresh seeds: val %s, test %s\n", meanStd(r.Val), meanStd(r.Test))
 	}

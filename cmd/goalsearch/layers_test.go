@@ -67,8 +67,12 @@ func TestLayersSearch(t *testing.T) {
 	// every sampler's reach (sobol's direction numbers cover 32
 	// coordinates, fewer than a trivariate goal per layer's 36).
 	for _, smp := range search.Samplers() {
-		code, _, errs := runCmd(t, append(base, "--study", "ctx-"+smp, "--setup", "context", "--goal-per-layer", "--sampler", smp,
-			"--trials", "2", "--enqueue", "context/naive")...)
+		args := append(base, "--study", "ctx-"+smp, "--setup", "context", "--goal-per-layer", "--sampler", smp,
+			"--trials", "2", "--enqueue", "context/naive")
+		if smp == "nsga2" {
+			args = append(args, "--objectives", "accuracy,nonzero") // it needs a second objective
+		}
+		code, _, errs := runCmd(t, args...)
 		if code != 0 {
 			t.Fatalf("search --sampler %s --goal-per-layer: exit %d: %s", smp, code, errs)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,17 +12,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"goalsearch/reports"
+	"goalsearch/summary"
 )
 
 type reportOptions struct {
-	Store   string
-	Studies []string
-	All     bool
-	Output  string
-	Format  string
-	Title   string
-	Top     int
-	Against string
+	Store     string
+	Studies   []string
+	All       bool
+	Output    string
+	Format    string
+	Title     string
+	Top       int
+	Against   string
+	Tolerance float64
 }
 
 func newReportCmd(s streams) *cobra.Command {
@@ -68,6 +71,7 @@ report.md).`,
 	cmd.Flags().StringVar(&o.Format, "format", "", "html or md (default: from the -o file's extension, else html)")
 	cmd.Flags().StringVar(&o.Title, "title", "", "the report's title (default: goalsearch report: and the names)")
 	cmd.Flags().IntVar(&o.Top, "top", reports.DefaultLeaderboard, "best trials per study on the leaderboard")
+	cmd.Flags().Float64Var(&o.Tolerance, "tolerance", summary.DefaultFrontTolerance, "a study with a complexity objective: pick the sparsest goal of its Pareto front within this of the best validation accuracy")
 	cmd.Flags().StringVar(&o.Against, "against", "", "compare every evaluated goal with this one seed by seed, e.g. context-lateral/opt_1_100_modified (a preset, or a goal as the evaluation names it)")
 	return cmd
 }
@@ -105,6 +109,9 @@ func runReport(ctx context.Context, o *reportOptions, s streams) error {
 	if o.Top < 1 {
 		return usagef("--top %d: want at least 1", o.Top)
 	}
+	if !(o.Tolerance > 0) || math.IsInf(o.Tolerance, 0) {
+		return usagef("--tolerance %v: want a positive, finite distance in validation accuracy such as %v", o.Tolerance, summary.DefaultFrontTolerance)
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -112,7 +119,7 @@ func runReport(ctx context.Context, o *reportOptions, s streams) error {
 	if err != nil {
 		return err
 	}
-	opts := &reports.Options{Title: o.Title, Leaderboard: o.Top, Against: o.Against}
+	opts := &reports.Options{Title: o.Title, Leaderboard: o.Top, Against: o.Against, Tolerance: o.Tolerance}
 	var r *reports.Report
 	if o.All {
 		r, err = reports.CollectAll(ctx, st, opts)

@@ -17,6 +17,7 @@ import (
 
 	"goalsearch/dashboard"
 	"goalsearch/experiment"
+	"goalsearch/internal/pareto"
 	"goalsearch/search"
 	"goalsearch/setups"
 	"goalsearch/store"
@@ -29,6 +30,8 @@ type searchOptions struct {
 	Dim           int
 	Sampler       string
 	SamplerConfig string
+	Objectives    string
+	Grid          float64
 	Pruner        string
 	PrunerConfig  string
 	Trials        int
@@ -62,7 +65,7 @@ type searchOptions struct {
 // definitionFlags are the flags that define a study; resuming a study needs
 // none of them, and giving one that differs from the stored study is an
 // error.
-var definitionFlags = []string{"setup", "dim", "sampler", "sampler-config", "pruner", "pruner-config", "epochs", "seed",
+var definitionFlags = []string{"setup", "dim", "sampler", "sampler-config", "objectives", "grid", "pruner", "pruner-config", "epochs", "seed",
 	"unit-norm", "fix", "bounds", "noise", "sleep", "hidden", "data", "train-limit", "lateral-fanin", "layers", "goal-per-layer"}
 
 func newSearchCmd(s streams) *cobra.Command {
@@ -109,6 +112,8 @@ from there next time); twice aborts them.`,
 	f.IntVar(&o.Dim, "dim", 5, "number of coordinates of a synthetic setup")
 	f.StringVar(&o.Sampler, "sampler", "cmaes", strings.Join(search.Samplers(), ", "))
 	f.StringVar(&o.SamplerConfig, "sampler-config", "", "the sampler's settings as JSON")
+	f.StringVar(&o.Objectives, "objectives", "accuracy", "accuracy, or accuracy,nonzero or accuracy,l1: a second objective, the goal's complexity, minimised (with --sampler nsga2; docs/pareto.md)")
+	f.Float64Var(&o.Grid, "grid", 0, fmt.Sprintf("with a complexity objective: round every goal weight to this step, trained rounded (default %g)", pareto.DefaultGrid))
 	f.StringVar(&o.Pruner, "pruner", "none", strings.Join(search.Pruners(), ", ")+" (with a pruner, TPE is asked asynchronously)")
 	f.StringVar(&o.PrunerConfig, "pruner-config", "", `the pruner's settings as JSON, e.g. {"min_epochs":2,"eta":3}`)
 	f.IntVar(&o.Trials, "trials", 20, "finished trials the study should have (a resumed study goes on to this number)")
@@ -347,6 +352,18 @@ func searchOverrides(o *searchOptions) ([]experiment.Override, error) {
 	set("dim", "synthetic.dim", strconv.Itoa(o.Dim))
 	set("sampler", "sampler.name", q(o.Sampler))
 	set("sampler-config", "sampler.settings", o.SamplerConfig)
+	if changed("objectives") {
+		c, err := search.ParseObjectives(o.Objectives)
+		if err != nil {
+			return nil, usagef("--objectives: %v", err)
+		}
+		set("objectives", "objective.complexity", q(c))
+	}
+	if changed("grid") && (!(o.Grid > 0) || math.IsInf(o.Grid, 0)) {
+		// 0 is the experiment file's "default"; given as a flag it is a mistake.
+		return nil, usagef("--grid %v: want a positive, finite step such as %g (objective.grid)", o.Grid, pareto.DefaultGrid)
+	}
+	set("grid", "objective.grid", num(o.Grid))
 	set("pruner", "pruner.name", q(o.Pruner))
 	set("pruner-config", "pruner.settings", o.PrunerConfig)
 	set("trials", "budget.trials", strconv.Itoa(o.Trials))

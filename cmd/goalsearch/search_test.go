@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -65,8 +66,9 @@ func killArgs(sampler string) []string {
 // the finished study equals an uninterrupted run's: the same trials in the
 // same order with the same goals, results and sampler states. It runs
 // CMA-ES (a population sampler), TPE (which proposes while points are
-// pending, warm-started with enqueued goals) and the GP sampler (which
-// also keeps its last fit in its state), each with 2 workers.
+// pending, warm-started with enqueued goals), the GP sampler (which
+// also keeps its last fit in its state) and NSGA-II (two objectives),
+// each with 2 workers.
 func TestSearchSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kill test runs a subprocess 20 times")
@@ -80,6 +82,11 @@ func TestSearchSurvivesKill(t *testing.T) {
 	t.Run("gp", func(t *testing.T) {
 		testSurvivesKill(t, append(killArgs("gp"), "--enqueue", "0.3,0.3,0.3,0.3"))
 	})
+	// NSGA-II on two objectives, generations of 8 so that 60 trials span
+	// several selections; the second value is stored with each trial.
+	t.Run("nsga2", func(t *testing.T) {
+		testSurvivesKill(t, append(killArgs("nsga2"), "--objectives", "accuracy,nonzero", "--sampler-config", `{"population_size":8}`))
+	})
 }
 
 func testSurvivesKill(t *testing.T, killArgs []string) {
@@ -89,6 +96,9 @@ func testSurvivesKill(t *testing.T, killArgs []string) {
 		t.Fatalf("reference run: exit %d: %s", code, errs)
 	}
 	want := studyDump(t, ref, "k")
+	if slices.Contains(killArgs, "--objectives") && (len(want.Trials) == 0 || len(want.Trials[0].Values) != 1) {
+		t.Fatalf("reference run of a two-objective study: trial 0 has values %v, want one", want.Trials[0].Values)
+	}
 	if len(want.Trials) < 60 || len(want.SamplerStates) == 0 {
 		t.Fatalf("reference run has %d trials, %d sampler states", len(want.Trials), len(want.SamplerStates))
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math"
 	"text/tabwriter"
 	"time"
 
@@ -11,13 +13,15 @@ import (
 
 	"goalsearch/experiment"
 	"goalsearch/store"
+	"goalsearch/summary"
 )
 
 type statusOptions struct {
-	Store  string
-	Study  string
-	JSON   bool
-	Config bool // print the study's experiment file
+	Store     string
+	Study     string
+	JSON      bool
+	Config    bool // print the study's experiment file
+	Tolerance float64
 }
 
 func newStatusCmd(s streams) *cobra.Command {
@@ -35,6 +39,7 @@ func newStatusCmd(s streams) *cobra.Command {
 	}
 	addStoreFlag(cmd, &o.Store)
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON for scripts")
+	cmd.Flags().Float64Var(&o.Tolerance, "tolerance", summary.DefaultFrontTolerance, "a study with a complexity objective: pick the sparsest goal of the Pareto front within this of the best validation accuracy")
 	cmd.Flags().BoolVar(&o.Config, "config", false, "print the study's experiment as a YAML file that recreates it (search -f FILE study=NEW)")
 	return cmd
 }
@@ -53,8 +58,10 @@ type studyStatus struct {
 	BestGoal  map[string]float64 `json:"best_goal,omitempty"`
 	WallTime  float64            `json:"wall_seconds"`
 	Workers   []workerStatus     `json:"workers,omitempty"`
-	labels    []string
-	gamma     []float64
+	// Pareto is the front of a study with a complexity objective.
+	Pareto *summary.ParetoFront `json:"pareto,omitempty"`
+	labels []string
+	gamma  []float64
 }
 
 // workerStatus is a running trial and who runs it; on a shared store
@@ -67,7 +74,7 @@ type workerStatus struct {
 	LeaseExpiry time.Time `json:"lease_expiry,omitzero"`
 }
 
-func summarise(study store.Study, trials []store.Trial) studyStatus {
+func summarise(study store.Study, trials []store.Trial, tolerance float64) studyStatus {
 	ss := studyStatus{Name: study.Name, Setup: study.Setup.Name, Sampler: study.Sampler.Name, Pruner: study.Pruner.Name,
 		Created: study.CreatedAt, Counts: map[string]int{}, Trials: len(trials), labels: study.Space.Labels}
 	for _, t := range trials {
@@ -81,6 +88,7 @@ func summarise(study store.Study, trials []store.Trial) studyStatus {
 			ss.Best, ss.BestValue, ss.gamma = &n, &v, t.Gamma
 		}
 	}
+	ss.Pareto = summary.Front(study, trials, tolerance)
 	if ss.gamma != nil {
 		ss.BestGoal = map[string]float64{}
 		for i, l := range study.Space.Labels {
@@ -91,6 +99,9 @@ func summarise(study store.Study, trials []store.Trial) studyStatus {
 }
 
 func runStatus(ctx context.Context, o *statusOptions, s streams) error {
+	if !(o.Tolerance >= 0) || math.IsInf(o.Tolerance, 0) {
+		return usagef("--tolerance %v: want a finite distance in validation accuracy, 0 or more, such as %v", o.Tolerance, summary.DefaultFrontTolerance)
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -118,7 +129,7 @@ func runStatus(ctx context.Context, o *statusOptions, s streams) error {
 		if err != nil {
 			return err
 		}
-		out = append(out, summarise(study, trials))
+		out = append(out, summarise(study, trials, o.Tolerance))
 	}
 	if o.JSON {
 		if out == nil {
@@ -165,6 +176,12 @@ func runStatus(ctx context.Context, o *statusOptions, s streams) error {
 			return err
 		}
 	}
+	if o.Study != "" && out[0].Pareto != nil {
+		fmt.Fprintln(s.Out)
+		if err := printFront(s.Out, out[0].Pareto, out[0].labels); err != nil {
+			return err
+		}
+	}
 	if o.Study != "" && out[0].gamma != nil {
 		fmt.Fprintf(s.Out, "\nbest goal (trial %d):\n", *out[0].Best)
 		w := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
@@ -172,6 +189,29 @@ func runStatus(ctx context.Context, o *statusOptions, s streams) error {
 			fmt.Fprintf(w, "  %s\t% .4f\n", l, out[0].gamma[i])
 		}
 		return w.Flush()
+	}
+	return nil
+}
+
+// printFront prints a study's Pareto front as a table, sparsest first, and
+// the goal picked from it: what status and analyze show.
+func printFront(w io.Writer, f *summary.ParetoFront, labels []string) error {
+	fmt.Fprintf(w, "Pareto front: validation accuracy against %s, %d of %d complete trials\n", f.ComplexityName(), len(f.Points), f.Complete)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  trial\t"+f.Complexity+"\tval_acc\tgoal")
+	for _, p := range f.Points {
+		mark := ""
+		if f.Picked != nil && p.Trial == f.Picked.Trial {
+			mark = "  <- picked"
+		}
+		fmt.Fprintf(tw, "  #%d\t%s\t%.4f\t%s%s\n", p.Trial, f.FormatComplexity(p.Complexity), p.Accuracy, summary.Terms(labels, p.Gamma), mark)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if p := f.Picked; p != nil {
+		fmt.Fprintf(w, "picked: trial %d, the sparsest goal within %v of the best validation accuracy (%.4f): %s %s, val_acc %.4f\n",
+			p.Trial, f.Tolerance, f.BestAccuracy, f.FormatComplexity(p.Complexity), f.Complexity, p.Accuracy)
 	}
 	return nil
 }

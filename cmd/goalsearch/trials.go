@@ -60,11 +60,18 @@ func runTrials(ctx context.Context, o *trialsOptions, s streams) error {
 		group, index = "goal", summary.GoalIndex
 	}
 	w := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(w, "trial\tstate\t%s\tepochs\t%s\twall\tgoal / reason\n", group, study.Objective.Metric)
+	metric := study.Objective.Metric
+	for _, ob := range study.Objectives {
+		metric += " / " + ob.Metric // the further objectives' values follow the value
+	}
+	fmt.Fprintf(w, "trial\tstate\t%s\tepochs\t%s\twall\tgoal / reason\n", group, metric)
 	for _, t := range trials {
 		val := "-"
 		if t.Value != nil {
 			val = fmt.Sprintf("%.4f", *t.Value)
+		}
+		for _, v := range t.Values {
+			val += fmt.Sprintf(" / %g", v)
 		}
 		detail := formatGoal(study.Space.Labels, t.Gamma)
 		if len(study.Space.Params) > 0 {

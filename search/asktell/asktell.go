@@ -78,6 +78,12 @@ type Result struct {
 	// comparable only with other values at the same step.
 	Pruned bool
 	Step   int
+	// Values are the further objectives of a multi-objective study (the
+	// goal's complexity), also minimised, in the study's order; nil for a
+	// single objective. Single-objective samplers ignore them; a
+	// multi-objective sampler (NSGA-II) ranks points by [Value, Values...]
+	// under Pareto dominance. A failure's Values mean nothing.
+	Values []float64
 }
 
 // Failed reports whether r is a failure.

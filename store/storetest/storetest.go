@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 		{"ExportImport", testExportImport},
 		{"ExportCSV", testExportCSV},
 		{"Params", testParams},
+		{"Objectives", testObjectives},
 		{"Close", testClose},
 		{"Cancelled", testCancelled},
 		{"Randomized", func(t *testing.T, s store.Store) { Randomized(t, s, RandomOptions{}) }},
@@ -1359,4 +1360,94 @@ func testCancelled(t *testing.T, s store.Store) {
 	if _, err := s.Study(ctx, "t"); !errors.Is(err, store.ErrStudyNotFound) {
 		t.Errorf("a cancelled CreateStudy stored a study")
 	}
+}
+
+// testObjectives: a multi-objective study keeps its further objectives
+// (with their grid) and each finished trial its Values, through Study,
+// Trial, Trials, Export and Import; a study re-created with other
+// objectives is ErrStudyExists; a NaN further value, or values on a failed
+// trial, are refused.
+func testObjectives(t *testing.T, s store.Store) {
+	def := Study("multi")
+	def.Objectives = []store.Objective{{Metric: "nonzero", Direction: store.Minimize, Grid: 0.1}}
+	if _, err := s.CreateStudy(ctx, def); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Study(ctx, "multi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Objectives) != 1 || got.Objectives[0] != def.Objectives[0] {
+		t.Fatalf("Objectives read back as %+v, want %+v", got.Objectives, def.Objectives)
+	}
+	other := def
+	other.Objectives = []store.Objective{{Metric: "l1", Direction: store.Minimize, Grid: 0.1}}
+	_, err = s.CreateStudy(ctx, other)
+	wantErr(t, "re-creating with another objective", err, store.ErrStudyExists)
+	single := def
+	single.Objectives = nil
+	_, err = s.CreateStudy(ctx, single)
+	wantErr(t, "re-creating with a single objective", err, store.ErrStudyExists)
+
+	tr := mustEnqueue(t, s, "multi", 1)
+	tr = mustStart(t, s, "multi", tr.Number)
+	bad := complete(0.9)
+	bad.Values = []float64{math.NaN()}
+	_, err = s.FinishTrial(ctx, tr.Claim(), bad)
+	wantErr(t, "a NaN further value", err, store.ErrInvalidResult)
+	failed := store.Result{State: store.Failed, Reason: "diverged", Values: []float64{3}}
+	_, err = s.FinishTrial(ctx, tr.Claim(), failed)
+	wantErr(t, "values on a failure", err, store.ErrInvalidResult)
+	r := complete(0.9)
+	r.Values = []float64{4}
+	fin, err := s.FinishTrial(ctx, tr.Claim(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fin.Values) != 1 || fin.Values[0] != 4 {
+		t.Fatalf("FinishTrial: Values %v, want [4]", fin.Values)
+	}
+	same(t, "Trial after FinishTrial", mustTrial(t, s, "multi", fin.Number), fin)
+	ts, err := s.Trials(ctx, "multi")
+	if err != nil || len(ts) != 1 {
+		t.Fatalf("Trials: %v, %v", ts, err)
+	}
+	same(t, "Trials after FinishTrial", ts[0], fin)
+
+	var b bytes.Buffer
+	if err := store.ExportJSON(ctx, s, "multi", &b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"values"`) || !strings.Contains(b.String(), `"objectives"`) {
+		t.Fatalf("export lacks the values or objectives:\n%s", b.String())
+	}
+	imp, err := store.ImportJSON(ctx, s, &b, store.ImportOptions{Name: "multi-copy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameStudy(t, "imported study", imp, renamedStudy(got, "multi-copy"))
+	back := mustTrial(t, s, "multi-copy", fin.Number)
+	if len(back.Values) != 1 || back.Values[0] != 4 {
+		t.Fatalf("imported trial: Values %v, want [4]", back.Values)
+	}
+
+	// A single-objective study's records carry neither field, so stores
+	// and exports written before they existed read the same.
+	mustCreate(t, s, "single")
+	st := finishedTrial(t, s, "single", 2, store.Complete)
+	if st.Values != nil {
+		t.Fatalf("single-objective trial has Values %v", st.Values)
+	}
+	b.Reset()
+	if err := store.ExportJSON(ctx, s, "single", &b); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), `"values"`) || strings.Contains(b.String(), `"objectives"`) {
+		t.Fatalf("single-objective export has values or objectives:\n%s", b.String())
+	}
+}
+
+func renamedStudy(s store.Study, name string) store.Study {
+	s.Name = name
+	return s
 }

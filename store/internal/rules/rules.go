@@ -52,7 +52,7 @@ func SameDefinition(stored, asked store.Study) error {
 		field = "unit-norm setting"
 	case !slices.EqualFunc(a.Space.Params, b.Space.Params, sameParam):
 		field = "hyperparameter space"
-	case a.Objective != b.Objective:
+	case a.Objective != b.Objective || !slices.Equal(a.Objectives, b.Objectives):
 		field = "objective"
 	case a.Sampler.Name != b.Sampler.Name || !jsonEqual(a.Sampler.Config, b.Sampler.Config):
 		field = "sampler"
@@ -179,6 +179,7 @@ func Finish(t *store.Trial, c store.Claim, r store.Result, now time.Time) error 
 		v := *r.Value
 		t.Value = &v
 	}
+	t.Values = slices.Clone(r.Values)
 	if len(r.Final) > 0 {
 		t.Final = maps.Clone(r.Final)
 	}
