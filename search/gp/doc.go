@@ -14,11 +14,8 @@
 // formulas of Rasmussen and Williams, "Gaussian Processes for Machine
 // Learning", MIT Press 2006:
 //
-//   - Inputs are scaled to the unit cube. The values the model is fitted to
-//     are not standardised, as Optuna's are, but replaced by the normal
-//     quantiles of their ranks (the Gaussian copula of Salinas, Shen and
-//     Perrone, ICML 2020): on the real objective, goals that do not learn
-//     at all are outliers that a standardised scale lets dominate the fit.
+//   - Inputs are scaled to the unit cube; the values the model is fitted to
+//     are standardised (mean 0, standard deviation 1).
 //   - The kernel is Matérn ν = 5/2 with automatic relevance determination
 //     (one length scale per coordinate, GPML eq. 4.17):
 //     k(x, x') = s²·(1 + √5·r + 5r²/3)·exp(−√5·r), r² = Σ_j λ_j·(x_j − x'_j)²,
@@ -28,7 +25,7 @@
 //     likelihood (GPML eq. 2.30, gradient eq. 5.9) plus Gamma log-priors,
 //     which keep them from over-fitting a few points: λ_j ~ Gamma(2, rate
 //     0.5) (mode 2, i.e. a length scale of 0.7 of the box), s² ~ Gamma(2,
-//     1) (mode 1, the transformed values' spread), σ²_n ~ Gamma(1.1, rate 30)
+//     1) (mode 1, the standardised spread), σ²_n ~ Gamma(1.1, rate 30)
 //     (mode 0.003), σ²_n ≥ 1e-6. They are fitted by L-BFGS in log space
 //     (gonum/optimize), from the priors' modes and from the previous Ask's
 //     fit when there is one, keeping the better.

@@ -54,7 +54,7 @@ func (cfg Config) resolve() (Config, error) {
 // StateVersion is the Version of the States this package writes and the
 // only one Restore accepts. It changes whenever the meaning of a field or
 // the proposals for a given State change.
-const StateVersion = 2
+const StateVersion = 1
 
 // Point is an asked point as held in State.
 type Point = asktell.Point
