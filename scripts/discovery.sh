@@ -25,21 +25,17 @@ PRESETS=(opt_1_100_cmaes opt_1_100_tpe opt_3_100_tpe opt_1_100_modified opt_2_10
 
 [[ -x $GS ]] || make build >/dev/null
 
-has_study() { "$GS" status "$1" --store "$STORE" >/dev/null 2>&1; }
+# shellcheck source=scripts/campaign.bash
+source scripts/campaign.bash
 
 # restore imports, from docs/campaigns/, the studies the store lacks, so a
 # fresh clone resumes the campaign and its evaluations where they were exported.
 restore() {
-	local e f tmp
+	local e f
 	for e in "$STUDY" "${EVALS[@]}"; do
 		f=docs/campaigns/${e//\//_}.json.gz
 		[[ $e == "$STUDY" ]] && f=$EXPORT
-		if ! has_study "$e" && [[ -f $f ]]; then
-			tmp=$(mktemp)
-			gunzip -c "$f" >"$tmp"
-			"$GS" import "$tmp" --store "$STORE"
-			rm -f "$tmp"
-		fi
+		import_missing "$e" "$f"
 	done
 }
 

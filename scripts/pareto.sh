@@ -37,18 +37,14 @@ file_of() {
 	esac
 }
 
-has_study() { "$GS" status "$1" --store "$STORE" >/dev/null 2>&1; }
+# shellcheck source=scripts/campaign.bash
+source scripts/campaign.bash
 
 restore() {
-	local e f tmp
+	local e f
 	for e in "$STUDY" "$EVAL" "$PRESETS"; do
 		f=$(file_of "$e")
-		if ! has_study "$e" && [[ -f $f ]]; then
-			tmp=$(mktemp)
-			gunzip -c "$f" >"$tmp"
-			"$GS" import "$tmp" --store "$STORE"
-			rm -f "$tmp"
-		fi
+		import_missing "$e" "$f"
 	done
 }
 
