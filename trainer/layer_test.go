@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"goalsearch/pid"
@@ -168,18 +169,7 @@ func TestBackwardFiniteDifference(t *testing.T) {
 		for j := range c {
 			c[j] = rng.NormFloat64()
 		}
-		surrogate := func() float64 {
-			l.Forward(x, batch)
-			s := 0.0
-			for j, th := range l.Theta() {
-				s += c[j] * th
-			}
-			return s
-		}
-		surrogate()
-		copy(l.gTheta, c)
-		l.backward()
-		grads := append([]float64(nil), l.Grads()...)
+		surrogate, grads := surrogateGrads(l, func() { l.Forward(x, batch) }, c)
 		p := l.Params()
 		masked := make([]bool, len(p))
 		off := 0
@@ -539,4 +529,22 @@ func TestSampleTaskMatchesSequential(t *testing.T) {
 		}
 		p.stop()
 	}
+}
+
+// surrogateGrads prepares a finite-difference check of a layer's backward
+// pass: it returns s = Σ_j c_j θ_j as a function that runs forward first,
+// and the gradient of s that backward computes at the current parameters.
+func surrogateGrads(l *Layer, forward func(), c []float64) (s func() float64, grads []float64) {
+	s = func() float64 {
+		forward()
+		v := 0.0
+		for j, th := range l.Theta() {
+			v += c[j] * th
+		}
+		return v
+	}
+	s()
+	copy(l.gTheta, c)
+	l.backward()
+	return s, slices.Clone(l.Grads())
 }

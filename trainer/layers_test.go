@@ -291,18 +291,7 @@ func TestUpperLayerFiniteDifference(t *testing.T) {
 	for j := range c {
 		c[j] = math.Sin(float64(3*j + 1))
 	}
-	surrogate := func() float64 {
-		l.Forward(x, n)
-		s := 0.0
-		for j, th := range l.Theta() {
-			s += c[j] * th
-		}
-		return s
-	}
-	surrogate()
-	copy(l.gTheta, c)
-	l.backward()
-	grads := slices.Clone(l.Grads())
+	surrogate, grads := surrogateGrads(l, func() { l.Forward(x, n) }, c)
 	p := l.Params()
 	lat := len(l.W(0)) + len(l.B(0)) + len(l.W(1)) + len(l.B(1))
 	for j := range p {

@@ -292,18 +292,7 @@ func TestForwardImageFiniteDifference(t *testing.T) {
 	for j := range c {
 		c[j] = rng.NormFloat64()
 	}
-	surrogate := func() float64 {
-		l.ForwardImage(raw, mean, std, x, batch)
-		s := 0.0
-		for j, th := range l.Theta() {
-			s += c[j] * th
-		}
-		return s
-	}
-	surrogate()
-	copy(l.gTheta, c)
-	l.backward()
-	grads := append([]float64(nil), l.Grads()...)
+	surrogate, grads := surrogateGrads(l, func() { l.ForwardImage(raw, mean, std, x, batch) }, c)
 	p := l.Params()
 	for j := range len(l.W(0)) + len(l.B(0)) {
 		const h = 1e-6
