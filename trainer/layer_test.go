@@ -188,14 +188,7 @@ func TestBackwardFiniteDifference(t *testing.T) {
 				}
 				continue
 			}
-			const h = 1e-6
-			old := p[j]
-			p[j] = old + h
-			up := surrogate()
-			p[j] = old - h
-			down := surrogate()
-			p[j] = old
-			fd := (up - down) / (2 * h)
+			fd := paramDiff(p, j, 1e-6, surrogate)
 			if !closeTo(grads[j], fd, 1e-6, 1e-8) {
 				t.Errorf("%v: dL/dparam[%d] = %v, finite difference %v", cfg.Activation, j, grads[j], fd)
 			}
@@ -547,4 +540,13 @@ func surrogateGrads(l *Layer, forward func(), c []float64) (s func() float64, gr
 	copy(l.gTheta, c)
 	l.backward()
 	return s, slices.Clone(l.Grads())
+}
+
+// paramDiff is centralDiff of f in parameter j of p, which it leaves as it
+// found it.
+func paramDiff(p []float64, j int, h float64, f func() float64) float64 {
+	x := p[j]
+	d := centralDiff(func(v float64) float64 { p[j] = v; return f() }, x, h)
+	p[j] = x
+	return d
 }

@@ -238,13 +238,7 @@ func TestBackpropLayersFiniteDifference(t *testing.T) {
 				if mask(j) {
 					continue
 				}
-				x := p[j]
-				p[j] = x + h
-				up := loss()
-				p[j] = x - h
-				down := loss()
-				p[j] = x
-				fd := (up - down) / (2 * h)
+				fd := paramDiff(p, j, h, loss)
 				if g := grads[v][j]; !closeTo(g, fd, 1e-5, 1e-8) {
 					t.Errorf("%d layers: parameter %d of vector %d: gradient %v, finite difference %v", n, j, v, g, fd)
 				}
@@ -298,14 +292,7 @@ func TestUpperLayerFiniteDifference(t *testing.T) {
 		if k := j - lat; k >= 0 && k < len(l.W(2)) && l.Mask(2)[k] == 0 {
 			continue // no self-connection
 		}
-		const h = 1e-6
-		old := p[j]
-		p[j] = old + h
-		up := surrogate()
-		p[j] = old - h
-		down := surrogate()
-		p[j] = old
-		if fd := (up - down) / (2 * h); !closeTo(grads[j], fd, 1e-6, 1e-8) {
+		if fd := paramDiff(p, j, 1e-6, surrogate); !closeTo(grads[j], fd, 1e-6, 1e-8) {
 			t.Errorf("layer 2: dL/dparam[%d] = %v, finite difference %v", j, grads[j], fd)
 		}
 	}

@@ -295,14 +295,7 @@ func TestForwardImageFiniteDifference(t *testing.T) {
 	surrogate, grads := surrogateGrads(l, func() { l.ForwardImage(raw, mean, std, x, batch) }, c)
 	p := l.Params()
 	for j := range len(l.W(0)) + len(l.B(0)) {
-		const h = 1e-6
-		old := p[j]
-		p[j] = old + h
-		up := surrogate()
-		p[j] = old - h
-		down := surrogate()
-		p[j] = old
-		fd := (up - down) / (2 * h)
+		fd := paramDiff(p, j, 1e-6, surrogate)
 		if !closeTo(grads[j], fd, 1e-6, 1e-8) {
 			t.Errorf("dL/dparam[%d] = %v, finite difference %v", j, grads[j], fd)
 		}
